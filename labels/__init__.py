@@ -1,1 +1,38 @@
-"""labels stage."""
+"""The paper's typology (Table 1) and hand-labelled clusters (Table 2) as validated data.
+
+Everything else in Clusterradar names categories by the stable keys defined here.
+"""
+
+from clusterradar.labels.clusters import (
+    BUNDESLAENDER,
+    LabelledCluster,
+    default_clusters_path,
+    label_files_hash,
+    load_labelled_clusters,
+)
+from clusterradar.labels.taxonomy import (
+    DIMENSION_KEYS,
+    NO_SVI_RELEVANCE,
+    Category,
+    Dimension,
+    Taxonomy,
+    default_taxonomy_path,
+    load_taxonomy,
+)
+from clusterradar.labels.validation import validate_label_files
+
+__all__ = [
+    "BUNDESLAENDER",
+    "DIMENSION_KEYS",
+    "NO_SVI_RELEVANCE",
+    "Category",
+    "Dimension",
+    "LabelledCluster",
+    "Taxonomy",
+    "default_clusters_path",
+    "default_taxonomy_path",
+    "label_files_hash",
+    "load_labelled_clusters",
+    "load_taxonomy",
+    "validate_label_files",
+]

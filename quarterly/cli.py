@@ -1,9 +1,183 @@
-"""Commands of the quarterly stage (thin Typer shell; logic lives in plain functions)."""
+"""Commands of the quarterly stage: `run`, `report`, `diff` (thin Typer shells).
+
+The logic lives in :mod:`clusterradar.quarterly.run`, :mod:`~clusterradar.quarterly.report`
+and :mod:`~clusterradar.quarterly.diff`; these functions parse flags and format output.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+QuarterOption = Annotated[
+    str | None,
+    typer.Option("--quarter", help="Quarter such as 2026Q4 (default: the current quarter)."),
+]
+
+
+def _settings(ctx: typer.Context):
+    from clusterradar.cli import settings_of
+
+    return settings_of(ctx)
+
+
+def _quarter(text: str | None):
+    from clusterradar.quarterly.quarters import current_quarter, parse_quarter
+
+    return parse_quarter(text) if text else current_quarter()
+
+
+def run_command(
+    ctx: typer.Context,
+    quarter: QuarterOption = None,
+    skip_registry: Annotated[
+        bool, typer.Option("--skip-registry", help="Do not crawl the registry this time.")
+    ] = False,
+    clusters: Annotated[
+        list[str] | None,
+        typer.Option("--clusters", help="Only these cluster ids (repeat the flag; partial run)."),
+    ] = None,
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", min=1, help="Page budget per website.")
+    ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option("--allow-private", help="Allow private/loopback addresses (local test webs)."),
+    ] = False,
+    registry_listed_only: Annotated[
+        bool,
+        typer.Option(
+            "--registry-listed-only",
+            help="Crawl only initiatives listed by this quarter's registry crawl.",
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Run a quarter end to end: registry, websites, text pipeline, classification, review queue.
+
+    Rerunning the same quarter reuses the stages already done and resumes an interrupted one.
+    """
+    from clusterradar.quarterly.run import run_quarter
+
+    settings = _settings(ctx)
+    if allow_private:
+        settings.crawl.allow_private = True
+    result = run_quarter(
+        settings,
+        _quarter(quarter),
+        skip_registry=skip_registry,
+        cluster_ids=clusters or None,
+        max_pages=max_pages,
+        allow_private=allow_private or settings.crawl.allow_private,
+        registry_listed_only=registry_listed_only,
+        progress=not quiet,
+    )
+    print_run_summary(result)
+
+
+def print_run_summary(result) -> None:
+    """A table of the stages of one quarterly run (to stdout)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Quarter {result.quarter} ({result.scope})")
+    for column in ("stage", "status", "ref", "numbers"):
+        table.add_column(column)
+    for stage in result.stages:
+        numbers = ", ".join(
+            f"{k}={v}" for k, v in stage.stats.items() if isinstance(v, int | float) and k != "seconds"
+        )
+        table.add_row(stage.title, stage.status, (stage.ref_id or "")[:12], numbers[:90])
+    Console(soft_wrap=True).print(table)
+
+
+def report_command(
+    ctx: typer.Context,
+    quarter: QuarterOption = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report-<Q>.html and report-<Q>.md.")
+    ] = Path("reports"),
+) -> None:
+    """Write the change report of a quarter (HTML with embedded maps and charts, plus Markdown)."""
+    from clusterradar.quarterly.report import write_report
+
+    settings = _settings(ctx)
+    files = write_report(settings.db, _quarter(quarter), out, lock_timeout=settings.lock_timeout)
+    typer.echo(f"report for {files.quarter}: {files.html}")
+    typer.echo(f"markdown:            {files.markdown}")
+
+
+def diff_command(
+    ctx: typer.Context,
+    from_quarter: Annotated[
+        str | None, typer.Option("--from", help="Earlier quarter (default: the one before --to).")
+    ] = None,
+    to_quarter: Annotated[
+        str | None, typer.Option("--to", help="Later quarter (default: the current quarter).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Classification changes between two quarters' as-of dates, and differing suggestions."""
+    from clusterradar.errors import InputError
+    from clusterradar.quarterly.diff import diff_quarters
+    from clusterradar.warehouse.db import connect
+
+    settings = _settings(ctx)
+    later = _quarter(to_quarter)
+    earlier = _quarter(from_quarter) if from_quarter else later.previous()
+    if earlier > later:
+        raise InputError(f"--from {earlier} is after --to {later}")
+    with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+        diff = diff_quarters(con, earlier, later)
+    if as_json:
+        typer.echo(json.dumps(diff.as_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    print_diff(diff)
+
+
+def print_diff(diff) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    changes = Table(
+        title=f"Classification in force: {diff.from_as_of} → {diff.to_as_of} "
+        f"({len(diff.classification_changes)} changes)"
+    )
+    for column in ("cluster", "dimension", "before", "after", "source", "valid from"):
+        changes.add_column(column)
+    for c in diff.classification_changes:
+        changes.add_row(
+            c.cluster_name,
+            c.dimension,
+            ", ".join(c.before or []) or "–",
+            ", ".join(c.after or []) or "–",
+            f"{c.source or '–'}{f' ({c.decided_by})' if c.decided_by else ''}",
+            str(c.valid_from or "–"),
+        )
+    console.print(changes)
+    suggested = Table(
+        title=f"Top suggestions {diff.from_quarter} → {diff.to_quarter} "
+        f"({len(diff.suggestion_changes)} differ)"
+    )
+    for column in ("cluster", "dimension", "before", "after", "in force"):
+        suggested.add_column(column)
+    for s in diff.suggestion_changes:
+        suggested.add_row(
+            s.cluster_name,
+            s.dimension,
+            f"{s.before} ({s.before_score})" if s.before else "–",
+            f"{s.after} ({s.after_score})" if s.after else "–",
+            ", ".join(s.in_force or []) or "–",
+        )
+    console.print(suggested)
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
+    app.command("run")(run_command)
+    app.command("report")(report_command)
+    app.command("diff")(diff_command)

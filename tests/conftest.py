@@ -36,3 +36,13 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def labelled_db(db_path: Path) -> Path:
+    """A migrated warehouse with the paper's 33 labelled clusters loaded, exactly as
+    `clusterradar init` loads them (same function)."""
+    from clusterradar.warehouse.labels_loading import initialise_warehouse
+
+    initialise_warehouse(db_path)
+    return db_path

@@ -1,9 +1,160 @@
-"""Commands of the warehouse stage (thin Typer shell; logic lives in plain functions)."""
+"""Commands of the warehouse stage: `init`, `history`, `export` (thin Typer shells)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def init(
+    ctx: typer.Context,
+    taxonomy: Annotated[
+        Path | None,
+        typer.Option("--taxonomy", help="Taxonomy YAML to load (default: the packaged one)."),
+    ] = None,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            "--clusters", help="Labelled-clusters YAML to load (default: the packaged one)."
+        ),
+    ] = None,
+) -> None:
+    """Create or migrate the warehouse and load the paper's labels (safe to rerun).
+
+    Unchanged label files load nothing; a changed label adds a new version (old ones are kept).
+    """
+    from clusterradar.cli import settings_of
+    from clusterradar.warehouse.labels_loading import initialise_warehouse
+
+    settings = settings_of(ctx)
+    outcome = initialise_warehouse(settings.db, taxonomy, clusters, timeout=settings.lock_timeout)
+    version, applied, result = outcome.schema_version, outcome.migrations_applied, outcome.load
+    if applied:
+        verb = "created" if 1 in applied else "migrated"
+        steps = ", ".join(map(str, applied))
+        typer.echo(f"{verb} {settings.db}: schema version {version} (applied {steps})")
+    else:
+        typer.echo(f"{settings.db}: schema version {version} is current")
+    files_hash = result.files_hash
+    short_hash = files_hash[:12]
+    if not result.changed:
+        typer.echo(
+            f"labels unchanged ({result.clusters_in_files} clusters, files {short_hash}); "
+            "nothing loaded"
+        )
+    else:
+        typer.echo(
+            f"labels loaded from files {short_hash}: {len(result.clusters_inserted)} new "
+            f"clusters, {len(result.clusters_updated)} updated, "
+            f"{len(result.versions_created)} new classification versions"
+        )
+        if not result.clusters_inserted:
+            for cluster_id in result.versions_created:
+                typer.echo(f"  new version: {cluster_id}")
+            for cluster_id in result.clusters_updated:
+                typer.echo(f"  updated facts: {cluster_id}")
+    if result.clusters_not_in_files:
+        typer.echo(
+            f"kept {len(result.clusters_not_in_files)} paper clusters no longer in the files: "
+            + ", ".join(result.clusters_not_in_files)
+        )
+
+
+def history(
+    ctx: typer.Context,
+    cluster: Annotated[str, typer.Argument(help="Cluster id (e.g. photonics-bw) or name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print a cluster's classification timeline: every version with valid_from / valid_to."""
+    import dataclasses
+    import json
+
+    from clusterradar.cli import settings_of
+    from clusterradar.labels import load_taxonomy
+    from clusterradar.warehouse.clusters import cluster_history, require_cluster
+    from clusterradar.warehouse.db import connect
+
+    settings = settings_of(ctx)
+    taxonomy = load_taxonomy()
+    with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+        record = require_cluster(con, cluster)
+        entries = cluster_history(con, record.cluster_id, taxonomy)
+    if as_json:
+        payload = {
+            "cluster_id": record.cluster_id,
+            "name": record.name,
+            "versions": [dataclasses.asdict(e) for e in entries],
+        }
+        typer.echo(
+            json.dumps(payload, indent=2, ensure_ascii=False, default=lambda v: v.isoformat())
+        )
+        return
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{record.name} ({record.cluster_id})", title_justify="left")
+    for column in (
+        "dimension",
+        "labels",
+        "valid_from",
+        "valid_to",
+        "source",
+        "decided_by",
+        "decided_at",
+        "comment / ref",
+    ):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        labels = "; ".join(
+            f"{de} ({key})" for key, de in zip(entry.labels, entry.labels_de, strict=True)
+        )
+        table.add_row(
+            taxonomy.dimension(entry.dimension).label_de
+            if entry.dimension in taxonomy.dimension_keys()
+            else entry.dimension,
+            labels or "(no label)",
+            entry.valid_from.isoformat(),
+            entry.valid_to.isoformat() if entry.valid_to else "open",
+            entry.source,
+            entry.decided_by or "",
+            entry.decided_at.strftime("%Y-%m-%d %H:%M") if entry.decided_at else "",
+            entry.comment or (entry.source_ref or "")[:12],
+        )
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if entries:
+        console.print(table)
+    else:
+        typer.echo(f"{record.cluster_id}: no classification versions yet")
+
+
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into (created if missing).")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or json.")] = "csv",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: today).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing export.")] = False,
+) -> None:
+    """Export the effective classification at a date plus a Frictionless datapackage.json."""
+    from clusterradar.cli import settings_of
+    from clusterradar.warehouse.db import connect
+    from clusterradar.warehouse.export import export_classifications, parse_as_of
+
+    settings = settings_of(ctx)
+    date = parse_as_of(as_of)
+    with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+        result = export_classifications(con, out, fmt.lower(), date, force)
+    typer.echo(f"wrote {result.rows} rows (as of {result.as_of.isoformat()}) to {result.path}")
+    typer.echo(f"described in {result.datapackage_path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
+    app.command("init")(init)
+    app.command("history")(history)
+    app.command("export")(export)

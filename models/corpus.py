@@ -1,0 +1,120 @@
+"""The text a model sees of each cluster: passages from the warehouse, documents files and the
+paper's table row, all cut, lexicon-matched and embedded by the pipeline's own functions.
+
+Training and prediction must see text the same way, so the table text (name + Teilbereiche)
+goes through exactly the passage logic a crawled page goes through, as one more document of
+page kind ``table``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clusterradar.settings import Settings
+
+TABLE_PAGE_KIND = "table"
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+GO_CLUSTER_SENTENCE = "Mitglied im Programm go-cluster des Bundeswirtschaftsministeriums"
+
+
+def table_text(name: str, teilbereiche: str | None, go_cluster: bool = False) -> str:
+    """The paper's row as text: name, go-cluster membership, Teilbereiche; URLs removed.
+
+    go-cluster membership is in the paper's row and in the registry (Fördermaßnahmen), so it
+    is text the production model has for every registry cluster too.
+    """
+    parts = [name.strip()]
+    if go_cluster:
+        parts.append(GO_CLUSTER_SENTENCE)
+    if teilbereiche and teilbereiche.strip():
+        parts.append(_URL.sub("", teilbereiche).strip())
+    return ". ".join(p.rstrip(".") for p in parts if p) + "."
+
+
+@dataclass(slots=True)
+class TextKit:
+    """The pipeline pieces the models need, loaded once per process."""
+
+    nlp: Any
+    matcher: Any
+    embedder: Any
+    term_categories: dict[str, str]
+    sentences: int
+
+
+_KITS: dict[tuple[str, str, int], TextKit] = {}
+
+
+def load_text_kit(settings: Settings) -> TextKit:
+    """spaCy pipeline, lexicon matcher and embedder named by the settings (cached per process)."""
+    key = (settings.nlp.spacy_model, settings.nlp.embedding_model, settings.nlp.passage_sentences)
+    if key not in _KITS:
+        from clusterradar.pipeline.embed import get_embedder
+        from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
+        from clusterradar.pipeline.nlp import load_nlp
+
+        nlp = load_nlp(settings.nlp.spacy_model)
+        lexicon = load_lexicon()
+        _KITS[key] = TextKit(
+            nlp=nlp,
+            matcher=LexiconMatcher(nlp, lexicon),
+            embedder=get_embedder(settings.nlp.embedding_model),
+            term_categories={t.term.lower(): t.category for t in lexicon.terms},
+            sentences=settings.nlp.passage_sentences,
+        )
+    return _KITS[key]
+
+
+def table_document(cluster_id: str, name: str, teilbereiche: str | None, go_cluster: bool = False):
+    """The table row as a pipeline Document (page kind 'table', no URL)."""
+    from clusterradar.pipeline.documents import Document
+
+    return Document(
+        cluster=cluster_id,
+        url=None,
+        text=table_text(name, teilbereiche, go_cluster),
+        html=None,
+        line=0,
+        source="paper table",
+        page_kind=TABLE_PAGE_KIND,
+    )
+
+
+def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
+    """Passages per `document.cluster` key, via the pipeline's documents logic."""
+    from clusterradar.pipeline.store import passages_from_documents
+
+    return passages_from_documents(list(documents), kit.nlp, kit.matcher, sentences=kit.sentences)
+
+
+def embed_passages(
+    kit: TextKit, passages_by_key: dict[str, list], db_path: Path | None = None
+) -> dict[str, list]:
+    """Fill missing embeddings (through the warehouse cache when `db_path` is given)."""
+    todo = {p.passage_hash: p.text for ps in passages_by_key.values() for p in ps if p.embedding is None}
+    vectors: dict[str, np.ndarray] = {}
+    if todo:
+        if db_path is not None:
+            from clusterradar.pipeline.embed import embed_cached
+
+            vectors = embed_cached(db_path, kit.embedder, list(todo.items()))
+        else:
+            hashes = list(todo)
+            encoded = kit.embedder.encode([todo[h] for h in hashes])
+            vectors = {h: np.asarray(encoded[i], dtype=np.float32) for i, h in enumerate(hashes)}
+    out: dict[str, list] = {}
+    for key, passages in passages_by_key.items():
+        out[key] = [
+            p if p.embedding is not None else dataclasses.replace(p, embedding=vectors[p.passage_hash])
+            for p in passages
+        ]
+    return out

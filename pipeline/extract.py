@@ -1,0 +1,228 @@
+"""Main text, title, date and language of one fetched page (trafilatura), and site boilerplate.
+
+Cluster websites are small CMS sites: navigation, cookie-consent banners, news teaser lists and
+footers surround a little real text. trafilatura finds the main content; we run it with
+``favor_recall`` (a missed "Über uns" paragraph costs more than a stray teaser) and with
+deduplication OFF (its process-wide LRU cache would make the result of one page depend on which
+pages were extracted before it). Consent banners are removed from the HTML tree before
+extraction and filtered again paragraph by paragraph, because some CMS render them as ordinary
+``<div>``s that trafilatura would otherwise keep.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field, replace
+
+from clusterradar.pipeline.boilerplate import is_consent_or_noise_paragraph, remove_site_boilerplate
+from clusterradar.pipeline.language import detect_language, normalise_language_tag
+
+__all__ = ["ExtractedPage", "decode_body", "extract_page", "remove_site_boilerplate"]
+
+log = logging.getLogger(__name__)
+
+HTML_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml+html"})
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z-]+)", re.IGNORECASE)
+_META_LANG = re.compile(
+    r"<meta[^>]+(?:http-equiv\s*=\s*[\"']?content-language|property\s*=\s*[\"']?og:locale)"
+    r"[^>]*content\s*=\s*[\"']?([A-Za-z_-]+)",
+    re.IGNORECASE,
+)
+# Containers of consent managers and cookie banners (Borlabs, Usercentrics, Cookiebot, Klaro,
+# CookieYes, OneTrust, Complianz, plain "cookie-notice" themes).
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CONSENT_XPATH = (
+    "//*[not(self::html) and not(self::body) and ("
+    + " or ".join(
+        f"contains(translate(@{attr}, '{_UPPER}', '{_UPPER.lower()}'), '{word}')"
+        for attr in ("id", "class")
+        for word in (
+            "cookie",
+            "consent",
+            "gdpr",
+            "borlabs",
+            "usercentrics",
+            "klaro",
+            "onetrust",
+            "cmplz",
+            "datenschutzhinweis",
+        )
+    )
+    + ")]"
+)
+
+
+@dataclass(slots=True)
+class ExtractedPage:
+    """What the pipeline keeps of one page. ``paragraphs`` joined by newlines is ``text``."""
+
+    text: str
+    title: str | None = None
+    published: dt.date | None = None
+    language: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    url: str | None = None
+
+    @classmethod
+    def empty(cls, url: str | None = None, language: str | None = None) -> ExtractedPage:
+        return cls(text="", url=url, language=language)
+
+    def with_paragraphs(self, paragraphs: list[str]) -> ExtractedPage:
+        return replace(self, paragraphs=list(paragraphs), text="\n".join(paragraphs))
+
+
+def _media_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def _known_codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+
+
+def decode_body(body: bytes | str, content_type: str | None = None) -> str:
+    """Bytes to text with the precedence browsers use: BOM, then HTTP header, then ``<meta>``.
+
+    Without any declaration we try UTF-8 and fall back to Windows-1252 (a superset of
+    ISO-8859-1), which is what old German CMS pages without a declaration almost always are.
+    """
+    if isinstance(body, str):
+        return body
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace")
+    candidates: list[str] = []
+    if content_type:
+        match = _HEADER_CHARSET.search(content_type)
+        if match and (codec := _known_codec(match.group(1))):
+            candidates.append(codec)
+    match = _META_CHARSET.search(body[:4096])
+    if match and (codec := _known_codec(match.group(1).decode("ascii", "replace"))):
+        candidates.append(codec)
+    for encoding in candidates:
+        if encoding == "latin-1" or encoding == "iso8859-1":
+            encoding = "cp1252"  # what "ISO-8859-1" means on the web (WHATWG encoding spec)
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("cp1252", errors="replace")
+
+
+def _declared_language(html: str) -> str | None:
+    head = html[:20000]
+    for pattern in (_HTML_LANG, _META_LANG):
+        match = pattern.search(head)
+        if match and (tag := normalise_language_tag(match.group(1))):
+            return tag
+    return None
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+_LAYOUT_MARKERS = "p|h1|h2|h3|h4|h5|h6|ul|ol|article|section|table"
+
+
+def _unwrap_layout_tables(tree: object) -> None:
+    """Turn layout tables (cells holding paragraphs or headings) into plain blocks.
+
+    Old CMS pages lay out menu and content as one table row; trafilatura then flattens the
+    whole page, menu included, into a single table line. Data tables (member lists) hold plain
+    cell text and stay tables.
+    """
+    for table in tree.iter("table"):  # type: ignore[attr-defined]
+        has_blocks = any(
+            el.tag in _LAYOUT_MARKERS.split("|")
+            for cell in table.iter("td", "th")
+            for el in cell.iterchildren()
+        )
+        if not has_blocks:
+            continue
+        for el in table.iter("table", "tbody", "thead", "tfoot", "tr", "td", "th"):
+            el.tag = "div"
+
+
+def extract_page(body: bytes | str, url: str, content_type: str | None = None) -> ExtractedPage:
+    """Extract one page; never raises on bad HTML (an unusable page is an empty page).
+
+    Non-HTML content types (PDF, images, JSON) give an empty page: they are the crawler's
+    business to skip, and feeding them to an HTML parser only produces noise. ``language`` comes
+    from ``<html lang>`` / ``Content-Language`` when the page declares one, else from a small
+    German/English stopword count over the extracted text.
+    """
+    media = _media_type(content_type)
+    if media is not None and media not in HTML_CONTENT_TYPES:
+        return ExtractedPage.empty(url)
+    html = decode_body(body, content_type)
+    if not html.strip():
+        return ExtractedPage.empty(url)
+
+    import trafilatura  # heavy; imported on first use
+
+    from trafilatura.utils import load_html
+
+    declared = _declared_language(html)
+    try:
+        tree = load_html(html)
+        if tree is None:
+            return ExtractedPage.empty(url, declared)
+        _unwrap_layout_tables(tree)
+        result = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            favor_recall=True,
+            deduplicate=False,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=True,
+            prune_xpath=_CONSENT_XPATH,
+        )
+    except Exception as exc:  # trafilatura/lxml raise many types on broken markup
+        log.warning("extraction failed for %s: %s", url, exc)
+        result = None
+    if result is None:
+        return ExtractedPage.empty(url, declared)
+    raw_text = result.text or ""
+    paragraphs = [
+        line.strip()
+        for line in raw_text.splitlines()
+        if line.strip() and not is_consent_or_noise_paragraph(line)
+    ]
+    text = "\n".join(paragraphs)
+    language = declared or detect_language(text)
+    title = (result.title or "").strip() or None
+    return ExtractedPage(
+        text=text,
+        title=title,
+        published=_parse_date(result.date),
+        language=language,
+        paragraphs=paragraphs,
+        url=url,
+    )

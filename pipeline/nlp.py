@@ -1,0 +1,71 @@
+"""The German spaCy pipeline: a trained one when installed, else a blank one that works offline.
+
+Everything downstream needs only sentence boundaries and lemmas. A trained pipeline
+(``de_core_news_sm`` and bigger) gives better lemmas, but it is a separate download; the fallback
+``spacy.blank("de")`` + ``sentencizer`` + lookup ``lemmatizer`` uses the tables of
+spacy-lookups-data, a normal PyPI dependency, so tests, CI and the demo run without a network.
+Pipelines are cached per process because loading one costs about a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+from clusterradar.errors import ModelError
+from clusterradar.settings import NlpSettings
+
+if TYPE_CHECKING:
+    import spacy
+
+__all__ = ["describe_nlp", "load_nlp"]
+
+log = logging.getLogger(__name__)
+
+BLANK_PIPELINE_NAME = "blank-de+sentencizer+lookup-lemmatizer"
+
+
+@functools.lru_cache(maxsize=4)
+def load_nlp(model_name: str = NlpSettings().spacy_model) -> spacy.Language:
+    """The pipeline named ``model_name`` if it is an installed package, else the blank fallback.
+
+    Only the components we need run: a trained pipeline's parser, NER and tagger are disabled
+    where possible, and a ``sentencizer`` is added when the pipeline has no sentence splitter.
+    """
+    import spacy
+
+    if model_name and spacy.util.is_package(model_name):
+        try:
+            nlp = spacy.load(model_name, exclude=["ner", "parser"])
+        except Exception as exc:  # a broken install is a user-fixable problem
+            raise ModelError(
+                f"spaCy pipeline {model_name!r} is installed but fails to load: {exc}"
+            ) from exc
+        if not nlp.has_pipe("senter") or "senter" in nlp.disabled:
+            if nlp.has_pipe("senter"):
+                nlp.enable_pipe("senter")
+            else:
+                nlp.add_pipe("sentencizer", first=True)
+        log.info("spaCy: using trained pipeline %s", model_name)
+        nlp.meta["clusterradar_pipeline"] = model_name
+        return nlp
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    try:
+        nlp.initialize()
+    except Exception as exc:  # spacy-lookups-data missing
+        raise ModelError(
+            "spaCy lookup tables for German not found offline; install package "
+            f"spacy-lookups-data or the trained pipeline {model_name!r} ({exc})"
+        ) from exc
+    log.info("spaCy: %s not installed, using %s", model_name, BLANK_PIPELINE_NAME)
+    nlp.meta["clusterradar_pipeline"] = BLANK_PIPELINE_NAME
+    return nlp
+
+
+def describe_nlp(nlp: spacy.Language) -> str:
+    """Which pipeline this is, for logs and model metadata."""
+    return str(nlp.meta.get("clusterradar_pipeline", nlp.meta.get("name", "unknown")))

@@ -1,0 +1,240 @@
+"""``process_pending``: bring the warehouse's derived text data up to date, resumably.
+
+Three steps, each over what is missing only, each in small batches with their own short
+transaction (a crash or Ctrl-C loses at most one batch, and the review app is never locked out
+for long):
+
+1. extraction: snapshots with a body and no ``extracted_text``, one site (crawl run × cluster)
+   at a time so repeated site boilerplate can be dropped; fills the snapshot's derived columns
+   once ('' = extracted, no text);
+2. passages: extracted snapshots without a ``passage_sets`` row are split, lexicon-matched and
+   written to ``passages``;
+3. embeddings: passages without a cached vector of the configured model are embedded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clusterradar.pipeline.extract import extract_page, remove_site_boilerplate
+from clusterradar.settings import Settings
+
+__all__ = ["PipelineStats", "process_pending"]
+
+log = logging.getLogger(__name__)
+
+PASSAGE_BATCH_SNAPSHOTS = 100
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """What one ``process_pending`` call did; all zero on a rerun with nothing new."""
+
+    sites_extracted: int = 0
+    pages_extracted: int = 0
+    pages_empty: int = 0
+    snapshots_split: int = 0
+    passages_written: int = 0
+    passages_embedded: int = 0
+    embedding_model: str | None = None
+    nlp_pipeline: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+class _Steps:
+    """A rich progress bar per step, or nothing (tests, --quiet, non-terminals)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._progress = None
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[_Steps]:
+        if not self.enabled:
+            yield self
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+        ) as progress:
+            self._progress = progress
+            yield self
+        self._progress = None
+
+    def step(self, description: str, total: int) -> Callable[[int], None]:
+        if self._progress is None:
+            return lambda n: None
+        task = self._progress.add_task(description, total=total)
+        return lambda n: self._progress.advance(task, n)  # type: ignore[union-attr]
+
+
+def _ids(cluster_ids: list[str] | None) -> list[str] | None:
+    return None if cluster_ids is None else list(cluster_ids)
+
+
+def extract_pending(
+    db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
+) -> None:
+    from clusterradar.warehouse import connect, query, transaction
+
+    with connect(db, read_only=False, timeout=settings.lock_timeout) as con:
+        sites = con.execute(query("pipeline_pending_sites"), [_ids(cluster_ids)]).fetchall()
+    advance = steps.step("extract", sum(pages for _, _, pages in sites))
+    fill = query("pipeline_fill_extraction")
+    for crawl_run_id, cluster_id, _ in sites:
+        with connect(db, timeout=settings.lock_timeout) as con:
+            rows = con.execute(query("pipeline_site_pages"), [crawl_run_id, cluster_id]).fetchall()
+        pages = [
+            extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
+        ]
+        pages = remove_site_boilerplate(pages, settings.nlp.boilerplate_min_share)
+        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
+            con.executemany(
+                fill,
+                [
+                    [page.text, page.title, page.language, page.published, row[0]]
+                    for row, page in zip(rows, pages, strict=True)
+                ],
+            )
+        stats.sites_extracted += 1
+        stats.pages_extracted += len(pages)
+        stats.pages_empty += sum(not page.text for page in pages)
+        advance(len(pages))
+
+
+def split_pending(
+    db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
+) -> None:
+    from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
+    from clusterradar.pipeline.nlp import describe_nlp, load_nlp
+    from clusterradar.pipeline.store import score_text
+    from clusterradar.warehouse import connect, query, transaction
+
+    with connect(db, timeout=settings.lock_timeout) as con:
+        pending = [
+            row[0]
+            for row in con.execute(
+                query("pipeline_pending_passages"), [_ids(cluster_ids)]
+            ).fetchall()
+        ]
+    if not pending:
+        return
+    nlp = load_nlp(settings.nlp.spacy_model)
+    lexicon = load_lexicon()
+    matcher = LexiconMatcher(nlp, lexicon)
+    stats.nlp_pipeline = describe_nlp(nlp)
+    advance = steps.step("passages", len(pending))
+    insert_passage, insert_set = (
+        query("pipeline_insert_passage"),
+        query("pipeline_insert_passage_set"),
+    )
+    for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS):
+        batch = pending[i : i + PASSAGE_BATCH_SNAPSHOTS]
+        with connect(db, timeout=settings.lock_timeout) as con:
+            rows = con.execute(query("pipeline_snapshot_texts"), [batch]).fetchall()
+        passage_rows, set_rows = [], []
+        for snapshot_id, cluster_id, url, page_kind, language, text in rows:
+            scored = score_text(
+                text or "",
+                nlp,
+                matcher,
+                sentences=settings.nlp.passage_sentences,
+                max_chars=settings.nlp.passage_max_chars,
+            )
+            passage_rows += [
+                [
+                    snapshot_id,
+                    cluster_id,
+                    p.seq,
+                    p.passage_hash,
+                    p.text,
+                    p.lemmas,
+                    p.lexicon_terms,
+                    p.lexicon_score,
+                    page_kind,
+                    url,
+                    language,
+                ]
+                for p in scored
+            ]
+            set_rows.append([snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline])
+        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
+            if passage_rows:
+                con.executemany(insert_passage, passage_rows)
+            if set_rows:
+                con.executemany(insert_set, set_rows)
+        stats.snapshots_split += len(set_rows)
+        stats.passages_written += len(passage_rows)
+        advance(len(batch))
+
+
+def embed_pending(
+    db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
+) -> None:
+    from clusterradar.pipeline.embed import embed_cached, get_embedder
+    from clusterradar.warehouse import connect, query
+
+    embedder = get_embedder(settings.nlp.embedding_model)
+    stats.embedding_model = embedder.model_id
+    with connect(db, timeout=settings.lock_timeout) as con:
+        missing = con.execute(
+            query("pipeline_unembedded_passages"), [embedder.model_id, _ids(cluster_ids)]
+        ).fetchall()
+    if not missing:
+        return
+    advance = steps.step("embeddings", len(missing))
+
+    def counted(n: int) -> None:
+        stats.passages_embedded += n
+        advance(n)
+
+    embed_cached(
+        lambda: connect(db, timeout=settings.lock_timeout),
+        embedder,
+        [(h, t) for h, t in missing],
+        batch_size=max(settings.nlp.batch_size, 1) * 4,
+        on_batch=counted,
+    )
+
+
+def process_pending(
+    settings: Settings, *, cluster_ids: list[str] | None = None, progress: bool = True
+) -> PipelineStats:
+    """Run extraction, passages and embeddings over everything not done yet; idempotent.
+
+    ``cluster_ids`` restricts all three steps to those clusters. Returns what was done; a
+    second call right after the first returns all-zero counts.
+    """
+    stats = PipelineStats()
+    db = Path(settings.db)
+    steps = _Steps(progress)
+    with steps.running():
+        for name, step in (
+            ("extract", extract_pending),
+            ("passages", split_pending),
+            ("embeddings", embed_pending),
+        ):
+            started = time.perf_counter()
+            step(db, settings, cluster_ids, steps, stats)
+            stats.seconds[name] = round(time.perf_counter() - started, 3)
+    log.info("pipeline: %s", stats.as_dict())
+    return stats

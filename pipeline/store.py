@@ -1,0 +1,239 @@
+"""Passages as the models stage reads them: from the warehouse or from a documents file.
+
+Both paths produce the same :class:`Passage` records through the same splitting and lexicon
+logic, so ``predict --documents`` and ``evaluate --documents`` see text exactly as
+``classify`` sees crawled pages.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clusterradar.pipeline.extract import ExtractedPage, extract_page, remove_site_boilerplate
+from clusterradar.pipeline.language import detect_language
+from clusterradar.pipeline.lexicon import LexiconMatcher, lexicon_score, lexicon_terms
+from clusterradar.pipeline.passages import passage_hash, split_passage_docs
+
+if TYPE_CHECKING:
+    import duckdb
+    import spacy
+
+    from clusterradar.pipeline.documents import Document
+    from clusterradar.pipeline.embed import Embedder
+
+__all__ = [
+    "Passage",
+    "ScoredPassage",
+    "cluster_passages",
+    "page_kind_from_url",
+    "passages_from_documents",
+    "score_text",
+]
+
+
+@dataclass(slots=True)
+class Passage:
+    """One passage of one current page of a cluster, with its lexicon signal and vector."""
+
+    passage_hash: str
+    cluster_id: str
+    url: str | None
+    snapshot_id: str | None
+    page_kind: str | None
+    text: str
+    lemmas: str
+    lexicon_terms: list[str] = field(default_factory=list)
+    lexicon_score: float = 0.0
+    language: str | None = None
+    embedding: np.ndarray | None = None
+    seq: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class ScoredPassage:
+    """A passage of a text before it is stored: hash, text, lemmas and lexicon signal."""
+
+    seq: int
+    passage_hash: str
+    text: str
+    lemmas: str
+    lexicon_terms: list[str]
+    lexicon_score: float
+
+
+def score_text(
+    text: str,
+    nlp: spacy.Language,
+    matcher: LexiconMatcher,
+    *,
+    sentences: int = 3,
+    max_chars: int = 800,
+) -> list[ScoredPassage]:
+    """Split ``text`` into passages and match the lexicon in each (the one shared code path)."""
+    scored = []
+    for seq, (passage, doc) in enumerate(split_passage_docs(text, nlp, sentences, max_chars)):
+        hits = matcher.match(doc)
+        scored.append(
+            ScoredPassage(
+                seq=seq,
+                passage_hash=passage_hash(passage.text),
+                text=passage.text,
+                lemmas=passage.lemmas,
+                lexicon_terms=lexicon_terms(hits),
+                lexicon_score=lexicon_score(hits),
+            )
+        )
+    return scored
+
+
+_KIND_WORDS = (
+    ("members", ("mitglied", "member", "partner", "netzwerk/")),
+    ("news", ("news", "aktuell", "presse", "meldung", "termine", "veranstaltung", "event", "blog")),
+    ("projects", ("projekt", "project")),
+    ("groups", ("arbeitskreis", "arbeitsgruppe", "fachgruppe", "themengruppe", "working-group")),
+    ("topics", ("themen", "topics", "kompetenz", "schwerpunkt", "handlungsfeld", "technologie")),
+    (
+        "about",
+        ("ueber-uns", "uber-uns", "über-uns", "about", "wir", "cluster", "profil", "leitbild"),
+    ),
+)
+
+
+def page_kind_from_url(url: str | None) -> str | None:
+    """A rough page kind from URL words, for documents files that do not say ('home' for '/')."""
+    if not url:
+        return None
+    from clusterradar.urls import path_key
+
+    path = path_key(url)
+    if not path:
+        return "home"
+    for kind, words in _KIND_WORDS:
+        if any(word in path for word in words):
+            return kind
+    return "other"
+
+
+def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
+    result: dict[str, list[Passage]] = defaultdict(list)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for (
+        cluster_id,
+        snapshot_id,
+        url,
+        page_kind,
+        seq,
+        hash_,
+        text,
+        lemmas,
+        terms,
+        score,
+        language,
+        vector,
+    ) in rows:
+        if hash_ in seen[cluster_id]:
+            continue  # the same passage on two pages of one site counts once
+        seen[cluster_id].add(hash_)
+        result[cluster_id].append(
+            Passage(
+                passage_hash=hash_,
+                cluster_id=cluster_id,
+                url=url,
+                snapshot_id=snapshot_id,
+                page_kind=page_kind,
+                text=text,
+                lemmas=lemmas,
+                lexicon_terms=list(terms or []),
+                lexicon_score=float(score or 0.0),
+                language=language,
+                embedding=None if vector is None else np.asarray(vector, dtype=np.float32),
+                seq=int(seq),
+            )
+        )
+    return dict(result)
+
+
+def cluster_passages(
+    con: duckdb.DuckDBPyConnection,
+    cluster_ids: list[str] | None = None,
+    model_id: str | None = None,
+) -> dict[str, list[Passage]]:
+    """Each cluster's current passages, de-duplicated by passage hash within the cluster.
+
+    "Current" means the snapshots of the cluster's latest site crawl run that has snapshots;
+    unchanged snapshots contribute the passages of the snapshot they point at, under the new
+    URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
+    (None where not embedded yet). Clusters without passages are absent from the result.
+    """
+    from clusterradar.warehouse import query
+
+    ids = None if cluster_ids is None else list(cluster_ids)
+    rows = con.execute(query("pipeline_cluster_passages"), [ids, model_id]).fetchall()
+    return _rows_to_passages(rows)
+
+
+def _document_pages(documents: list[Document]) -> list[tuple[Document, ExtractedPage | None]]:
+    """Extract HTML documents, dropping boilerplate repeated across one cluster's HTML pages."""
+    extracted: dict[int, ExtractedPage] = {}
+    by_cluster: dict[str, list[int]] = defaultdict(list)
+    for index, document in enumerate(documents):
+        if document.html is not None:
+            extracted[index] = extract_page(document.html, document.url or "", "text/html")
+            by_cluster[document.cluster].append(index)
+    for indices in by_cluster.values():
+        cleaned = remove_site_boilerplate([extracted[i] for i in indices])
+        extracted.update(zip(indices, cleaned, strict=True))
+    return [(document, extracted.get(index)) for index, document in enumerate(documents)]
+
+
+def passages_from_documents(
+    documents: list[Document],
+    nlp: spacy.Language,
+    matcher: LexiconMatcher,
+    *,
+    embedder: Embedder | None = None,
+    sentences: int = 3,
+    max_chars: int = 800,
+) -> dict[str, list[Passage]]:
+    """Passages per ``document.cluster`` key (as written in the file, not yet resolved).
+
+    Same splitting, lexicon and de-duplication as :func:`cluster_passages`; ``snapshot_id`` is
+    None. With ``embedder``, every passage carries its vector (computed in memory, not cached).
+    """
+    result: dict[str, list[Passage]] = defaultdict(list)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for document, page in _document_pages(documents):
+        if page is not None:
+            text, language = page.text, page.language
+        else:
+            text, language = document.text or "", detect_language(document.text or "")
+        kind = document.page_kind or page_kind_from_url(document.url)
+        for scored in score_text(text, nlp, matcher, sentences=sentences, max_chars=max_chars):
+            if scored.passage_hash in seen[document.cluster]:
+                continue
+            seen[document.cluster].add(scored.passage_hash)
+            result[document.cluster].append(
+                Passage(
+                    passage_hash=scored.passage_hash,
+                    cluster_id=document.cluster,
+                    url=document.url,
+                    snapshot_id=None,
+                    page_kind=kind,
+                    text=scored.text,
+                    lemmas=scored.lemmas,
+                    lexicon_terms=scored.lexicon_terms,
+                    lexicon_score=scored.lexicon_score,
+                    language=language,
+                    seq=scored.seq,
+                )
+            )
+    if embedder is not None:
+        flat = [p for passages in result.values() for p in passages]
+        vectors = embedder.encode([p.text for p in flat]) if flat else None
+        for i, passage in enumerate(flat):
+            passage.embedding = vectors[i]  # type: ignore[index]
+    return dict(result)

@@ -1,0 +1,175 @@
+"""What changed between two quarters: classifications in force and the model's suggestions.
+
+The classification of a quarter is the one in force on its as-of date (its last day; see
+:mod:`clusterradar.quarterly.quarters`), read with ``effective_at`` — so a diff of past
+quarters is reproducible however much has been decided since. Suggestions are compared per
+(cluster, dimension) by the top-ranked label of each quarter's newest finished run, the same
+notion the review queue uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from clusterradar.quarterly.quarters import Quarter
+from clusterradar.warehouse.db import query
+from clusterradar.warehouse.history import effective_at
+
+
+@dataclass(slots=True)
+class ClassificationChange:
+    """A (cluster, dimension) whose labels in force differ between the two as-of dates."""
+
+    cluster_id: str
+    cluster_name: str
+    dimension: str
+    kind: str  # 'added' | 'removed' | 'changed'
+    before: list[str] | None
+    after: list[str] | None
+    source: str | None
+    decided_by: str | None
+    valid_from: dt.date | None
+
+
+@dataclass(slots=True)
+class SuggestionChange:
+    """A (cluster, dimension) whose top suggestion differs between the two quarters' runs."""
+
+    cluster_id: str
+    cluster_name: str
+    dimension: str
+    before: str | None
+    after: str | None
+    before_score: float | None
+    after_score: float | None
+    in_force: list[str] | None  # labels in force at the later as-of date
+
+
+@dataclass(slots=True)
+class QuarterDiff:
+    """Classification and suggestion changes from one quarter to another."""
+
+    from_quarter: str
+    to_quarter: str
+    from_as_of: dt.date
+    to_as_of: dt.date
+    from_run_id: str | None
+    to_run_id: str | None
+    classification_changes: list[ClassificationChange]
+    suggestion_changes: list[SuggestionChange]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for change in data["classification_changes"]:
+            if change["valid_from"] is not None:
+                change["valid_from"] = change["valid_from"].isoformat()
+        data["from_as_of"] = self.from_as_of.isoformat()
+        data["to_as_of"] = self.to_as_of.isoformat()
+        return data
+
+
+@dataclass(slots=True)
+class TopSuggestion:
+    run_id: str
+    suggestion_id: str
+    cluster_id: str
+    dimension: str
+    label_key: str
+    score: float
+    model_version: str
+
+
+def cluster_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return {row[0]: row[1] for row in con.execute(query("quarterly_cluster_names")).fetchall()}
+
+
+def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[TopSuggestion]:
+    """Top-ranked suggestion per (cluster, dimension) of the quarter's newest finished run."""
+    rows = con.execute(query("quarterly_top_suggestions"), {"quarter": str(quarter)}).fetchall()
+    return [TopSuggestion(*row) for row in rows]
+
+
+def classification_changes(
+    con: duckdb.DuckDBPyConnection, before: dt.date, after: dt.date
+) -> list[ClassificationChange]:
+    """Every (cluster, dimension) whose labels in force differ between two dates."""
+    names = cluster_names(con)
+    old = {(v.cluster_id, v.dimension): v for v in effective_at(con, before)}
+    new = {(v.cluster_id, v.dimension): v for v in effective_at(con, after)}
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        was_labels = sorted(was.labels) if was else None
+        now_labels = sorted(now.labels) if now else None
+        if was_labels == now_labels:
+            continue
+        kind = "added" if was is None else "removed" if now is None else "changed"
+        latest = now or was
+        changes.append(
+            ClassificationChange(
+                cluster_id=key[0],
+                cluster_name=names.get(key[0], key[0]),
+                dimension=key[1],
+                kind=kind,
+                before=was_labels,
+                after=now_labels,
+                source=latest.source if now else None,
+                decided_by=latest.decided_by if now else None,
+                valid_from=now.valid_from if now else None,
+            )
+        )
+    return changes
+
+
+def suggestion_changes(
+    con: duckdb.DuckDBPyConnection, from_quarter: Quarter, to_quarter: Quarter
+) -> tuple[str | None, str | None, list[SuggestionChange]]:
+    """Top suggestions that differ between the two quarters' runs (appearing ones included)."""
+    names = cluster_names(con)
+    old_rows = top_suggestions(con, from_quarter)
+    new_rows = top_suggestions(con, to_quarter)
+    old = {(s.cluster_id, s.dimension): s for s in old_rows}
+    new = {(s.cluster_id, s.dimension): s for s in new_rows}
+    in_force = {(v.cluster_id, v.dimension): v.labels for v in effective_at(con, to_quarter.as_of)}
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        if was and now and was.label_key == now.label_key:
+            continue
+        changes.append(
+            SuggestionChange(
+                cluster_id=key[0],
+                cluster_name=names.get(key[0], key[0]),
+                dimension=key[1],
+                before=was.label_key if was else None,
+                after=now.label_key if now else None,
+                before_score=round(was.score, 3) if was else None,
+                after_score=round(now.score, 3) if now else None,
+                in_force=sorted(in_force[key]) if key in in_force else None,
+            )
+        )
+    from_run = old_rows[0].run_id if old_rows else None
+    to_run = new_rows[0].run_id if new_rows else None
+    return from_run, to_run, changes
+
+
+def diff_quarters(
+    con: duckdb.DuckDBPyConnection, from_quarter: Quarter, to_quarter: Quarter
+) -> QuarterDiff:
+    """Classification changes between the quarters' as-of dates, plus differing suggestions."""
+    from_run, to_run, suggested = suggestion_changes(con, from_quarter, to_quarter)
+    return QuarterDiff(
+        from_quarter=str(from_quarter),
+        to_quarter=str(to_quarter),
+        from_as_of=from_quarter.as_of,
+        to_as_of=to_quarter.as_of,
+        from_run_id=from_run,
+        to_run_id=to_run,
+        classification_changes=classification_changes(con, from_quarter.as_of, to_quarter.as_of),
+        suggestion_changes=suggested,
+    )

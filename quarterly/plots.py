@@ -1,0 +1,205 @@
+"""The change report's pictures, drawn with matplotlib (Agg) and returned as PNG bytes.
+
+The Länder map uses the SCHEMATIC outlines in ``quarterly/data/laender_schematic.json``:
+hand-authored approximate polygons (15–50 points per Land) that ship with the project, so
+nothing is downloaded and no third-party geodata is copied. They are good enough to find one's
+Land at a glance, not for measuring anything.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from functools import cache
+from importlib import resources
+from typing import Any
+
+# Intensity colours: dark red (primarily security) to green (civil base technology), grey for
+# "no SVI relevance"; unknown keys fall back to a neutral colour.
+INTENSITY_COLOURS = {
+    "primarily_security": "#8c1c13",
+    "svi_dominant_dual_use": "#d1495b",
+    "balanced_dual_use": "#f08a4b",
+    "primarily_civil_security_relevant": "#edc951",
+    "civil_base_technology": "#7fb069",
+    "no_svi_relevance": "#b8b8b8",
+}
+_FALLBACK_COLOUR = "#6c8ebf"
+NO_SVI = "no_svi_relevance"
+
+# Where the pies of the small Länder go (lon, lat), with a leader line to the Land.
+_PIE_ANCHORS = {
+    "berlin": (15.45, 52.75),
+    "hamburg": (11.6, 55.0),
+    "bremen": (7.2, 54.3),
+    "brandenburg": (13.9, 51.95),
+    "saarland": (6.3, 48.85),
+}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def colour_of(label: str) -> str:
+    return INTENSITY_COLOURS.get(label, _FALLBACK_COLOUR)
+
+
+@cache
+def laender_geometry() -> dict[str, Any]:
+    """The shipped schematic Länder outlines: {slug: {name, rings: [[[lon, lat], ...]]}}."""
+    path = resources.files("clusterradar.quarterly").joinpath("data", "laender_schematic.json")
+    return json.loads(path.read_text(encoding="utf-8"))["laender"]
+
+
+def _centroid(ring: list[list[float]]) -> tuple[float, float]:
+    area = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(ring, [*ring[1:], ring[0]], strict=True):
+        cross = x0 * y1 - x1 * y0
+        area += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    area /= 2
+    return (cx / (6 * area), cy / (6 * area)) if area else (ring[0][0], ring[0][1])
+
+
+def land_map_png(
+    land_mix: dict[str, dict[str, int]],
+    labels: list[str],
+    names: dict[str, str],
+    title: str,
+) -> bytes:
+    """Länder shaded by SVI-relevant initiatives, with a pie of the intensity mix per Land."""
+    plt = _pyplot()
+    from matplotlib import cm, colors
+    from matplotlib.patches import Patch, Polygon
+    from matplotlib.ticker import MaxNLocator
+
+    geometry = laender_geometry()
+    relevant = {
+        land: sum(n for label, n in mix.items() if label != NO_SVI) for land, mix in land_mix.items()
+    }
+    top = max([1, *relevant.values()])
+    norm = colors.Normalize(vmin=0, vmax=top)
+    cmap = plt.get_cmap("Blues")
+    fig, ax = plt.subplots(figsize=(7.2, 8.4))
+    city_states = ("berlin", "hamburg", "bremen")
+    for slug in sorted(geometry, key=lambda s: s in city_states):
+        shade = cmap(0.08 + 0.85 * norm(relevant.get(slug, 0)))
+        for ring in geometry[slug]["rings"]:
+            ax.add_patch(Polygon(ring, closed=True, facecolor=shade, edgecolor="#333", lw=0.7))
+    for slug, land in geometry.items():
+        mix = {k: v for k, v in land_mix.get(slug, {}).items() if v}
+        centre = _centroid(max(land["rings"], key=len))
+        anchor = _PIE_ANCHORS.get(slug, centre)
+        if anchor != centre and mix:
+            ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
+        if mix:
+            total = sum(mix.values())
+            radius = 0.16 + 0.1 * math.sqrt(total)
+            ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
+            inset = ax.inset_axes(
+                [anchor[0] - radius, anchor[1] - radius * 0.66, 2 * radius, 2 * radius * 0.66],
+                transform=ax.transData,
+            )
+            inset.pie(
+                [mix[k] for k in ordered],
+                colors=[colour_of(k) for k in ordered],
+                wedgeprops={"linewidth": 0.5, "edgecolor": "white"},
+            )
+            inset.set_aspect("auto")
+            inset.text(0, -1.45, str(total), ha="center", va="top", fontsize=7)
+    ax.set_xlim(5.4, 16.0)
+    ax.set_ylim(47.0, 55.4)
+    ax.set_aspect(1 / math.cos(math.radians(51)))
+    ax.axis("off")
+    ax.set_title(title, fontsize=11)
+    mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(mappable, ax=ax, fraction=0.035, pad=0.01)
+    bar.set_label("SVI-relevante Initiativen (Stufe 1–5)")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
+    handles = [Patch(facecolor=colour_of(k), label=names.get(k, k)) for k in labels]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize=7,
+        frameon=False,
+        title="Intensitätsmix (Torten; Zahl = Initiativen)",
+        title_fontsize=8,
+    )
+    ax.text(16.0, 47.0, "schematische Länderumrisse", fontsize=6, ha="right", color="#666")
+    return _png(fig)
+
+
+def intensity_history_png(
+    history: list[tuple[str, dict[str, int]]], labels: list[str], names: dict[str, str]
+) -> bytes:
+    """Stacked bars: initiatives per intensity label in each quarter."""
+    plt = _pyplot()
+    quarters = [q for q, _ in history]
+    extra = sorted({k for _, counts in history for k in counts} - set(labels))
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    bottom = [0] * len(history)
+    for label in [*labels, *extra]:
+        values = [counts.get(label, 0) for _, counts in history]
+        if not any(values):
+            continue
+        ax.bar(quarters, values, bottom=bottom, color=colour_of(label), label=names.get(label, label))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.set_ylabel("Initiativen")
+    ax.set_title("Intensitätsverteilung je Quartal (in Kraft, sonst Vorschlag)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig)
+
+
+def confusion_png(
+    suggested: list[str], decided: list[str], counts: list[list[int]], names: dict[str, str]
+) -> bytes:
+    """Heat map: suggested intensity (rows) against the reviewers' decision (columns)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.8, 5.0))
+    ax.imshow(counts, cmap="Purples", aspect="auto", vmin=0, vmax=max([1, *map(max, counts)]))
+    short = {k: names.get(k, k) for k in [*suggested, *decided]}
+    short["rejected"] = "abgelehnt"
+    ax.set_xticks(range(len(decided)), [_wrap(short[k]) for k in decided], fontsize=6, rotation=45,
+                  ha="right")
+    ax.set_yticks(range(len(suggested)), [_wrap(short[k]) for k in suggested], fontsize=6)
+    for i, row in enumerate(counts):
+        for j, value in enumerate(row):
+            if value:
+                dark = value > 0.6 * max(map(max, counts))
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
+    ax.set_xlabel("Entscheidung im Review")
+    ax.set_ylabel("Vorschlag des Modells")
+    ax.set_title("Vorschläge vs. Review-Entscheidungen (Intensität)", fontsize=10)
+    return _png(fig)
+
+
+def _wrap(text: str, width: int = 24) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)

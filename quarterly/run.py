@@ -1,0 +1,338 @@
+"""The quarterly run: registry crawl → site crawl → text pipeline → classification → review queue.
+
+Why stages with recorded status: a full quarter takes long (hundreds of websites), and analysts
+will press Ctrl-C or lose the machine half-way. Each stage writes a ``running`` event before it
+starts and ``done`` (or ``failed`` / ``interrupted``) after, each in its own short transaction
+(:mod:`clusterradar.warehouse.quarters`). On a rerun of the same quarter a ``done`` stage is
+reused, and an unfinished one is simply called again: every stage function is itself
+resumable and idempotent (the crawler continues its unfinished run, the pipeline picks up what
+is missing, the classifier skips clusters it already wrote), so calling it again *is* resuming.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from clusterradar.quarterly.quarters import Quarter, parse_quarter
+from clusterradar.settings import Settings
+from clusterradar.warehouse.db import connect, query, transaction
+from clusterradar.warehouse.quarters import (
+    finished_stage,
+    record_stage_event,
+    scope_of,
+    start_attempt,
+)
+
+STAGE_NAMES = ("registry", "sites", "pipeline", "classify", "review")
+
+
+@dataclass(slots=True)
+class StageOutcome:
+    """What a stage function hands back: the run it produced (if any) and its numbers."""
+
+    ref_id: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StageContext:
+    """Everything a stage needs; `states` holds the outcomes of earlier stages of this run."""
+
+    settings: Settings
+    quarter: Quarter
+    cluster_ids: list[str] | None
+    max_pages: int | None
+    allow_private: bool
+    registry_listed_only: bool
+    progress: bool
+    outcomes: dict[str, StageOutcome] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Stage:
+    """One step of the quarterly run. `run` must be idempotent and resumable."""
+
+    name: str
+    title: str
+    run: Callable[[StageContext], StageOutcome]
+
+
+@dataclass(slots=True)
+class StageReport:
+    """How one stage went in this invocation: 'done' (ran now), 'reused' or 'skipped'."""
+
+    stage: str
+    title: str
+    status: str
+    ref_id: str | None
+    stats: dict[str, Any]
+    seconds: float
+
+
+@dataclass(slots=True)
+class QuarterRunResult:
+    """The result of `run_quarter`: one report per stage, in order."""
+
+    quarter: str
+    attempt_id: str
+    scope: str
+    stages: list[StageReport]
+
+    def stage(self, name: str) -> StageReport | None:
+        return next((s for s in self.stages if s.stage == name), None)
+
+
+def stats_of(result: Any) -> dict[str, Any]:
+    """A JSON-friendly dict of whatever a stage function returned (dataclass, dict, object)."""
+    if result is None:
+        return {}
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        data = dataclasses.asdict(result)
+    elif isinstance(result, dict):
+        data = dict(result)
+    elif hasattr(result, "__dict__"):
+        data = dict(vars(result))
+    else:
+        return {"result": str(result)}
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _ref_of(result: Any, *names: str) -> str | None:
+    for name in names:
+        value = getattr(result, name, None)
+        if value is None and isinstance(result, dict):
+            value = result.get(name)
+        if value:
+            return str(value)
+    return None
+
+
+# --- the real stages (heavy imports inside, so the CLI stays fast) ---------------------------
+
+
+def _stage_registry(ctx: StageContext) -> StageOutcome:
+    from clusterradar.crawler.runner import crawl_registry
+
+    result = crawl_registry(
+        ctx.settings,
+        quarter=str(ctx.quarter),
+        allow_private=ctx.allow_private,
+        progress=ctx.progress,
+    )
+    return StageOutcome(_ref_of(result, "crawl_run_id"), stats_of(result))
+
+
+def _site_cluster_ids(ctx: StageContext) -> list[str] | None:
+    if ctx.cluster_ids:
+        return list(ctx.cluster_ids)
+    if not ctx.registry_listed_only:
+        return None
+    with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+        rows = con.execute(
+            query("quarterly_registry_clusters"), {"quarter": str(ctx.quarter)}
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _stage_sites(ctx: StageContext) -> StageOutcome:
+    from clusterradar.crawler.runner import crawl_sites
+
+    result = crawl_sites(
+        ctx.settings,
+        cluster_ids=_site_cluster_ids(ctx),
+        max_pages=ctx.max_pages,
+        allow_private=ctx.allow_private,
+        quarter=str(ctx.quarter),
+        progress=ctx.progress,
+    )
+    return StageOutcome(_ref_of(result, "crawl_run_id"), stats_of(result))
+
+
+def _stage_pipeline(ctx: StageContext) -> StageOutcome:
+    from clusterradar.pipeline.run import process_pending
+
+    result = process_pending(ctx.settings, cluster_ids=_site_cluster_ids(ctx), progress=ctx.progress)
+    return StageOutcome(None, stats_of(result))
+
+
+def _stage_classify(ctx: StageContext) -> StageOutcome:
+    from clusterradar.models.classify import classify_clusters
+
+    result = classify_clusters(
+        ctx.settings,
+        cluster_ids=_site_cluster_ids(ctx),
+        quarter=str(ctx.quarter),
+        progress=ctx.progress,
+    )
+    stats = stats_of(result)
+    # Suggestions can be many objects; the stage status keeps numbers, not payloads.
+    for key in ("suggestions", "clusters"):
+        if isinstance(stats.get(key), list):
+            stats[key] = len(stats[key])
+    return StageOutcome(_ref_of(result, "run_id"), stats)
+
+
+def review_queue_summary(settings: Settings, quarter: Quarter) -> dict[str, Any]:
+    """Numbers of the quarter's review queue (newest finished classification run of it)."""
+    with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+        cursor = con.execute(
+            query("quarterly_review_summary"), {"quarter": str(quarter), "as_of": quarter.as_of}
+        )
+        names = [d[0] for d in cursor.description]
+        row = cursor.fetchone()
+    return dict(zip(names, row, strict=True))
+
+
+def _stage_review(ctx: StageContext) -> StageOutcome:
+    summary = review_queue_summary(ctx.settings, ctx.quarter)
+    return StageOutcome(summary.pop("run_id"), summary)
+
+
+QUARTER_STAGES: tuple[Stage, ...] = (
+    Stage("registry", "Registry crawl", _stage_registry),
+    Stage("sites", "Website crawl", _stage_sites),
+    Stage("pipeline", "Extraction, passages, embeddings", _stage_pipeline),
+    Stage("classify", "Classification", _stage_classify),
+    Stage("review", "Review queue", _stage_review),
+)
+
+
+# --- the engine -----------------------------------------------------------------------------
+
+
+def _record(settings: Settings, **event: Any) -> None:
+    with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
+        record_stage_event(con, **event)
+
+
+def run_stages(
+    ctx: StageContext,
+    stages: tuple[Stage, ...] | list[Stage],
+    *,
+    skip: frozenset[str] = frozenset(),
+    always_rerun: frozenset[str] = frozenset({"review"}),
+    on_stage: Callable[[int, int, Stage, str], None] | None = None,
+) -> QuarterRunResult:
+    """Run `stages` in order for one quarter, reusing done ones and recording every transition.
+
+    A stage in `skip` is recorded as 'skipped'; one in `always_rerun` (cheap summaries) runs
+    every time. KeyboardInterrupt records 'interrupted', any other error 'failed', and both are
+    re-raised unchanged: the next call resumes at that stage.
+    """
+    settings, quarter = ctx.settings, str(ctx.quarter)
+    scope = scope_of(ctx.cluster_ids)
+    options = {
+        "cluster_ids": ctx.cluster_ids,
+        "max_pages": ctx.max_pages,
+        "allow_private": ctx.allow_private,
+        "registry_listed_only": ctx.registry_listed_only,
+        "skip": sorted(skip),
+    }
+    with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
+        attempt_id = start_attempt(con, quarter, options)
+    reports: list[StageReport] = []
+    for index, stage in enumerate(stages):
+        common = {"attempt_id": attempt_id, "quarter": quarter, "stage": stage.name, "scope": scope}
+        if stage.name in skip:
+            _record(settings, status="skipped", **common)
+            reports.append(StageReport(stage.name, stage.title, "skipped", None, {}, 0.0))
+            if on_stage:
+                on_stage(index, len(stages), stage, "skipped")
+            continue
+        if stage.name not in always_rerun:
+            with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+                done = finished_stage(con, quarter, stage.name, scope)
+            if done is not None:
+                outcome = StageOutcome(done.ref_id, done.stats or {})
+                ctx.outcomes[stage.name] = outcome
+                reports.append(
+                    StageReport(stage.name, stage.title, "reused", done.ref_id, outcome.stats, 0.0)
+                )
+                if on_stage:
+                    on_stage(index, len(stages), stage, "reused")
+                continue
+        if on_stage:
+            on_stage(index, len(stages), stage, "running")
+        _record(settings, status="running", **common)
+        started = time.monotonic()
+        try:
+            outcome = stage.run(ctx)
+        except KeyboardInterrupt:
+            _record_quietly(settings, status="interrupted", **common)
+            raise
+        except BaseException as exc:
+            _record_quietly(settings, status="failed", detail=_one_line(exc), **common)
+            raise
+        seconds = time.monotonic() - started
+        stats = {**outcome.stats, "seconds": round(seconds, 2)}
+        _record(settings, status="done", ref_id=outcome.ref_id, stats=stats, **common)
+        ctx.outcomes[stage.name] = outcome
+        reports.append(StageReport(stage.name, stage.title, "done", outcome.ref_id, stats, seconds))
+    return QuarterRunResult(quarter, attempt_id, scope, reports)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _record_quietly(settings: Settings, **event: Any) -> None:
+    """Best effort while unwinding: the original error matters more than this event."""
+    try:
+        _record(settings, **event)
+    except Exception:  # noqa: BLE001 - a second failure must not hide the first
+        pass
+
+
+def run_quarter(
+    settings: Settings,
+    quarter: str | Quarter,
+    *,
+    skip_registry: bool = False,
+    cluster_ids: list[str] | None = None,
+    max_pages: int | None = None,
+    allow_private: bool = False,
+    registry_listed_only: bool = False,
+    progress: bool = True,
+    stages: tuple[Stage, ...] | None = None,
+) -> QuarterRunResult:
+    """Run (or resume) one quarter end to end; safe to call again at any time.
+
+    `cluster_ids` limits the site crawl, pipeline and classification to those clusters (a
+    partial run; its stage status is kept apart from the full run's). `registry_listed_only`
+    crawls only initiatives the quarter's registry crawl listed (the demo uses it; a real
+    quarter also crawls the paper's clusters that the registry lacks).
+    """
+    parsed = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    ctx = StageContext(
+        settings=settings,
+        quarter=parsed,
+        cluster_ids=sorted(set(cluster_ids)) if cluster_ids else None,
+        max_pages=max_pages,
+        allow_private=allow_private,
+        registry_listed_only=registry_listed_only,
+        progress=progress,
+    )
+    on_stage = _print_stage if progress else None
+    return run_stages(
+        ctx,
+        stages or QUARTER_STAGES,
+        skip=frozenset({"registry"}) if skip_registry else frozenset(),
+        on_stage=on_stage,
+    )
+
+
+def _print_stage(index: int, total: int, stage: Stage, status: str) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if status == "running":
+        console.rule(f"[bold]{index + 1}/{total} {stage.title}")
+    elif status == "reused":
+        console.print(f"[dim]{index + 1}/{total} {stage.title}: done earlier, reused[/dim]")
+    else:
+        console.print(f"[dim]{index + 1}/{total} {stage.title}: skipped[/dim]")

@@ -1,0 +1,197 @@
+"""The review queue: which suggestions are pending, and which are most useful to review first.
+
+Pure functions over rows (:class:`~clusterradar.warehouse.reviews.QueueCandidate`) and the
+current effective classification, so the ordering is tested without a database.
+
+A queue item is the top-ranked still-open suggestion of one (latest finished run, cluster,
+dimension). For the single-label dimension (intensity) any concluded decision closes the whole
+group: the alternatives of rank 2, 3, ... are not asked again. For the multi-label dimensions each
+label is decided on its own; after rank 1, further labels are queued only when scored at least
+``min_score`` (the cluster page still shows all of them).
+
+Order: suggestions that differ from the current effective classification first, then uncertain
+ones (score below ``low_confidence``), then new clusters (no labels in force in any dimension),
+then dimensions a known cluster was never classified in, then suggestions that merely confirm
+what is in force; within each group the lowest score first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from clusterradar.warehouse.reviews import QueueCandidate
+
+REASONS = ("differs", "low_confidence", "new_cluster", "unclassified", "confirms")
+DIMENSION_ORDER = ("intensity", "function_logic", "application_fields", "svi_domains")
+
+
+@dataclass(slots=True)
+class QueueFilters:
+    """What a reviewer narrowed the queue to (None: no restriction). Run and quarter decide which
+    run counts as latest and are applied when the candidates are read."""
+
+    bundesland: str | None = None
+    dimension: str | None = None
+    label: str | None = None
+    run_id: str | None = None
+    quarter: str | None = None
+
+    def as_params(self) -> dict[str, str]:
+        return {k: v for k, v in _filter_items(self) if v}
+
+
+def _filter_items(filters: QueueFilters) -> Iterable[tuple[str, str | None]]:
+    yield "bundesland", filters.bundesland
+    yield "dimension", filters.dimension
+    yield "label", filters.label
+    yield "run", filters.run_id
+    yield "quarter", filters.quarter
+
+
+@dataclass(slots=True)
+class QueueItem:
+    """One pending suggestion and why it sits where it sits."""
+
+    candidate: QueueCandidate
+    current_labels: list[str] | None
+    reason: str
+    awaiting_second: bool = False  # four-eyes: another reviewer decided, no agreement yet
+
+    @property
+    def suggestion_id(self) -> str:
+        return self.candidate.suggestion_id
+
+
+@dataclass(slots=True)
+class Queue:
+    """The ordered pending items after filtering, plus counts for the filter bar."""
+
+    items: list[QueueItem]
+    total_pending: int
+    by_dimension: dict[str, int] = field(default_factory=dict)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    by_bundesland: dict[str, int] = field(default_factory=dict)
+
+
+def classify_reason(
+    candidate: QueueCandidate,
+    current: list[str] | None,
+    *,
+    multi_label: bool,
+    low_confidence: float,
+    cluster_classified: bool = False,
+) -> str:
+    """Why this suggestion deserves attention (one of REASONS). `cluster_classified`: the
+    cluster has labels in force in some dimension (else it is a new cluster)."""
+    if current is None:
+        if not cluster_classified:
+            return "new_cluster"
+        return "low_confidence" if candidate.score < low_confidence else "unclassified"
+    agrees = candidate.label_key in current if multi_label else current == [candidate.label_key]
+    if not agrees:
+        return "differs"
+    if candidate.score < low_confidence:
+        return "low_confidence"
+    return "confirms"
+
+
+def _open_in_group(
+    group: list[QueueCandidate],
+    *,
+    multi_label: bool,
+    viewer: str | None,
+    four_eyes: bool,
+    min_score: float,
+) -> QueueCandidate | None:
+    ordered = sorted(group, key=lambda c: c.rank)
+    if not multi_label:
+        if any(c.concluded for c in ordered):
+            return None
+        eligible = ordered[:1]
+    else:
+        eligible = [c for c in ordered if not c.concluded and (c.rank == 1 or c.score >= min_score)]
+    for candidate in eligible:
+        if four_eyes and viewer is not None and viewer in candidate.reviewers:
+            continue  # this reviewer already gave their half of the four eyes
+        return candidate
+    return None
+
+
+def pending_items(
+    candidates: Iterable[QueueCandidate],
+    current: dict[tuple[str, str], list[str]],
+    *,
+    is_multi_label: Callable[[str], bool],
+    viewer: str | None = None,
+    four_eyes: bool = False,
+    low_confidence: float = 0.6,
+    min_score: float = 0.5,
+) -> list[QueueItem]:
+    """Every pending item, most useful first (see the module docstring for the rules)."""
+    groups: dict[tuple[str, str, str], list[QueueCandidate]] = {}
+    for candidate in candidates:
+        key = (candidate.run_id, candidate.cluster_id, candidate.dimension)
+        groups.setdefault(key, []).append(candidate)
+    classified = {cluster_id for cluster_id, _ in current}
+    items = []
+    for (_, cluster_id, dimension), group in groups.items():
+        multi = is_multi_label(dimension)
+        top = _open_in_group(
+            group, multi_label=multi, viewer=viewer, four_eyes=four_eyes, min_score=min_score
+        )
+        if top is None:
+            continue
+        labels = current.get((cluster_id, dimension))
+        reason = classify_reason(
+            top,
+            labels,
+            multi_label=multi,
+            low_confidence=low_confidence,
+            cluster_classified=cluster_id in classified,
+        )
+        items.append(QueueItem(top, labels, reason, awaiting_second=bool(top.reviewers)))
+    items.sort(key=_sort_key)
+    return items
+
+
+def _sort_key(item: QueueItem) -> tuple:
+    c = item.candidate
+    dim = DIMENSION_ORDER.index(c.dimension) if c.dimension in DIMENSION_ORDER else 99
+    return (REASONS.index(item.reason), c.score, c.cluster_name.casefold(), dim, c.suggestion_id)
+
+
+def matches(item: QueueItem, filters: QueueFilters) -> bool:
+    c = item.candidate
+    if filters.bundesland and filters.bundesland not in c.bundeslaender:
+        return False
+    if filters.dimension and c.dimension != filters.dimension:
+        return False
+    return not (filters.label and c.label_key != filters.label)
+
+
+def build_queue(items: list[QueueItem], filters: QueueFilters) -> Queue:
+    """Filter the pending items; the counts describe the filtered queue."""
+    shown = [item for item in items if matches(item, filters)]
+    lands: Counter[str] = Counter()
+    for item in shown:
+        lands.update(item.candidate.bundeslaender)
+    return Queue(
+        items=shown,
+        total_pending=len(items),
+        by_dimension=dict(Counter(item.candidate.dimension for item in shown)),
+        by_reason=dict(Counter(item.reason for item in shown)),
+        by_bundesland=dict(sorted(lands.items())),
+    )
+
+
+def next_after(items: list[QueueItem], suggestion_id: str | None) -> QueueItem | None:
+    """The item after `suggestion_id` in queue order (the first one when it is not queued)."""
+    if not items:
+        return None
+    ids = [item.suggestion_id for item in items]
+    if suggestion_id in ids:
+        position = ids.index(suggestion_id) + 1
+        return items[position] if position < len(items) else None
+    return items[0]

@@ -1,0 +1,213 @@
+"""Crawl runs, site outcomes and page snapshots in the warehouse.
+
+A site's snapshots, its new bodies and its outcome are written in ONE short transaction when the
+site is finished (:func:`write_site`), so an interrupted crawl leaves either all of a site or
+nothing of it; a rerun skips the sites that already have an outcome in the unfinished run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from clusterradar.errors import NotFoundError
+from clusterradar.warehouse.db import query
+from clusterradar.warehouse.history import utcnow
+
+
+@dataclass(slots=True)
+class PageSnapshot:
+    """One fetch of one URL for one cluster (the row of ``page_snapshots``, plus its body).
+
+    ``body`` is set only for a body that must be stored; unchanged and duplicate pages carry
+    the ``content_hash`` of the body they share and ``unchanged_of`` pointing at the snapshot
+    that first stored it.
+    """
+
+    snapshot_id: str
+    cluster_id: str
+    url: str
+    final_url: str | None
+    fetched_at: dt.datetime
+    http_status: int | None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    unchanged_of: str | None = None
+    page_kind: str | None = None
+    note: str | None = None
+    body: bytes | None = None
+
+
+@dataclass(slots=True)
+class SiteResult:
+    """Everything one site crawl produced: written atomically by :func:`write_site`."""
+
+    cluster_id: str
+    seed_url: str | None
+    outcome: str
+    detail: str | None
+    snapshots: list[PageSnapshot] = field(default_factory=list)
+    finished_at: dt.datetime = field(default_factory=utcnow)
+
+    @property
+    def pages(self) -> int:
+        return len(self.snapshots)
+
+
+@dataclass(slots=True)
+class PreviousSnapshot:
+    """The latest stored fetch of a URL: what conditional requests and 'unchanged' build on."""
+
+    snapshot_id: str  # the snapshot that holds the body (never itself an 'unchanged' row)
+    content_hash: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(slots=True)
+class CrawlRun:
+    crawl_run_id: str
+    kind: str
+    quarter: str | None
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    settings: dict[str, Any]
+    stats: dict[str, Any]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+# --- runs ----------------------------------------------------------------------------------
+def start_run(
+    con: duckdb.DuckDBPyConnection, kind: str, *, quarter: str | None, settings: dict[str, Any]
+) -> str:
+    run_id = f"{kind}-{utcnow():%Y%m%dT%H%M%S}-{new_id()[:6]}"
+    con.execute(
+        query("crawl_insert_run"),
+        [run_id, kind, quarter, utcnow(), json.dumps(settings), json.dumps({"pid": os.getpid()})],
+    )
+    return run_id
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> CrawlRun:
+    row = con.execute(query("crawl_get_run"), [run_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no crawl run {run_id!r}")
+    return CrawlRun(
+        row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"), json.loads(row[7] or "{}")
+    )
+
+
+def claim_run(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Mark a resumed run as running again under this process."""
+    stats = get_run(con, run_id).stats
+    stats["pid"] = os.getpid()
+    stats["resumed"] = int(stats.get("resumed", 0)) + 1
+    con.execute(query("crawl_update_run"), ["running", None, json.dumps(stats), run_id])
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, status: str, stats: dict[str, Any]
+) -> None:
+    finished = utcnow() if status in ("finished", "failed") else None
+    con.execute(query("crawl_update_run"), [status, finished, json.dumps(stats), run_id])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resumable_run(con: duckdb.DuckDBPyConnection, kind: str, quarter: str | None) -> str | None:
+    """The newest unfinished run of this kind and quarter whose process is gone, if any."""
+    for run_id, status, stats in con.execute(query("crawl_unfinished_runs"), [kind, quarter]).fetchall():
+        pid = json.loads(stats or "{}").get("pid")
+        if status == "interrupted" or not (isinstance(pid, int) and _pid_alive(pid)):
+            return run_id
+    return None
+
+
+# --- sites ---------------------------------------------------------------------------------
+def site_seeds(
+    con: duckdb.DuckDBPyConnection, cluster_ids: list[str] | None
+) -> list[tuple[str, str | None]]:
+    """(cluster_id, website) of the named clusters (all when None), by id."""
+    rows = con.execute(query("crawl_site_seeds"), [cluster_ids]).fetchall()
+    if cluster_ids:
+        unknown = sorted(set(cluster_ids) - {r[0] for r in rows})
+        if unknown:
+            raise NotFoundError(f"unknown cluster id(s): {', '.join(unknown)}")
+    return [(r[0], r[1]) for r in rows]
+
+
+def sites_done(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
+    return {r[0] for r in con.execute(query("crawl_sites_done"), [run_id]).fetchall()}
+
+
+def previous_snapshots(
+    con: duckdb.DuckDBPyConnection, cluster_ids: list[str]
+) -> dict[tuple[str, str], PreviousSnapshot]:
+    """Latest fetch with a body per (cluster_id, url), for conditional requests."""
+    rows = con.execute(query("crawl_previous_snapshots"), [cluster_ids]).fetchall()
+    return {(r[0], r[1]): PreviousSnapshot(r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def load_body(con: duckdb.DuckDBPyConnection, content_hash: str) -> bytes | None:
+    row = con.execute(query("crawl_load_body"), [content_hash]).fetchone()
+    return bytes(row[0]) if row else None
+
+
+def write_site(con: duckdb.DuckDBPyConnection, run_id: str, result: SiteResult) -> None:
+    """Insert a finished site's bodies, snapshots and outcome (call inside a transaction)."""
+    insert_body, insert_snapshot = query("crawl_insert_body"), query("crawl_insert_snapshot")
+    for s in result.snapshots:
+        if s.body is not None and s.content_hash:
+            con.execute(insert_body, [s.content_hash, s.body])
+        con.execute(
+            insert_snapshot,
+            [
+                s.snapshot_id, run_id, s.cluster_id, s.url, s.final_url, s.fetched_at,
+                s.http_status, s.content_type, s.etag, s.last_modified, s.content_hash,
+                s.unchanged_of, s.page_kind, s.note,
+            ],
+        )  # fmt: skip
+    con.execute(
+        query("crawl_insert_outcome"),
+        [run_id, result.cluster_id, result.seed_url, result.outcome, result.pages, result.detail, result.finished_at],
+    )
+
+
+def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """Counts of one site crawl run: outcomes, pages fetched, unchanged pages, errors."""
+    outcomes = dict(con.execute(query("crawl_run_outcomes"), [run_id]).fetchall())
+    fetched, unchanged, stored, failed = con.execute(query("crawl_run_pages"), [run_id]).fetchone()
+    return {
+        "outcomes": outcomes,
+        "sites": sum(outcomes.values()),
+        "pages": int(fetched or 0),
+        "unchanged": int(unchanged or 0),
+        "new_bodies": int(stored or 0),
+        "page_errors": int(failed or 0),
+    }
+
+
+def clusters_with_last_outcome(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    cursor = con.execute(query("crawl_clusters_list"))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

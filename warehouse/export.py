@@ -1,0 +1,295 @@
+"""Export the effective classification at a date as CSV, Parquet or JSON plus a Frictionless
+data package, so results can be used without Clusterradar (spreadsheets, pandas, R).
+
+Files are written to a temporary name and renamed into place: an interrupted export never
+leaves a half-written file, and an existing export is only replaced with ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from clusterradar import __version__
+from clusterradar.errors import InputError
+from clusterradar.labels import DIMENSION_KEYS, Taxonomy
+from clusterradar.warehouse.db import query
+from clusterradar.warehouse.history import SOURCES, utcnow
+
+FORMATS = {
+    "csv": ("csv", "text/csv"),
+    "parquet": ("parquet", "application/vnd.apache.parquet"),
+    "json": ("json", "application/json"),
+}
+COLUMNS = (
+    "cluster_id",
+    "cluster_name",
+    "bundeslaender",
+    "website",
+    "dimension",
+    "label_key",
+    "label_de",
+    "source",
+    "valid_from",
+    "valid_to",
+    "decided_by",
+    "decided_at",
+    "model_version",
+    "evidence_urls",
+    "version_id",
+)
+LIST_COLUMNS = {"bundeslaender", "evidence_urls"}
+LIST_SEPARATOR = ";"
+PRIMARY_KEY = ["cluster_id", "dimension", "label_key"]
+
+
+@dataclass(slots=True)
+class ExportResult:
+    """Where the export went and how many rows it holds."""
+
+    path: Path
+    datapackage_path: Path
+    rows: int
+    as_of: dt.date
+    fmt: str
+
+
+def parse_as_of(text: str | None) -> dt.date:
+    """A YYYY-MM-DD date from the command line (None: today)."""
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def classification_rows(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, taxonomy: Taxonomy
+) -> list[dict[str, Any]]:
+    """The rows of the export: one per effective (cluster, dimension, label) on `as_of`."""
+    cursor = con.execute(query("export_classifications"), {"as_of": as_of})
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["bundeslaender"] = list(row["bundeslaender"] or [])
+        row["evidence_urls"] = list(row["evidence_urls"] or [])
+        row["label_de"] = taxonomy.label_de(row["dimension"], row["label_key"])
+        rows.append({column: row[column] for column in COLUMNS})
+    return rows
+
+
+def _text(value: Any) -> Any:
+    """JSON/CSV form of a value: ISO dates, UTC datetimes with 'Z'."""
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0).isoformat() + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [
+                    LIST_SEPARATOR.join(row[c])
+                    if c in LIST_COLUMNS
+                    else ("" if row[c] is None else _text(row[c]))
+                    for c in COLUMNS
+                ]
+            )
+
+
+def _write_json(rows: list[dict[str, Any]], path: Path) -> None:
+    data = [{c: _text(row[c]) for c in COLUMNS} for row in rows]
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {c: pa.string() for c in COLUMNS}
+    types.update({c: pa.list_(pa.string()) for c in LIST_COLUMNS})
+    types.update(
+        {"valid_from": pa.date32(), "valid_to": pa.date32(), "decided_at": pa.timestamp("us")}
+    )
+    schema = pa.schema([(c, types[c]) for c in COLUMNS])
+    table = pa.table(
+        {c: pa.array([row[c] for row in rows], type=types[c]) for c in COLUMNS}, schema=schema
+    )
+    pq.write_table(table, path)
+
+
+_WRITERS = {"csv": _write_csv, "json": _write_json, "parquet": _write_parquet}
+
+
+def table_schema(fmt: str, taxonomy: Taxonomy) -> dict[str, Any]:
+    """Frictionless Table Schema of the export in `fmt` (lists are ';'-joined strings in CSV)."""
+    label_keys = sorted({c.key for dim in taxonomy.dimensions for c in dim.categories})
+
+    def list_field(name: str, description: str) -> dict[str, Any]:
+        if fmt == "csv":
+            return {"name": name, "type": "string", "description": f"{description}, joined by ';'"}
+        return {"name": name, "type": "array", "description": description}
+
+    fields = [
+        {
+            "name": "cluster_id",
+            "type": "string",
+            "description": "Stable cluster id",
+            "constraints": {"required": True},
+        },
+        {"name": "cluster_name", "type": "string"},
+        list_field("bundeslaender", "Bundesland slugs of the registry"),
+        {"name": "website", "type": "string", "format": "uri"},
+        {
+            "name": "dimension",
+            "type": "string",
+            "description": "Dimension of the typology (Table 1)",
+            "constraints": {"required": True, "enum": list(DIMENSION_KEYS)},
+        },
+        {
+            "name": "label_key",
+            "type": "string",
+            "description": "Category key within the dimension",
+            "constraints": {"required": True, "enum": label_keys},
+        },
+        {"name": "label_de", "type": "string", "description": "German label as in the paper"},
+        {
+            "name": "source",
+            "type": "string",
+            "constraints": {"required": True, "enum": list(SOURCES)},
+        },
+        {"name": "valid_from", "type": "date", "constraints": {"required": True}},
+        {"name": "valid_to", "type": "date", "description": "Exclusive; empty while in force"},
+        {"name": "decided_by", "type": "string"},
+        {"name": "decided_at", "type": "datetime", "description": "UTC"},
+        {"name": "model_version", "type": "string"},
+        list_field("evidence_urls", "Pages the decision relied on"),
+        {
+            "name": "version_id",
+            "type": "string",
+            "description": "Classification version (see history)",
+        },
+    ]
+    return {"fields": fields, "primaryKey": PRIMARY_KEY, "missingValues": [""]}
+
+
+def _resource(fmt: str, as_of: dt.date, rows: int, taxonomy: Taxonomy) -> dict[str, Any]:
+    extension, mediatype = FORMATS[fmt]
+    resource = {
+        "name": f"classifications-{fmt}",
+        "path": f"classifications.{extension}",
+        "title": f"Effective classifications on {as_of.isoformat()}",
+        "description": (
+            f"One row per effective (cluster, dimension, label) on {as_of.isoformat()}; "
+            f"{rows} rows; exported by clusterradar {__version__}."
+        ),
+        "format": extension,
+        "mediatype": mediatype,
+        "schema": table_schema(fmt, taxonomy),
+    }
+    if fmt in ("csv", "json"):
+        resource["encoding"] = "utf-8"
+    if fmt == "csv":
+        resource["profile"] = "tabular-data-resource"
+        resource["dialect"] = {"delimiter": ",", "header": True, "doubleQuote": True}
+    return resource
+
+
+def _existing_resources(path: Path, out_dir: Path, replacing: str) -> list[dict[str, Any]]:
+    """Resources of an earlier export in the same folder (other formats) that still exist."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    kept = []
+    for resource in data.get("resources", []) if isinstance(data, dict) else []:
+        other = resource.get("path") if isinstance(resource, dict) else None
+        if isinstance(other, str) and other != replacing and (out_dir / other).is_file():
+            kept.append(resource)
+    return kept
+
+
+def _replace_atomically(target: Path, write) -> None:
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+def export_classifications(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path | str,
+    fmt: str,
+    as_of: dt.date | None = None,
+    force: bool = False,
+    *,
+    taxonomy: Taxonomy | None = None,
+) -> ExportResult:
+    """Write `classifications.<ext>` and `datapackage.json` into `out_dir` (created if needed).
+
+    Refuses (InputError, nothing written) when `classifications.<ext>` exists and not `force`.
+    The data package also keeps describing earlier exports of other formats in the same folder.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if taxonomy is None:
+        from clusterradar.labels import load_taxonomy
+
+        taxonomy = load_taxonomy()
+    as_of = as_of or dt.date.today()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out: {out_dir} exists and is not a folder")
+    target = out_dir / f"classifications.{FORMATS[fmt][0]}"
+    if target.exists() and not force:
+        raise InputError(f"{target} already exists; use --force to overwrite it")
+    rows = classification_rows(con, as_of, taxonomy)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _replace_atomically(target, lambda tmp: _WRITERS[fmt](rows, tmp))
+    package_path = out_dir / "datapackage.json"
+    resources = _existing_resources(package_path, out_dir, target.name)
+    resources.append(_resource(fmt, as_of, len(rows), taxonomy))
+    resources.sort(key=lambda r: r.get("path", ""))
+    package = {
+        "profile": "tabular-data-package"
+        if all(r.get("format") == "csv" for r in resources)
+        else "data-package",
+        "name": "clusterradar-classifications",
+        "title": "Clusterradar: SVI / dual-use classification of German cluster initiatives",
+        "created": utcnow().replace(microsecond=0).isoformat() + "Z",
+        "sources": [
+            {
+                "title": "VDI/VDE-IT (2026): Sicherheits- und Verteidigungsinnovationen als "
+                "Hebel regionaler Entwicklung"
+            }
+        ],
+        "resources": resources,
+    }
+    _replace_atomically(
+        package_path,
+        lambda tmp: tmp.write_text(
+            json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        ),
+    )
+    return ExportResult(
+        path=target, datapackage_path=package_path, rows=len(rows), as_of=as_of, fmt=fmt
+    )

@@ -1,0 +1,1 @@
+SELECT body FROM page_bodies WHERE content_hash = ?;

@@ -1,0 +1,303 @@
+"""Storage of review: suggestions as reviewers see them, decisions, conclusions, page snapshots.
+
+Only reads and appends; the rules (what a decision does to the classification history) live in
+:mod:`clusterradar.review.decisions`. Every function takes an open connection, so the caller
+decides how short its connection and transaction are (see :mod:`clusterradar.warehouse.db`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+
+from clusterradar.warehouse.db import query
+
+ACTIONS = ("accept", "reject", "override")
+
+
+@dataclass(slots=True)
+class Suggestion:
+    """One suggested label of a classification run, as stored."""
+
+    suggestion_id: str
+    run_id: str
+    cluster_id: str
+    dimension: str
+    label_key: str
+    score: float
+    rank: int
+    model_version: str
+    quarter: str | None = None
+
+
+@dataclass(slots=True)
+class QueueCandidate:
+    """A suggestion of a cluster's latest finished run, with what review already did to it."""
+
+    suggestion_id: str
+    run_id: str
+    quarter: str | None
+    cluster_id: str
+    cluster_name: str
+    bundeslaender: list[str]
+    dimension: str
+    label_key: str
+    score: float
+    rank: int
+    model_version: str
+    concluded: bool
+    reviewers: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Evidence:
+    """A passage that made the classifier suggest a label."""
+
+    suggestion_id: str
+    rank: int
+    url: str | None
+    snapshot_id: str | None
+    passage: str
+    reason: str
+    score: float | None
+
+
+@dataclass(slots=True)
+class ReviewDecision:
+    """One reviewer's decision on one suggestion (append-only)."""
+
+    decision_id: str
+    suggestion_id: str | None
+    cluster_id: str
+    dimension: str
+    action: str
+    labels: list[str]
+    reviewer: str
+    decided_at: dt.datetime
+    comment: str | None = None
+
+
+@dataclass(slots=True)
+class ClusterFacts:
+    """What the registry says about a cluster initiative."""
+
+    cluster_id: str
+    name: str
+    alt_names: list[str]
+    bundeslaender: list[str]
+    website: str | None
+    registry_profile_url: str | None
+    go_cluster: bool | None
+    technologiefelder: list[str]
+    foerdermassnahmen: list[str]
+    origin: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    missing_since: dt.datetime | None
+
+
+@dataclass(slots=True)
+class StoredSnapshot:
+    """A fetched page as the pipeline stored it (text only; the raw HTML is never shown)."""
+
+    snapshot_id: str
+    cluster_id: str
+    url: str
+    final_url: str | None
+    fetched_at: dt.datetime
+    http_status: int | None
+    title: str | None
+    extracted_text: str | None
+    language: str | None
+
+
+def _records(cursor: duckdb.DuckDBPyConnection, kind: type) -> list:
+    names = [d[0] for d in cursor.description]
+    return [kind(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def load_suggestion(con: duckdb.DuckDBPyConnection, suggestion_id: str) -> Suggestion | None:
+    cursor = con.execute(
+        """
+        SELECT s.suggestion_id, s.run_id, s.cluster_id, s.dimension, s.label_key, s.score,
+               s.rank, s.model_version, r.quarter
+        FROM suggestions s LEFT JOIN classification_runs r ON r.run_id = s.run_id
+        WHERE s.suggestion_id = ?
+        """,
+        [suggestion_id],
+    )
+    found = _records(cursor, Suggestion)
+    return found[0] if found else None
+
+
+def group_suggestion_ids(con: duckdb.DuckDBPyConnection, suggestion: Suggestion) -> list[str]:
+    """All suggestions of the same (run, cluster, dimension): alternatives to one another."""
+    rows = con.execute(
+        "SELECT suggestion_id FROM suggestions WHERE run_id = ? AND cluster_id = ? AND dimension = ?",
+        [suggestion.run_id, suggestion.cluster_id, suggestion.dimension],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def conclusion_of(
+    con: duckdb.DuckDBPyConnection, suggestion_ids: list[str]
+) -> ReviewDecision | None:
+    """The decision that concluded review of any of these suggestions, or None."""
+    if not suggestion_ids:
+        return None
+    cursor = con.execute(
+        """
+        SELECT d.decision_id, d.suggestion_id, d.cluster_id, d.dimension, d.action, d.labels,
+               d.reviewer, d.decided_at, d.comment
+        FROM review_conclusions k JOIN review_decisions d ON d.decision_id = k.decision_id
+        WHERE list_contains(?, k.suggestion_id)
+        ORDER BY k.concluded_at
+        LIMIT 1
+        """,
+        [suggestion_ids],
+    )
+    found = _records(cursor, ReviewDecision)
+    return found[0] if found else None
+
+
+def decisions_for(con: duckdb.DuckDBPyConnection, suggestion_id: str) -> list[ReviewDecision]:
+    cursor = con.execute(
+        """
+        SELECT decision_id, suggestion_id, cluster_id, dimension, action, labels, reviewer,
+               decided_at, comment
+        FROM review_decisions WHERE suggestion_id = ? ORDER BY decided_at, decision_id
+        """,
+        [suggestion_id],
+    )
+    return _records(cursor, ReviewDecision)
+
+
+def cluster_decisions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[ReviewDecision]:
+    cursor = con.execute(
+        """
+        SELECT decision_id, suggestion_id, cluster_id, dimension, action, labels, reviewer,
+               decided_at, comment
+        FROM review_decisions WHERE cluster_id = ? ORDER BY decided_at, decision_id
+        """,
+        [cluster_id],
+    )
+    return _records(cursor, ReviewDecision)
+
+
+def all_decisions(con: duckdb.DuckDBPyConnection) -> list[ReviewDecision]:
+    cursor = con.execute(
+        """
+        SELECT decision_id, suggestion_id, cluster_id, dimension, action, labels, reviewer,
+               decided_at, comment
+        FROM review_decisions ORDER BY decided_at, decision_id
+        """
+    )
+    return _records(cursor, ReviewDecision)
+
+
+def insert_decision(con: duckdb.DuckDBPyConnection, decision: ReviewDecision) -> None:
+    con.execute(
+        """
+        INSERT INTO review_decisions
+            (decision_id, suggestion_id, cluster_id, dimension, action, labels, reviewer,
+             decided_at, comment)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            decision.decision_id,
+            decision.suggestion_id,
+            decision.cluster_id,
+            decision.dimension,
+            decision.action,
+            decision.labels,
+            decision.reviewer,
+            decision.decided_at,
+            decision.comment,
+        ],
+    )
+
+
+def insert_conclusion(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    suggestion_id: str,
+    decision_id: str,
+    action: str,
+    version_id: str | None,
+    concluded_at: dt.datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO review_conclusions VALUES (?, ?, ?, ?, ?)",
+        [suggestion_id, decision_id, action, version_id, concluded_at],
+    )
+
+
+def evidence_for(
+    con: duckdb.DuckDBPyConnection, suggestion_ids: list[str]
+) -> dict[str, list[Evidence]]:
+    """Evidence passages per suggestion, best first."""
+    found: dict[str, list[Evidence]] = {sid: [] for sid in suggestion_ids}
+    if not suggestion_ids:
+        return found
+    cursor = con.execute(
+        """
+        SELECT suggestion_id, rank, url, snapshot_id, passage, reason, score
+        FROM suggestion_evidence WHERE list_contains(?, suggestion_id)
+        ORDER BY suggestion_id, rank
+        """,
+        [suggestion_ids],
+    )
+    for evidence in _records(cursor, Evidence):
+        found[evidence.suggestion_id].append(evidence)
+    return found
+
+
+def queue_candidates(
+    con: duckdb.DuckDBPyConnection, *, run_id: str | None = None, quarter: str | None = None
+) -> list[QueueCandidate]:
+    cursor = con.execute(query("review_queue_candidates"), {"run_id": run_id, "quarter": quarter})
+    return _records(cursor, QueueCandidate)
+
+
+def cluster_suggestions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[QueueCandidate]:
+    cursor = con.execute(query("review_cluster_suggestions"), {"cluster_id": cluster_id})
+    return _records(cursor, QueueCandidate)
+
+
+def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterFacts | None:
+    cursor = con.execute(
+        """
+        SELECT cluster_id, name, alt_names, bundeslaender, website, registry_profile_url,
+               go_cluster, technologiefelder, foerdermassnahmen, origin, first_seen, last_seen,
+               missing_since
+        FROM clusters WHERE cluster_id = ?
+        """,
+        [cluster_id],
+    )
+    found = _records(cursor, ClusterFacts)
+    return found[0] if found else None
+
+
+def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> StoredSnapshot | None:
+    """A snapshot's text; an unchanged fetch shows the text of the snapshot it repeats."""
+    cursor = con.execute(
+        """
+        SELECT s.snapshot_id, s.cluster_id, s.url, s.final_url, s.fetched_at, s.http_status,
+               coalesce(s.title, o.title) AS title,
+               coalesce(s.extracted_text, o.extracted_text) AS extracted_text,
+               coalesce(s.language, o.language) AS language
+        FROM page_snapshots s LEFT JOIN page_snapshots o ON o.snapshot_id = s.unchanged_of
+        WHERE s.snapshot_id = ?
+        """,
+        [snapshot_id],
+    )
+    found = _records(cursor, StoredSnapshot)
+    return found[0] if found else None
+
+
+def set_meta_once(con: duckdb.DuckDBPyConnection, key: str, value: str) -> str:
+    """Store `value` under `key` unless a value is there already; returns the stored value."""
+    con.execute("INSERT INTO warehouse_meta VALUES (?, ?) ON CONFLICT DO NOTHING", [key, value])
+    return con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [key]).fetchone()[0]
