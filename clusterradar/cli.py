@@ -58,10 +58,17 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="DuckDB warehouse file (env CLUSTERRADAR_DB; default ./clusterradar.duckdb)."),
+        typer.Option(
+            "--db",
+            help="DuckDB warehouse file (env CLUSTERRADAR_DB; default ./clusterradar.duckdb).",
+        ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", help="TOML settings file (env CLUSTERRADAR_CONFIG; default ./clusterradar.toml if present).")
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML settings file (env CLUSTERRADAR_CONFIG; default ./clusterradar.toml).",
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show stack traces on errors.")] = False,
     version: Annotated[
@@ -93,7 +100,9 @@ config_app = typer.Typer(help="Show the effective configuration.", no_args_is_he
 @config_app.command("show")
 def config_show(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of TOML-like text.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of TOML-like text.")
+    ] = False,
 ) -> None:
     """Print the effective settings (defaults < file < environment < flags)."""
     data = settings_of(ctx).as_dict()

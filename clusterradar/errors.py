@@ -26,7 +26,11 @@ class LabelValidationError(ClusterradarError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems:\n" + "\n".join(problems))
+        super().__init__(
+            problems[0]
+            if len(problems) == 1
+            else f"{len(problems)} problems:\n" + "\n".join(problems)
+        )
 
 
 class NotFoundError(ClusterradarError):

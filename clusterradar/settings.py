@@ -116,7 +116,9 @@ def _coerce(value: Any, current: Any, name: str) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name}: cannot use {value!r} (expected {type(current).__name__})") from exc
+        raise ConfigError(
+            f"setting {name}: cannot use {value!r} (expected {type(current).__name__})"
+        ) from exc
 
 
 def _set(settings: Settings, section: str, key: str, value: Any, origin: str) -> None:
@@ -168,7 +170,11 @@ def load_settings(
         if env.get(name):
             _set(settings, section, key, env[name], name)
     for name, value in env.items():
-        if not name.startswith("CLUSTERRADAR_") or name in _SHORT_ENV or name == "CLUSTERRADAR_CONFIG":
+        if (
+            not name.startswith("CLUSTERRADAR_")
+            or name in _SHORT_ENV
+            or name == "CLUSTERRADAR_CONFIG"
+        ):
             continue
         rest = name.removeprefix("CLUSTERRADAR_").lower()
         for section in _SECTIONS:

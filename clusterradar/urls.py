@@ -29,7 +29,11 @@ def normalise_url(url: str) -> str:
     if parts.port and parts.port not in (80, 443):
         netloc = f"{host}:{parts.port}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _DROP_QUERY_KEYS]
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in _DROP_QUERY_KEYS
+        ]
     )
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
@@ -85,7 +89,7 @@ def match_website(url: str, websites: Iterable[tuple[str, str]]) -> str | None:
     return best[1] if best else None
 
 
-_NAME_NOISE = re.compile(r"\b(e\.\s?v\.|ev|gmbh|ggmbh|mbh|ag)\b", re.IGNORECASE)
+_NAME_NOISE = re.compile(r"\b(?:e\.\s?v\.|ev\b|gmbh\b|ggmbh\b|mbh\b|ag\b)", re.IGNORECASE)
 _NON_ALNUM = re.compile(r"[^0-9a-zäöüß]+")
 
 
@@ -96,8 +100,13 @@ def normalise_name(name: str) -> str:
 
 
 def slugify(text: str, max_length: int = 60) -> str:
-    """ASCII snake/kebab id from a German name: 'Rüstungscluster Niedersachsen' → 'ruestungscluster-niedersachsen'."""
-    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+    """ASCII kebab id from a German name.
+
+    'Rüstungscluster Niedersachsen' → 'ruestungscluster-niedersachsen'.
+    """
+    table = str.maketrans(
+        {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"}
+    )
     text = text.translate(table).lower()
     text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return text[:max_length].rstrip("-") or "cluster"

@@ -141,7 +141,10 @@ class SentenceTransformerEmbedder:
                 f"(offline: {USE_NAME} or {MINILM_NAME})"
             ) from exc
         self.model_id = model_id or name_or_path
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(dimension_of() or 0)
         self.batch_size = batch_size
         # e5 models expect a task prefix; passages are what we embed.
         self._prefix = "passage: " if "e5" in name_or_path.lower() else ""

@@ -33,7 +33,9 @@ def cli():
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):
-        return runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+        return runner.invoke(
+            app, [str(a) for a in args], input=input, env=env, catch_exceptions=False
+        )
 
     return run
 

@@ -142,3 +142,23 @@ def test_labels_show_one_dimension(cli):
     assert table.exit_code == 0 and "Schutz und Abwehr" in table.stdout
     unknown = cli("labels", "show", "--dimension", "colour")
     assert unknown.exit_code == 1 and "unknown dimension 'colour'" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "unknown_category.yaml",
+        "duplicate_id.yaml",
+        "malformed_url.yaml",
+        "missing_field.yaml",
+        "unknown_bundesland.yaml",
+        "not_on_paper_scale.yaml",
+    ],
+)
+def test_labels_check_fails_for_every_error_kind_with_file_and_line(cli, fixture):
+    path = LABEL_FIXTURES / fixture
+    result = cli("labels", "check", "--clusters", path)
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"{path}:") and first.split(":")[1].isdigit()
+    assert result.stdout == ""

@@ -145,3 +145,34 @@ def test_init_migrates_to_the_latest_schema(cli, tmp_path):
     with connect(db, read_only=True) as con:
         found = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
     assert found == latest_schema_version()
+
+
+def test_cli_modules_import_no_heavy_libraries():
+    """`clusterradar --help` stays fast: command modules defer pyarrow, rich tables and pandas."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, clusterradar.labels.cli, clusterradar.warehouse.cli; "
+        "print(sorted(m for m in ('pyarrow', 'pandas', 'torch', 'rich.table') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+
+
+def test_rerun_does_not_undo_facts_another_stage_updated(cli, tmp_path):
+    db = tmp_path / "w.duckdb"
+    cli("--db", db, "init")
+    with connect(db) as con:
+        con.execute(
+            "UPDATE clusters SET website = 'https://www.cast-forum.de/' WHERE cluster_id = 'cast'"
+        )
+    before = _counts(db)
+    result = cli("--db", db, "init")
+    assert result.exit_code == 0 and "nothing loaded" in result.stdout
+    assert _counts(db) == before
+    with connect(db, read_only=True) as con:
+        website = con.execute("SELECT website FROM clusters WHERE cluster_id = 'cast'").fetchone()[
+            0
+        ]
+    assert website == "https://www.cast-forum.de/"

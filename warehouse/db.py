@@ -73,7 +73,9 @@ def _open(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnect
             return duckdb.connect(str(path), read_only=read_only)
         except (duckdb.IOException, duckdb.Error) as exc:
             if not _is_lock_error(exc):
-                raise WarehouseError(f"{path}: cannot open DuckDB file ({_first_line(exc)})") from exc
+                raise WarehouseError(
+                    f"{path}: cannot open DuckDB file ({_first_line(exc)})"
+                ) from exc
             if time.monotonic() >= deadline:
                 raise WarehouseLockedError(
                     f"{path} is locked by another process for more than {timeout:.0f}s; "

@@ -88,7 +88,9 @@ def record_version(
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[ClassificationVersion]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [ClassificationVersion(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    return [
+        ClassificationVersion(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()
+    ]
 
 
 def effective_at(

@@ -75,8 +75,10 @@ def load_labels(
     """Bring the warehouse in line with the label files; the caller owns the transaction.
 
     `files_hash` identifies the files' content (see ``clusterradar.labels.label_files_hash``);
-    without it a hash of the loaded data is used. Facts of clusters that came from a registry
-    crawl (origin other than 'paper') are left alone; their paper label is still recorded.
+    without it a hash of the loaded data is used. Cluster facts are refreshed only when the
+    files changed (a new hash), so a rerun never undoes what a registry crawl updated since;
+    facts of clusters that came from a registry crawl (origin other than 'paper') are left alone.
+    Labels are compared with the latest paper version, so reverting a file works as expected.
     """
     paper_keys = set(taxonomy.keys(DIMENSION, paper_only=True))
     wrong = [
@@ -87,11 +89,8 @@ def load_labels(
     now = now or utcnow()
     files_hash = files_hash or data_hash(taxonomy, clusters)
     result = LoadResult(files_hash=files_hash, clusters_in_files=len(clusters))
-    result.already_loaded = bool(
-        con.execute(
-            "SELECT count(*) FROM label_loads WHERE files_hash = ?", [files_hash]
-        ).fetchone()[0]
-    )
+    loaded_before = con.execute(query("labels_files_loaded"), {"files_hash": files_hash})
+    result.already_loaded = bool(loaded_before.fetchone()[0])
     stored = {c.cluster_id: c for c in list_clusters(con)}
     latest = {
         row[0]: list(row[1])
@@ -112,7 +111,11 @@ def load_labels(
         if record is None:
             con.execute(query("labels_insert_cluster"), facts)
             result.clusters_inserted.append(cluster.id)
-        elif record.origin == "paper" and _facts_differ(record, cluster):
+        elif (
+            not result.already_loaded
+            and record.origin == "paper"
+            and _facts_differ(record, cluster)
+        ):
             alt_names = list(record.alt_names)
             if record.name != cluster.name and record.name not in alt_names:
                 alt_names.append(record.name)

@@ -7,7 +7,7 @@ WITH effective AS (
       AND (valid_to IS NULL OR valid_to > $as_of)
 ),
 per_label AS (
-    SELECT *, unnest(labels) AS label_key
+    SELECT *, unnest(list_distinct(labels)) AS label_key
     FROM effective
 )
 SELECT

