@@ -2,8 +2,100 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
+    app.command("train")(train)
+    app.command("classify")(classify)
+    app.command("predict")(predict)
+    app.command("evaluate")(evaluate)
+
+
+def _settings(ctx: typer.Context):
+    from clusterradar.cli import settings_of
+
+    return settings_of(ctx)
+
+
+def train(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option("--force", help="Retrain even if an artefact for this input exists.")] = False,
+) -> None:
+    """Train the classifier on today's labelled clusters and store it in the warehouse."""
+    from clusterradar.models.train import train_model
+
+    trained = train_model(_settings(ctx), force=force)
+    state = "reused existing artefact" if trained.reused else "trained"
+    typer.echo(
+        f"{state}: model {trained.version} on {trained.n_examples} labelled clusters "
+        f"(training data {trained.training_data_hash[:12]}, labels from {trained.source})"
+    )
+
+
+def classify(
+    ctx: typer.Context,
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")] = None,
+    quarter: Annotated[str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4.")] = None,
+) -> None:
+    """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""
+    from clusterradar.models.classify import classify_clusters
+
+    result = classify_clusters(_settings(ctx), cluster_ids=cluster or None, quarter=quarter, progress=True)
+    state = "existing run (same quarter, model and input)" if result.reused else "run"
+    typer.echo(
+        f"{state} {result.run_id}: {result.suggestions} suggestions for {result.clusters} clusters "
+        f"(model {result.model_version})"
+    )
+
+
+def predict(
+    ctx: typer.Context,
+    documents: Annotated[Path, typer.Option("--documents", help="JSON lines: {cluster, url, text|html}.")],
+    allow_unknown: Annotated[
+        bool, typer.Option("--allow-unknown", help="Accept cluster keys that name no known cluster.")
+    ] = False,
+) -> None:
+    """Print one JSON line per cluster of a documents file: suggestions and their evidence."""
+    from clusterradar.models.predict import predict_documents, suggestions_as_json
+
+    trained, results = predict_documents(_settings(ctx), documents, allow_unknown=allow_unknown)
+    for result in results:
+        typer.echo(json.dumps(suggestions_as_json(trained, result), ensure_ascii=False))
+
+
+def evaluate(
+    ctx: typer.Context,
+    documents: Annotated[
+        Path | None, typer.Option("--documents", help="Predict each held-out cluster from these documents only.")
+    ] = None,
+    civil: Annotated[
+        Path | None, typer.Option("--civil", help="Documents of clearly civil clusters, to measure the no-SVI gate.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the report and confusion-matrix image.")] = Path(
+        "evaluation"
+    ),
+    setfit: Annotated[bool, typer.Option("--setfit", help="Also evaluate SetFit (slow on CPU: ~30 min).")] = False,
+) -> None:
+    """Leave-one-cluster-out evaluation of the classifier against baselines (and the gate)."""
+    from clusterradar.models.evaluate import evaluate as run_evaluation
+    from clusterradar.models.report import render_text, write_confusion_png
+
+    settings = _settings(ctx)
+    report = run_evaluation(settings, documents_path=documents, civil_path=civil, with_setfit=setfit)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    text = render_text(report)
+    (out / "evaluation.txt").write_text(text, encoding="utf-8")
+    default = settings.models.classifier if settings.models.classifier in report.results else next(iter(report.results))
+    image = write_confusion_png(report.results[default], out / "confusion_matrix.png", f"{default}, leave-one-out")
+    typer.echo(text)
+    typer.echo(f"report: {out / 'evaluation.txt'}; confusion matrix ({default}): {image}")

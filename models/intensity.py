@@ -41,7 +41,7 @@ class IntensityConfig:
     c: float = 1.0
     weight: float = 0.3
     tau: float = 0.05
-    lexicon_scale: float = 1.0
+    lexicon_scale: float = 0.0  # pre-registered: embeddings only; lexicon feeds gate, thematic, evidence
     select: str = "fixed"  # 'fixed' | 'inner_cv'
     calibration_folds: int = 5
     seed: int = 13

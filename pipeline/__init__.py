@@ -1,1 +1,8 @@
-"""pipeline stage."""
+"""Text pipeline: extraction, German NLP, the SVI lexicon, passages and embeddings.
+
+Flat modules, imported lazily by callers (spaCy, trafilatura and torch are heavy):
+``extract`` / ``boilerplate`` / ``language`` (pages → text), ``nlp`` (spaCy pipeline),
+``passages`` (text → passages), ``lexicon`` (SVI terms), ``embed`` (embedders and their cache),
+``documents`` (JSON-lines input), ``store`` (passages as the models read them), ``run``
+(``process_pending`` over the warehouse), ``bench`` (speed measurements).
+"""

@@ -42,10 +42,14 @@ _META_LANG = re.compile(
     re.IGNORECASE,
 )
 # Containers of consent managers and cookie banners (Borlabs, Usercentrics, Cookiebot, Klaro,
-# CookieYes, OneTrust, Complianz, plain "cookie-notice" themes).
+# CookieYes, OneTrust, Complianz, plain "cookie-notice" themes). Wrappers that merely carry a
+# state class ("cookies-accepted" on the page container) hold the main content: never prune an
+# element containing main/article/h1 or more text than a banner has.
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CONSENT_XPATH = (
-    "//*[not(self::html) and not(self::body) and ("
+    "//*[not(self::html) and not(self::body) and not(self::main) and not(self::article)"
+    " and not(.//main) and not(.//article) and not(.//h1)"
+    " and string-length(normalize-space(.)) < 2500 and ("
     + " or ".join(
         f"contains(translate(@{attr}, '{_UPPER}', '{_UPPER.lower()}'), '{word}')"
         for attr in ("id", "class")
@@ -169,15 +173,36 @@ def _unwrap_layout_tables(tree: object) -> None:
             el.tag = "div"
 
 
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def _plain_text_page(text: str, url: str) -> ExtractedPage:
+    """text/plain (the crawler keeps it): blank-line separated blocks are the paragraphs."""
+    paragraphs = [
+        " ".join(block.split())
+        for block in _BLANK_LINES.split(text.replace("\r\n", "\n"))
+        if block.strip() and not is_consent_or_noise_paragraph(block)
+    ]
+    return ExtractedPage(
+        text="\n".join(paragraphs),
+        language=detect_language(" ".join(paragraphs)),
+        paragraphs=paragraphs,
+        url=url,
+    )
+
+
 def extract_page(body: bytes | str, url: str, content_type: str | None = None) -> ExtractedPage:
     """Extract one page; never raises on bad HTML (an unusable page is an empty page).
 
-    Non-HTML content types (PDF, images, JSON) give an empty page: they are the crawler's
-    business to skip, and feeding them to an HTML parser only produces noise. ``language`` comes
+    ``text/plain`` is kept as it is (blank-line blocks become paragraphs); other non-HTML
+    content types (PDF, images, JSON) give an empty page: feeding them to an HTML parser only
+    produces noise. ``language`` comes
     from ``<html lang>`` / ``Content-Language`` when the page declares one, else from a small
     German/English stopword count over the extracted text.
     """
     media = _media_type(content_type)
+    if media == "text/plain":
+        return _plain_text_page(decode_body(body, content_type), url)
     if media is not None and media not in HTML_CONTENT_TYPES:
         return ExtractedPage.empty(url)
     html = decode_body(body, content_type)
@@ -185,7 +210,6 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         return ExtractedPage.empty(url)
 
     import trafilatura  # heavy; imported on first use
-
     from trafilatura.utils import load_html
 
     declared = _declared_language(html)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from clusterradar.errors import LabelValidationError
+from clusterradar.pipeline.nlp import lemma_normaliser
 
 if TYPE_CHECKING:
     import spacy
@@ -247,10 +248,6 @@ def _cached_default_lexicon() -> Lexicon:
     return load_lexicon()
 
 
-def _lower_lemmas(doc: Doc) -> list[str]:
-    return [(tok.lemma_ or tok.text).lower() for tok in doc]
-
-
 class LexiconMatcher:
     """Finds lexicon terms in text or spaCy docs made by the same ``nlp``.
 
@@ -268,20 +265,26 @@ class LexiconMatcher:
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._terms: dict[str, LexiconTerm] = {}
+        self._lower_lemma = lemma_normaliser(nlp)
         self._prefix: list[tuple[str, LexiconTerm]] = []
         self._suffix: list[tuple[str, LexiconTerm]] = []
+        self._joined_prefix: list[tuple[str, LexiconTerm]] = []
+        self._joined_suffix: list[tuple[str, LexiconTerm]] = []
         for term in self.lexicon.terms:
             self._terms[term.term] = term
             for spelling in term.spellings:
                 self._add(term, spelling)
-        self._prefix_keys = tuple(key for key, _ in self._prefix)
-        self._suffix_keys = tuple(key for key, _ in self._suffix)
+        self._prefix_keys = tuple(key for key, _ in self._prefix + self._joined_prefix)
+        self._suffix_keys = tuple(key for key, _ in self._suffix + self._joined_suffix)
+
+    def _lemmas(self, doc: Doc) -> list[str]:
+        return [self._lower_lemma(tok) for tok in doc]
 
     def _add(self, term: LexiconTerm, spelling: str) -> None:
         from spacy.tokens import Doc
 
         if term.match == "lemma":
-            pattern = Doc(self.nlp.vocab, words=_lower_lemmas(self.nlp(spelling)))
+            pattern = Doc(self.nlp.vocab, words=self._lemmas(self.nlp(spelling)))
             self._lemma.add(term.term, [pattern])
         elif term.match == "lower":
             self._lower.add(term.term, [self.nlp.make_doc(spelling)])
@@ -295,19 +298,36 @@ class LexiconMatcher:
         if term.compound in ("suffix", "both"):
             self._suffix.append((key, term))
         if term.compound == "hyphen":
-            self._prefix.append((key + "-", term))
-            self._suffix.append(("-" + key, term))
+            self._joined_prefix.append((key, term))
+            self._joined_suffix.append((key, term))
 
     def _compound_hits(self, doc: Doc, lemmas: list[str]) -> list[tuple[str, int, int]]:
-        found = []
-        if not self._prefix and not self._suffix:
+        """Single-token hits inside compounds: 'Rüstungsindustrie', 'KRITIS-Betreiber'.
+
+        ``hyphen`` terms only match where a non-letter joins them ('NATO-Partner',
+        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word.
+        """
+        found: list[tuple[str, int, int]] = []
+        if not self._prefix_keys and not self._suffix_keys:
             return found
         for i, tok in enumerate(doc):
             for word in {tok.lower_, lemmas[i]}:
                 if self._prefix_keys and word.startswith(self._prefix_keys):
                     found += [(t.term, i, i + 1) for k, t in self._prefix if word.startswith(k)]
+                    found += [
+                        (t.term, i, i + 1)
+                        for k, t in self._joined_prefix
+                        if word.startswith(k) and len(word) > len(k) and not word[len(k)].isalpha()
+                    ]
                 if self._suffix_keys and word.endswith(self._suffix_keys):
                     found += [(t.term, i, i + 1) for k, t in self._suffix if word.endswith(k)]
+                    found += [
+                        (t.term, i, i + 1)
+                        for k, t in self._joined_suffix
+                        if word.endswith(k)
+                        and len(word) > len(k)
+                        and not word[-len(k) - 1].isalpha()
+                    ]
         return found
 
     def match(self, text_or_doc: str | Doc) -> list[LexiconHit]:
@@ -315,7 +335,7 @@ class LexiconMatcher:
         from spacy.tokens import Doc
 
         doc = self.nlp(text_or_doc) if isinstance(text_or_doc, str) else text_or_doc
-        lemmas = _lower_lemmas(doc)
+        lemmas = self._lemmas(doc)
         lemma_doc = Doc(self.nlp.vocab, words=lemmas)
         vocab = self.nlp.vocab.strings
         spans: set[tuple[str, int, int]] = set()

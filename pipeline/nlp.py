@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from clusterradar.errors import ModelError
 from clusterradar.settings import NlpSettings
 
 if TYPE_CHECKING:
     import spacy
+    from spacy.tokens import Token
 
-__all__ = ["describe_nlp", "load_nlp"]
+__all__ = ["describe_nlp", "lemma_normaliser", "load_nlp"]
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +71,40 @@ def load_nlp(model_name: str = NlpSettings().spacy_model) -> spacy.Language:
 def describe_nlp(nlp: spacy.Language) -> str:
     """Which pipeline this is, for logs and model metadata."""
     return str(nlp.meta.get("clusterradar_pipeline", nlp.meta.get("name", "unknown")))
+
+
+def _lookup_table(nlp: spacy.Language) -> Any:
+    """The lookup lemmatizer's table, or None for a trained (rule/edit-tree) lemmatizer."""
+    if not nlp.has_pipe("lemmatizer"):
+        return None
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    if getattr(lemmatizer, "mode", None) != "lookup":
+        return None
+    try:
+        return lemmatizer.lookups.get_table("lemma_lookup")
+    except (KeyError, AttributeError):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def lemma_normaliser(nlp: spacy.Language) -> Callable[[Token], str]:
+    """A function token → lower-case lemma that is robust to German capitalisation.
+
+    The lookup table is case-sensitive: "Maritime" (sentence start, title case) is listed but
+    "maritime" is not, "kritische" is listed but "Kritische" is not. Where the lookup left a
+    word unchanged we retry with the other capitalisation, so headings and sentence starts
+    lemmatise like running text. Trained pipelines are used as they are.
+    """
+    table = _lookup_table(nlp)
+
+    def lower_lemma(token: Token) -> str:
+        lemma = token.lemma_ or token.text
+        if table is not None and lemma == token.text and token.text[:1].isalpha():
+            text = token.text
+            other = (
+                text[:1].lower() + text[1:] if text[:1].isupper() else text[:1].upper() + text[1:]
+            )
+            lemma = table.get(other, lemma)
+        return lemma.lower()
+
+    return lower_lemma

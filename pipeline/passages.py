@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import spacy
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Span, Token
 
 __all__ = [
     "PassageText",
@@ -29,6 +29,7 @@ __all__ = [
 
 _WHITESPACE = re.compile(r"\s+")
 MIN_PASSAGE_CHARS = 2
+MAX_LINE_CHARS = 100_000
 
 
 @dataclass(slots=True, frozen=True)
@@ -46,13 +47,22 @@ def passage_hash(text: str) -> str:
     return hashlib.sha256(_WHITESPACE.sub(" ", text).strip().encode("utf-8")).hexdigest()
 
 
-def lemma_string(doc: Doc | object) -> str:
-    """Lower-cased lemmas of the word tokens of a doc or span, space-joined."""
-    return " ".join(
-        (tok.lemma_ or tok.text).lower()
-        for tok in doc  # type: ignore[attr-defined]
-        if not (tok.is_punct or tok.is_space)
-    )
+def lemma_string(doc: Doc | Span, nlp: spacy.Language | None = None) -> str:
+    """Lower-cased lemmas of the word tokens of a doc or span, space-joined.
+
+    With ``nlp``, lemmas are normalised like the lexicon matcher does
+    (:func:`clusterradar.pipeline.nlp.lemma_normaliser`).
+    """
+    if nlp is not None:
+        from clusterradar.pipeline.nlp import lemma_normaliser
+
+        lower_lemma = lemma_normaliser(nlp)
+    else:
+
+        def lower_lemma(tok: Token) -> str:
+            return (tok.lemma_ or tok.text).lower()
+
+    return " ".join(lower_lemma(tok) for tok in doc if not (tok.is_punct or tok.is_space))
 
 
 def _sentence_spans(text: str, nlp: spacy.Language) -> list[tuple[int, int]]:
@@ -61,7 +71,9 @@ def _sentence_spans(text: str, nlp: spacy.Language) -> list[tuple[int, int]]:
     offset = 0
     for line in text.split("\n"):
         if line.strip():
-            lines.append((offset, line))
+            # spaCy refuses texts over nlp.max_length; a line that long is no prose anyway
+            for start, end in _cut_long(line, 0, len(line), MAX_LINE_CHARS):
+                lines.append((offset + start, line[start:end]))
         offset += len(line) + 1
     spans: list[tuple[int, int]] = []
     for (line_start, _), doc in zip(lines, nlp.pipe(line for _, line in lines), strict=True):
@@ -108,7 +120,7 @@ def split_passage_docs(
     spans = [(s, e) for s, e in groups if len(text[s:e].strip()) >= MIN_PASSAGE_CHARS]
     passage_texts = [text[s:e] for s, e in spans]
     return [
-        (PassageText(text=passage, lemmas=lemma_string(doc), start=s, end=e), doc)
+        (PassageText(text=passage, lemmas=lemma_string(doc, nlp), start=s, end=e), doc)
         for (s, e), passage, doc in zip(spans, passage_texts, nlp.pipe(passage_texts), strict=True)
     ]
 

@@ -8,7 +8,8 @@ for long):
    at a time so repeated site boilerplate can be dropped; fills the snapshot's derived columns
    once ('' = extracted, no text);
 2. passages: extracted snapshots without a ``passage_sets`` row are split, lexicon-matched and
-   written to ``passages``;
+   written to ``passages``; passages matched with an older version of the lexicon file (an
+   analyst added terms) get their lexicon columns recomputed;
 3. embeddings: passages without a cached vector of the configured model are embedded.
 """
 
@@ -40,6 +41,7 @@ class PipelineStats:
     pages_empty: int = 0
     snapshots_split: int = 0
     passages_written: int = 0
+    passages_rescored: int = 0
     passages_embedded: int = 0
     embedding_model: str | None = None
     nlp_pipeline: str | None = None
@@ -139,7 +141,7 @@ def split_pending(
     if not pending:
         return
     nlp = load_nlp(settings.nlp.spacy_model)
-    lexicon = load_lexicon()
+    lexicon = load_lexicon(settings.nlp.lexicon_path or None)
     matcher = LexiconMatcher(nlp, lexicon)
     stats.nlp_pipeline = describe_nlp(nlp)
     advance = steps.step("passages", len(pending))
@@ -187,6 +189,56 @@ def split_pending(
         advance(len(batch))
 
 
+def rescore_stale_lexicon(
+    db: Path,
+    settings: Settings,
+    cluster_ids: list[str] | None,
+    steps: _Steps,
+    stats: PipelineStats,
+) -> None:
+    """Recompute lexicon terms and scores of passages matched with an older lexicon file."""
+    from clusterradar.pipeline.lexicon import (
+        LexiconMatcher,
+        lexicon_score,
+        lexicon_terms,
+        load_lexicon,
+    )
+    from clusterradar.pipeline.nlp import load_nlp
+    from clusterradar.warehouse import connect, query, transaction
+
+    lexicon = load_lexicon(settings.nlp.lexicon_path or None)
+    with connect(db, timeout=settings.lock_timeout) as con:
+        stale = [
+            row[0]
+            for row in con.execute(
+                query("pipeline_stale_lexicon_sets"), [lexicon.content_hash, _ids(cluster_ids)]
+            ).fetchall()
+        ]
+    if not stale:
+        return
+    nlp = load_nlp(settings.nlp.spacy_model)
+    matcher = LexiconMatcher(nlp, lexicon)
+    advance = steps.step("lexicon", len(stale))
+    update_passage, update_set = (
+        query("pipeline_update_passage_lexicon"),
+        query("pipeline_update_set_lexicon"),
+    )
+    for i in range(0, len(stale), PASSAGE_BATCH_SNAPSHOTS):
+        batch = stale[i : i + PASSAGE_BATCH_SNAPSHOTS]
+        with connect(db, timeout=settings.lock_timeout) as con:
+            rows = con.execute(query("pipeline_passages_of_snapshots"), [batch]).fetchall()
+        updates = []
+        for (snapshot_id, seq, _text), doc in zip(rows, nlp.pipe(r[2] for r in rows), strict=True):
+            hits = matcher.match(doc)
+            updates.append([lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq])
+        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
+            if updates:
+                con.executemany(update_passage, updates)
+            con.executemany(update_set, [[lexicon.content_hash, sid] for sid in batch])
+        stats.passages_rescored += len(updates)
+        advance(len(batch))
+
+
 def embed_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
@@ -231,6 +283,7 @@ def process_pending(
         for name, step in (
             ("extract", extract_pending),
             ("passages", split_pending),
+            ("lexicon", rescore_stale_lexicon),
             ("embeddings", embed_pending),
         ):
             started = time.perf_counter()

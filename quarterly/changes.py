@@ -300,8 +300,13 @@ def collect_report(
             name = facts[top.cluster_id].name if top.cluster_id in facts else top.cluster_id
             differing.append(
                 DifferingSuggestion(
-                    top.cluster_id, name, top.dimension, top.label_key, top.score,
-                    sorted(current) if current is not None else None, top.suggestion_id,
+                    top.cluster_id,
+                    name,
+                    top.dimension,
+                    top.label_key,
+                    top.score,
+                    sorted(current) if current is not None else None,
+                    top.suggestion_id,
                 )
             )
     differing.sort(key=lambda d: (d.dimension != INTENSITY, d.in_force is None, d.name.lower()))

@@ -88,7 +88,9 @@ def print_run_summary(result) -> None:
         table.add_column(column)
     for stage in result.stages:
         numbers = ", ".join(
-            f"{k}={v}" for k, v in stage.stats.items() if isinstance(v, int | float) and k != "seconds"
+            f"{k}={v}"
+            for k, v in stage.stats.items()
+            if isinstance(v, int | float) and k != "stage_seconds"
         )
         table.add_row(stage.title, stage.status, (stage.ref_id or "")[:12], numbers[:90])
     Console(soft_wrap=True).print(table)

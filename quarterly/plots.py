@@ -90,7 +90,8 @@ def land_map_png(
 
     geometry = laender_geometry()
     relevant = {
-        land: sum(n for label, n in mix.items() if label != NO_SVI) for land, mix in land_mix.items()
+        land: sum(n for label, n in mix.items() if label != NO_SVI)
+        for land, mix in land_mix.items()
     }
     top = max([1, *relevant.values()])
     norm = colors.Normalize(vmin=0, vmax=top)
@@ -160,7 +161,9 @@ def intensity_history_png(
         values = [counts.get(label, 0) for _, counts in history]
         if not any(values):
             continue
-        ax.bar(quarters, values, bottom=bottom, color=colour_of(label), label=names.get(label, label))
+        ax.bar(
+            quarters, values, bottom=bottom, color=colour_of(label), label=names.get(label, label)
+        )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("Initiativen")
     ax.set_title("Intensitätsverteilung je Quartal (in Kraft, sonst Vorschlag)", fontsize=10)
@@ -178,15 +181,23 @@ def confusion_png(
     ax.imshow(counts, cmap="Purples", aspect="auto", vmin=0, vmax=max([1, *map(max, counts)]))
     short = {k: names.get(k, k) for k in [*suggested, *decided]}
     short["rejected"] = "abgelehnt"
-    ax.set_xticks(range(len(decided)), [_wrap(short[k]) for k in decided], fontsize=6, rotation=45,
-                  ha="right")
+    ax.set_xticks(
+        range(len(decided)), [_wrap(short[k]) for k in decided], fontsize=6, rotation=45, ha="right"
+    )
     ax.set_yticks(range(len(suggested)), [_wrap(short[k]) for k in suggested], fontsize=6)
     for i, row in enumerate(counts):
         for j, value in enumerate(row):
             if value:
                 dark = value > 0.6 * max(map(max, counts))
-                ax.text(j, i, str(value), ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(value),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
     ax.set_xlabel("Entscheidung im Review")
     ax.set_ylabel("Vorschlag des Modells")
     ax.set_title("Vorschläge vs. Review-Entscheidungen (Intensität)", fontsize=10)

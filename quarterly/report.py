@@ -3,7 +3,8 @@
 Why self-contained: the report is mailed around and archived; images are embedded as base64
 PNG and there are no external links to styles or scripts. All text from the warehouse (names,
 URLs, crawl details) is escaped by Jinja2's autoescape; the Markdown version escapes table
-syntax itself. Both are rendered from the same :class:`~clusterradar.quarterly.changes.QuarterReport`.
+syntax itself. Both are rendered from the same
+:class:`~clusterradar.quarterly.changes.QuarterReport`.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def render_report(report: QuarterReport) -> tuple[str, str]:
                 f"SVI-relevante Initiativen je Land, {report.quarter}",
             )
         ),
-        "history": _data_uri(plots.intensity_history_png(report.intensity_by_quarter, labels, names)),
+        "history": _data_uri(
+            plots.intensity_history_png(report.intensity_by_quarter, labels, names)
+        ),
         "confusion": _data_uri(
             plots.confusion_png(
                 report.confusion.suggested,
@@ -119,9 +122,9 @@ def render_report(report: QuarterReport) -> tuple[str, str]:
         "labels": labels,
         "images": images,
         "relevant": lambda mix: sum(n for k, n in mix.items() if k != plots.NO_SVI),
-        "label_list": lambda keys, empty="–": ", ".join(names.get(k, k) for k in keys)
-        if keys
-        else empty,
+        "label_list": lambda keys, empty="–": (
+            ", ".join(names.get(k, k) for k in keys) if keys else empty
+        ),
     }
     env = _environment()
     html = env.get_template("report.html").render(**context)

@@ -11,12 +11,14 @@ is missing, the classifier skips clusters it already wrote), so calling it again
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from clusterradar.errors import InputError
 from clusterradar.quarterly.quarters import Quarter, parse_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse.db import connect, query, transaction
@@ -135,6 +137,11 @@ def _site_cluster_ids(ctx: StageContext) -> list[str] | None:
         rows = con.execute(
             query("quarterly_registry_clusters"), {"quarter": str(ctx.quarter)}
         ).fetchall()
+    if not rows:
+        raise InputError(
+            f"--registry-listed-only: no registry crawl of {ctx.quarter} listed any initiative; "
+            "run without --skip-registry first"
+        )
     return [r[0] for r in rows]
 
 
@@ -155,7 +162,9 @@ def _stage_sites(ctx: StageContext) -> StageOutcome:
 def _stage_pipeline(ctx: StageContext) -> StageOutcome:
     from clusterradar.pipeline.run import process_pending
 
-    result = process_pending(ctx.settings, cluster_ids=_site_cluster_ids(ctx), progress=ctx.progress)
+    result = process_pending(
+        ctx.settings, cluster_ids=_site_cluster_ids(ctx), progress=ctx.progress
+    )
     return StageOutcome(None, stats_of(result))
 
 
@@ -268,7 +277,7 @@ def run_stages(
             _record_quietly(settings, status="failed", detail=_one_line(exc), **common)
             raise
         seconds = time.monotonic() - started
-        stats = {**outcome.stats, "seconds": round(seconds, 2)}
+        stats = {**outcome.stats, "stage_seconds": round(seconds, 2)}
         _record(settings, status="done", ref_id=outcome.ref_id, stats=stats, **common)
         ctx.outcomes[stage.name] = outcome
         reports.append(StageReport(stage.name, stage.title, "done", outcome.ref_id, stats, seconds))
@@ -282,10 +291,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _record_quietly(settings: Settings, **event: Any) -> None:
     """Best effort while unwinding: the original error matters more than this event."""
-    try:
+    with contextlib.suppress(Exception):
         _record(settings, **event)
-    except Exception:  # noqa: BLE001 - a second failure must not hide the first
-        pass
 
 
 def run_quarter(

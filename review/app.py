@@ -162,12 +162,16 @@ def create_app(settings: Settings) -> FastAPI:
         context = {"message": None, "session": None, "csrf_token": "", **context}
         return templates.TemplateResponse(request, name, context, status_code=status)
 
-    def session_of(request: Request) -> auth.Session:
+    def session_of(request: Request, con=None) -> auth.Session:
+        """The live session of this request (looked up on `con` when given, saving a
+        connection), else LoginRequired."""
         token = session_signer.unsign(request.cookies.get(SESSION_COOKIE))
         session = None
-        if token:
-            with connect(db_path, timeout=timeout) as con:
-                session = auth.session_for_token(con, token)
+        if token and con is not None:
+            session = auth.session_for_token(con, token)
+        elif token:
+            with connect(db_path, timeout=timeout) as own:
+                session = auth.session_for_token(own, token)
         if session is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(local_path(target))
@@ -294,9 +298,9 @@ def create_app(settings: Settings) -> FastAPI:
         quarter: str = "",
         msg: str = "",
     ) -> Response:
-        session = session_of(request)
         filters = filters_of(bundesland, dimension, label, run, quarter)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             page = load_queue_page(con, review, session.user_name, filters)
         params = filters.as_params()
         first = page.queue.items[0].candidate if page.queue.items else None
@@ -328,9 +332,9 @@ def create_app(settings: Settings) -> FastAPI:
         msg: str = "",
     ) -> Response:
         """Go to the queue item after `after` (the first one when `after` is done or unknown)."""
-        session = session_of(request)
         filters = filters_of(bundesland, dimension, label, run, quarter)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             items = load_pending(con, review, viewer=session.user_name, filters=filters)
         items = [item for item in items if matches(item, filters)]
         item = next_after(items, after or None)
@@ -351,8 +355,8 @@ def create_app(settings: Settings) -> FastAPI:
         run: str = "",
         quarter: str = "",
     ) -> Response:
-        session = session_of(request)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             page = load_cluster_page(
                 con, cluster_id, viewer=session.user_name, four_eyes=review.four_eyes
             )
@@ -381,8 +385,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/clusters/{cluster_id}/history", response_class=HTMLResponse)
     def history_page(request: Request, cluster_id: str) -> Response:
-        session = session_of(request)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             page = load_cluster_page(con, cluster_id)
         return render(
             request,
@@ -431,8 +435,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
     def snapshot_page(request: Request, snapshot_id: str, passage: str = "") -> Response:
-        session = session_of(request)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             snapshot = reviews.load_snapshot(con, snapshot_id)
         if snapshot is None:
             raise NotFoundError(f"no page snapshot {snapshot_id!r}")
@@ -452,8 +456,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/agreement", response_class=HTMLResponse)
     def agreement_page(request: Request) -> Response:
-        session = session_of(request)
         with connect(db_path, timeout=timeout) as con:
+            session = session_of(request, con)
             pairs = pair_agreement(reviews.all_decisions(con))
         return render(
             request,

@@ -117,7 +117,9 @@ def require_active_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str) -> User | None:
-    """The user when name and password match an enabled account, else None (same work either way)."""
+    """The user when name and password match an enabled account, else None.
+
+    Does the same argon2 work whether or not the name exists."""
     row = con.execute(
         "SELECT name, is_admin, created_at, disabled, password_hash FROM users WHERE name = ?",
         [name],

@@ -63,7 +63,7 @@ def serve(
         )
     app = create_app(settings)
     typer.echo(f"review app for {settings.db} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -104,7 +104,9 @@ def add_user(
 def list_pending(
     ctx: typer.Context,
     dimension: Annotated[str | None, typer.Option(help="Only this dimension.")] = None,
-    bundesland: Annotated[str | None, typer.Option(help="Only clusters in this Land (slug).")] = None,
+    bundesland: Annotated[
+        str | None, typer.Option(help="Only clusters in this Land (slug).")
+    ] = None,
     label: Annotated[str | None, typer.Option(help="Only suggestions of this label key.")] = None,
     run: Annotated[str | None, typer.Option(help="Use this classification run.")] = None,
     quarter: Annotated[str | None, typer.Option(help="Use the latest run of this quarter.")] = None,
@@ -145,13 +147,13 @@ def list_pending(
         for item in queue.items
     ]
     if as_json:
-        typer.echo(
-            _json({"pending": queue.total_pending, "shown": len(rows), "suggestions": rows})
-        )
+        typer.echo(_json({"pending": queue.total_pending, "shown": len(rows), "suggestions": rows}))
         return
     typer.echo(f"{len(rows)} shown of {queue.total_pending} pending")
     for row in rows:
-        current = "-" if row["current_labels"] is None else ",".join(row["current_labels"]) or "(none)"
+        current = (
+            "-" if row["current_labels"] is None else ",".join(row["current_labels"]) or "(none)"
+        )
         typer.echo(
             f"{row['suggestion_id']}  {row['cluster_id']}  {row['dimension']}={row['label']} "
             f"score={row['score']:.2f}  now={current}  [{row['reason']}]"
@@ -180,7 +182,9 @@ def show(
     typer.echo(f"{page.name} ({page.cluster_id})")
     if page.facts:
         f = page.facts
-        typer.echo(f"  Bundesland: {', '.join(f.bundeslaender) or '-'}   website: {f.website or '-'}")
+        typer.echo(
+            f"  Bundesland: {', '.join(f.bundeslaender) or '-'}   website: {f.website or '-'}"
+        )
     typer.echo("In force:")
     for v in page.effective:
         labels = ", ".join(vocabulary.label_de(v.dimension, k) for k in v.labels) or "(none)"
@@ -199,7 +203,8 @@ def show(
     typer.echo("History:")
     for v in page.versions:
         typer.echo(
-            f"  {v.valid_from} → {v.valid_to or '…'}  {v.dimension}={','.join(v.labels) or '(none)'}"
+            f"  {v.valid_from} → {v.valid_to or '…'}  "
+            f"{v.dimension}={','.join(v.labels) or '(none)'}"
             f"  {v.source} {v.decided_by or ''}"
         )
 

@@ -20,6 +20,7 @@ decisions are thereby also the next training examples: training reads ``effectiv
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,11 @@ from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import current_labels, record_version, utcnow
 from clusterradar.warehouse.reviews import ReviewDecision
 
+# Decisions of one process are saved one at a time: DuckDB's optimistic concurrency would let two
+# threads conclude two *different* suggestions of one intensity group at once. Other processes
+# are excluded by DuckDB's file lock anyway.
+_DECISION_LOCK = threading.Lock()
+
 
 @dataclass(slots=True)
 class DecisionOutcome:
@@ -42,7 +48,9 @@ class DecisionOutcome:
     decision: ReviewDecision
     concluded: bool  # False: four-eyes mode waits for a second, agreeing reviewer
     version_id: str | None  # the classification version appended, if any
-    labels_in_force: list[str] | None  # labels effective after the decision (None: never classified)
+    labels_in_force: (
+        list[str] | None
+    )  # labels effective after the decision (None: never classified)
 
 
 def _already_concluded_message(decision: ReviewDecision) -> str:
@@ -167,10 +175,11 @@ def record_decision(
 ) -> DecisionOutcome:
     """Open the warehouse briefly, save and apply one decision in one transaction, close again.
 
-    Two reviewers concluding the same suggestion at the same moment cannot both win: the
-    conclusion's primary key rejects the second transaction, which is reported as already decided.
+    Two reviewers concluding the same suggestion at the same moment cannot both win: decisions
+    are serialised per process, the file lock serialises processes, and the conclusion's primary
+    key would reject a second conclusion anyway (reported as already decided).
     """
-    with connect(db_path, timeout=timeout) as con:
+    with _DECISION_LOCK, connect(db_path, timeout=timeout) as con:
         try:
             with transaction(con):
                 return decide(

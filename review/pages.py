@@ -102,7 +102,9 @@ def load_queue_page(
     return QueuePage(build_queue(items, filters), filters, runs, lands)
 
 
-def _state(candidate: QueueCandidate, group_closed: bool, viewer: str | None, four_eyes: bool) -> str:
+def _state(
+    candidate: QueueCandidate, group_closed: bool, viewer: str | None, four_eyes: bool
+) -> str:
     if candidate.concluded:
         return "concluded"
     if group_closed:

@@ -44,7 +44,9 @@ def choices(dimension: str) -> list[tuple[str, str]]:
 
 def check_dimension(dimension: str) -> str:
     if dimension not in dimension_keys():
-        raise InputError(f"unknown dimension {dimension!r}; use one of {', '.join(dimension_keys())}")
+        raise InputError(
+            f"unknown dimension {dimension!r}; use one of {', '.join(dimension_keys())}"
+        )
     return dimension
 
 

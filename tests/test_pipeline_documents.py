@@ -35,7 +35,12 @@ def test_reads_text_and_html_documents_skipping_blank_and_comment_lines(tmp_path
         _line(cluster="https://food.example/", url="https://food.example/a", html="<p>Brot</p>"),
     )
     first, second = read_documents(path)
-    assert (first.cluster, first.text, first.html, first.line) == ("cst-sued", "Die Bundeswehr.", None, 2)
+    assert (first.cluster, first.text, first.html, first.line) == (
+        "cst-sued",
+        "Die Bundeswehr.",
+        None,
+        2,
+    )
     assert (second.cluster, second.html, second.line) == ("https://food.example/", "<p>Brot</p>", 4)
 
 
@@ -44,7 +49,10 @@ def test_reads_text_and_html_documents_skipping_blank_and_comment_lines(tmp_path
     [
         ('{"cluster": "a", "text": "x"', "docs.jsonl:2: invalid JSON"),
         (_line(url="https://a.example/", text="Text"), "docs.jsonl:2: missing 'cluster'"),
-        (_line(cluster="a", text="Text", html="<p>Text</p>"), "docs.jsonl:2: give either 'text' or 'html'"),
+        (
+            _line(cluster="a", text="Text", html="<p>Text</p>"),
+            "docs.jsonl:2: give either 'text' or 'html'",
+        ),
         (_line(cluster="a", url="https://a.example/"), "docs.jsonl:2: missing 'text' (or 'html')"),
         (_line(cluster="a", text="   "), "docs.jsonl:2: empty text"),
         (_line(cluster="a", txt="Text"), "docs.jsonl:2: unknown key(s) txt"),
@@ -77,7 +85,9 @@ def test_passages_from_documents_use_extraction_boilerplate_and_lexicon(tmp_path
         )
     )
     nlp = load_nlp()
-    result = passages_from_documents(read_documents(_write(tmp_path, *lines)), nlp, LexiconMatcher(nlp))
+    result = passages_from_documents(
+        read_documents(_write(tmp_path, *lines)), nlp, LexiconMatcher(nlp)
+    )
     assert set(result) == {"food", "cst-sued"}
     food_text = " ".join(p.text for p in result["food"])
     assert "Lebensmittelsicherheit" in food_text

@@ -52,7 +52,9 @@ def test_aliases_resolve_to_the_same_cached_backend(use):
 
 def test_unknown_model_offline_is_a_model_error_that_says_what_to_do(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelError, match="not found offline; install package .* CLUSTERRADAR_MODEL"):
+    with pytest.raises(
+        ModelError, match=r"not found offline; install package .* CLUSTERRADAR_MODEL"
+    ):
         get_embedder("no-such-org/no-such-model-xyz")
 
 

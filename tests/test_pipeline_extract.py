@@ -50,6 +50,17 @@ def test_consent_manager_box_inside_main_content_is_pruned():
     assert "Drittländern" not in page.text
 
 
+def test_page_wrapper_with_a_cookie_state_class_is_not_mistaken_for_a_banner():
+    html = (
+        "<html lang='de'><body><div id='page' class='site cookies-accepted'>"
+        "<main><h1>Cluster Wasserstoff Nord</h1><p>Der Cluster vernetzt Elektrolyseur-Hersteller,"
+        " Netzbetreiber und Häfen entlang der Küste und fördert gemeinsame Pilotprojekte für"
+        " grünen Wasserstoff.</p></main></div></body></html>"
+    )
+    page = extract_page(html, "https://h2-nord.example/")
+    assert "Elektrolyseur-Hersteller" in page.text
+
+
 def test_consent_banner_without_telltale_markup_is_filtered_by_its_wording():
     page = _page("pages/consent_overlay.html")
     assert "Diagnostikgeräten" in page.text
@@ -104,8 +115,21 @@ def test_declared_html_lang_wins_over_text_heuristic():
 
 @pytest.mark.parametrize("content_type", ["application/pdf", "image/png", "application/json"])
 def test_non_html_content_types_give_an_empty_page(content_type):
-    page = extract_page(b"%PDF-1.7 Bundeswehr Verteidigung", "https://x.example/a.pdf", content_type)
+    page = extract_page(
+        b"%PDF-1.7 Bundeswehr Verteidigung", "https://x.example/a.pdf", content_type
+    )
     assert page.text == "" and page.paragraphs == []
+
+
+def test_plain_text_is_kept_with_blank_line_blocks_as_paragraphs():
+    body = "Cluster Wehrtechnik Nord\r\n\r\nWir vernetzen Zulieferer\r\nder Bundeswehr.\n".encode(
+        "iso-8859-1"
+    )
+    page = extract_page(body, "https://x.example/info.txt", "text/plain; charset=iso-8859-1")
+    assert page.paragraphs == [
+        "Cluster Wehrtechnik Nord",
+        "Wir vernetzen Zulieferer der Bundeswehr.",
+    ]
 
 
 def test_publication_date_comes_from_page_metadata():
@@ -140,13 +164,20 @@ def test_boilerplate_needs_three_pages_and_the_minimum_share():
 
 @pytest.mark.parametrize(
     "paragraph",
-    ["Alle akzeptieren", "Wir verwenden Cookies. Akzeptieren | Ablehnen", "Bitte aktivieren Sie JavaScript."],
+    [
+        "Alle akzeptieren",
+        "Wir verwenden Cookies. Akzeptieren | Ablehnen",
+        "Bitte aktivieren Sie JavaScript.",
+    ],
 )
 def test_consent_and_javascript_notices_are_noise(paragraph):
     assert is_consent_or_noise_paragraph(paragraph)
 
 
 def test_stopword_heuristic_tells_german_from_english_and_gives_up_on_too_little():
-    assert detect_language("Wir sind ein Netzwerk der Unternehmen und der Forschung in der Region") == "de"
+    assert (
+        detect_language("Wir sind ein Netzwerk der Unternehmen und der Forschung in der Region")
+        == "de"
+    )
     assert detect_language("We are the network of the companies and research in the region") == "en"
     assert detect_language("Hensoldt GmbH") is None

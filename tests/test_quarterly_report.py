@@ -114,46 +114,88 @@ def two_quarters(db_path: Path) -> Path:
         for cluster in CLUSTERS:
             _insert_cluster(con, *cluster)
         record_version(
-            con, cluster_id="wehrtech-nord", dimension="intensity",
-            labels=["primarily_security"], valid_from=dt.date(2026, 1, 1), source="paper",
+            con,
+            cluster_id="wehrtech-nord",
+            dimension="intensity",
+            labels=["primarily_security"],
+            valid_from=dt.date(2026, 1, 1),
+            source="paper",
         )
-        _registry_crawl(con, "reg3", "2026Q3", T3, ["wehrtech-nord", "holz-cluster", "food-net", "old-net"])
-        _registry_crawl(con, "reg4", "2026Q4", T4, ["wehrtech-nord", "holz-cluster", "food-net", "new-net"])
+        _registry_crawl(
+            con, "reg3", "2026Q3", T3, ["wehrtech-nord", "holz-cluster", "food-net", "old-net"]
+        )
+        _registry_crawl(
+            con, "reg4", "2026Q4", T4, ["wehrtech-nord", "holz-cluster", "food-net", "new-net"]
+        )
         _site_crawl(
-            con, "site3", "2026Q3", T3,
+            con,
+            "site3",
+            "2026Q3",
+            T3,
             {"wehrtech-nord": "ok", "holz-cluster": "ok", "food-net": "ok", "old-net": "ok"},
             {"wehrtech-nord": (10, 8), "holz-cluster": (10, 0), "food-net": (10, 1)},
         )
         _site_crawl(
-            con, "site4", "2026Q4", T4,
+            con,
+            "site4",
+            "2026Q4",
+            T4,
             {"wehrtech-nord": "ok", "holz-cluster": "ok", "food-net": "timeout", "new-net": "ok"},
             {"wehrtech-nord": (10, 8), "holz-cluster": (10, 4), "new-net": (5, 5)},
         )
-        _classification_run(con, "run3", "2026Q3", T3, {
-            ("wehrtech-nord", "intensity"): "primarily_security",
-            ("holz-cluster", "intensity"): "no_svi_relevance",
-            ("food-net", "intensity"): "no_svi_relevance",
-        })
-        _classification_run(con, "run4", "2026Q4", T4, {
-            ("wehrtech-nord", "intensity"): "primarily_security",
-            ("holz-cluster", "intensity"): "primarily_civil_security_relevant",
-            ("new-net", "intensity"): "balanced_dual_use",
-            ("new-net", "application_fields"): "aerospace_space_defence",
-        })
+        _classification_run(
+            con,
+            "run3",
+            "2026Q3",
+            T3,
+            {
+                ("wehrtech-nord", "intensity"): "primarily_security",
+                ("holz-cluster", "intensity"): "no_svi_relevance",
+                ("food-net", "intensity"): "no_svi_relevance",
+            },
+        )
+        _classification_run(
+            con,
+            "run4",
+            "2026Q4",
+            T4,
+            {
+                ("wehrtech-nord", "intensity"): "primarily_security",
+                ("holz-cluster", "intensity"): "primarily_civil_security_relevant",
+                ("new-net", "intensity"): "balanced_dual_use",
+                ("new-net", "application_fields"): "aerospace_space_defence",
+            },
+        )
         # Reviews during Q4: accept holz-cluster's new level, override new-net's.
         decided = T4 + dt.timedelta(days=1)
-        _decision(con, "run4-holz-cluster-intensity", "holz-cluster", "accept",
-                  ["primarily_civil_security_relevant"], decided)
-        record_version(
-            con, cluster_id="holz-cluster", dimension="intensity",
-            labels=["primarily_civil_security_relevant"], valid_from=decided.date(),
-            source="review", decided_by="anna",
+        _decision(
+            con,
+            "run4-holz-cluster-intensity",
+            "holz-cluster",
+            "accept",
+            ["primarily_civil_security_relevant"],
+            decided,
         )
-        _decision(con, "run4-new-net-intensity", "new-net", "override",
-                  ["primarily_security"], decided)
         record_version(
-            con, cluster_id="new-net", dimension="intensity", labels=["primarily_security"],
-            valid_from=decided.date(), source="review", decided_by="anna",
+            con,
+            cluster_id="holz-cluster",
+            dimension="intensity",
+            labels=["primarily_civil_security_relevant"],
+            valid_from=decided.date(),
+            source="review",
+            decided_by="anna",
+        )
+        _decision(
+            con, "run4-new-net-intensity", "new-net", "override", ["primarily_security"], decided
+        )
+        record_version(
+            con,
+            cluster_id="new-net",
+            dimension="intensity",
+            labels=["primarily_security"],
+            valid_from=decided.date(),
+            source="review",
+            decided_by="anna",
         )
     return db_path
 

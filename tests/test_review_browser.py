@@ -67,11 +67,18 @@ def browser(tmp_path):
     options = Options()
     options.binary_location = CHROMIUM
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1280,900", "--lang=de-DE",
-    ):  # fmt: skip
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1280,900",
+        "--lang=de-DE",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -84,7 +91,8 @@ def screenshot(driver, name: str) -> None:
     if os.environ.get("CLUSTERRADAR_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1280, min(max(height + 40, 700), 2400))
+        driver.set_window_size(1280, min(max(height + 160, 700), 2400))
+        driver.execute_script("window.scrollTo(0, 0)")
         driver.save_screenshot(str(SCREENSHOTS / name))
         driver.set_window_size(1280, 900)
 

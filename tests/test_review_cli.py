@@ -26,8 +26,16 @@ def labels(seeded: Seeded, cluster_id: str, dimension: str):
 
 
 def test_add_user_reads_the_password_from_stdin_and_stores_only_an_argon2_hash(cli, db_path):
-    result = cli("--db", db_path, "review", "add-user", "dora", "--admin", "--password-stdin",
-                 input="a long secret\n")  # fmt: skip
+    result = cli(
+        "--db",
+        db_path,
+        "review",
+        "add-user",
+        "dora",
+        "--admin",
+        "--password-stdin",
+        input="a long secret\n",
+    )
     assert result.exit_code == 0, result.stderr
     with connect(db_path) as con:
         stored, is_admin = con.execute(
@@ -55,11 +63,15 @@ def test_list_json_gives_the_queue_in_web_order_and_filters_by_dimension(cli, se
     data = json.loads(result.stdout)
     assert data["pending"] == 5
     assert [(s["cluster_id"], s["reason"]) for s in data["suggestions"]] == [
-        ("cyberforum", "differs"), ("photonics-bw", "low_confidence"), ("newco", "new_cluster"),
-        ("cyberforum", "unclassified"), ("aviaspace", "confirms"),
-    ]  # fmt: skip
-    svi = json.loads(cli("--db", seeded.db, "review", "list", "--dimension", "svi_domains",
-                         "--json").stdout)  # fmt: skip
+        ("cyberforum", "differs"),
+        ("photonics-bw", "low_confidence"),
+        ("newco", "new_cluster"),
+        ("cyberforum", "unclassified"),
+        ("aviaspace", "confirms"),
+    ]
+    svi = json.loads(
+        cli("--db", seeded.db, "review", "list", "--dimension", "svi_domains", "--json").stdout
+    )
     assert [s["label"] for s in svi["suggestions"]] == ["digital_sovereignty"]
     text = cli("--db", seeded.db, "review", "list")
     assert "5 shown of 5 pending" in text.stdout
@@ -85,24 +97,49 @@ def test_show_prints_facts_suggestions_evidence_and_history(cli, seeded: Seeded)
 
 def test_accept_reject_override_via_cli_change_history_like_the_web_app(cli, seeded: Seeded):
     db = seeded.db
-    accepted = cli("--db", db, "review", "accept", seeded.sid("cyberforum/intensity/primarily_security"),
-                   "--reviewer", "anna", "--comment", "TechHUB-Mitglied")  # fmt: skip
+    accepted = cli(
+        "--db",
+        db,
+        "review",
+        "accept",
+        seeded.sid("cyberforum/intensity/primarily_security"),
+        "--reviewer",
+        "anna",
+        "--comment",
+        "TechHUB-Mitglied",
+    )
     assert accepted.exit_code == 0, accepted.stderr
     assert "accepted" in accepted.stdout and "primarily_security" in accepted.stdout
     assert labels(seeded, "cyberforum", "intensity") == ["primarily_security"]
-    rejected = cli("--db", db, "review", "reject",
-                   seeded.sid("photonics-bw/intensity/primarily_civil_security_relevant"),
-                   "--reviewer", "ben")  # fmt: skip
+    rejected = cli(
+        "--db",
+        db,
+        "review",
+        "reject",
+        seeded.sid("photonics-bw/intensity/primarily_civil_security_relevant"),
+        "--reviewer",
+        "ben",
+    )
     assert rejected.exit_code == 0 and "unchanged" in rejected.stdout
     assert labels(seeded, "photonics-bw", "intensity") == ["primarily_civil_security_relevant"]
-    overridden = cli("--db", db, "review", "override",
-                     seeded.sid("cyberforum/svi_domains/digital_sovereignty"),
-                     "--label", "digital_sovereignty", "--label", "public_safety_civil_protection",
-                     "--reviewer", "carla")  # fmt: skip
+    overridden = cli(
+        "--db",
+        db,
+        "review",
+        "override",
+        seeded.sid("cyberforum/svi_domains/digital_sovereignty"),
+        "--label",
+        "digital_sovereignty",
+        "--label",
+        "public_safety_civil_protection",
+        "--reviewer",
+        "carla",
+    )
     assert overridden.exit_code == 0, overridden.stderr
     assert labels(seeded, "cyberforum", "svi_domains") == [
-        "digital_sovereignty", "public_safety_civil_protection"
-    ]  # fmt: skip
+        "digital_sovereignty",
+        "public_safety_civil_protection",
+    ]
     with connect(db) as con:
         rows = con.execute(
             "SELECT action, reviewer FROM review_decisions ORDER BY decided_at"
@@ -122,10 +159,21 @@ def test_cli_decisions_refuse_unknown_reviewers_labels_and_suggestions(cli, seed
     cases = [
         (("accept", sid, "--reviewer", "mallory"), "unknown reviewer 'mallory'"),
         (("override", sid, "--label", "tanks", "--reviewer", "anna"), "unknown label 'tanks'"),
-        (("override", sid, "--label", "primarily_security", "--label", "balanced_dual_use",
-          "--reviewer", "anna"), "exactly one label"),
+        (
+            (
+                "override",
+                sid,
+                "--label",
+                "primarily_security",
+                "--label",
+                "balanced_dual_use",
+                "--reviewer",
+                "anna",
+            ),
+            "exactly one label",
+        ),
         (("accept", "s-none", "--reviewer", "anna"), "no suggestion 's-none'"),
-    ]  # fmt: skip
+    ]
     for args, message in cases:
         result = cli("--db", seeded.db, "review", *args)
         assert result.exit_code == 1 and message in result.stderr, (args, result.stderr)
@@ -137,20 +185,42 @@ def test_cli_decisions_refuse_unknown_reviewers_labels_and_suggestions(cli, seed
 def test_four_eyes_via_cli_and_agreement_report(cli, seeded: Seeded):
     env = {"CLUSTERRADAR_REVIEW_FOUR_EYES": "1"}
     sid = seeded.sid("newco/intensity/civil_base_technology")
-    first = cli("--db", seeded.db, "review", "override", sid, "--label", "no_svi_relevance",
-                "--reviewer", "anna", env=env)  # fmt: skip
+    first = cli(
+        "--db",
+        seeded.db,
+        "review",
+        "override",
+        sid,
+        "--label",
+        "no_svi_relevance",
+        "--reviewer",
+        "anna",
+        env=env,
+    )
     assert first.exit_code == 0 and "second reviewer" in first.stdout
     assert labels(seeded, "newco", "intensity") is None
-    pending_for_anna = json.loads(cli("--db", seeded.db, "review", "list", "--reviewer", "anna",
-                                      "--json", env=env).stdout)  # fmt: skip
+    pending_for_anna = json.loads(
+        cli("--db", seeded.db, "review", "list", "--reviewer", "anna", "--json", env=env).stdout
+    )
     assert sid not in [s["suggestion_id"] for s in pending_for_anna["suggestions"]]
-    second = cli("--db", seeded.db, "review", "override", sid, "--label", "no_svi_relevance",
-                 "--reviewer", "ben", env=env)  # fmt: skip
+    second = cli(
+        "--db",
+        seeded.db,
+        "review",
+        "override",
+        sid,
+        "--label",
+        "no_svi_relevance",
+        "--reviewer",
+        "ben",
+        env=env,
+    )
     assert second.exit_code == 0 and "overridden" in second.stdout
     assert labels(seeded, "newco", "intensity") == ["no_svi_relevance"]
     report = json.loads(cli("--db", seeded.db, "review", "agreement", "--json").stdout)
-    assert report == [{"reviewer_a": "anna", "reviewer_b": "ben", "shared": 1, "agreed": 1,
-                       "rate": 1.0}]  # fmt: skip
+    assert report == [
+        {"reviewer_a": "anna", "reviewer_b": "ben", "shared": 1, "agreed": 1, "rate": 1.0}
+    ]
 
 
 def test_review_help_lists_every_command(cli):

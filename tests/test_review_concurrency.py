@@ -32,14 +32,22 @@ def write_classification_run(db: str, started, progress) -> None:
                 con.execute(
                     "INSERT INTO suggestions VALUES (?, 'r2', ?, 'intensity', ?, 0.5, ?, "
                     "'model-r2', 'hash2', ?)",
-                    [f"r2-{batch}-{i}", f"bulk-{batch}", f"label{i}", i + 1, dt.datetime(2026, 11, 1)],
+                    [
+                        f"r2-{batch}-{i}",
+                        f"bulk-{batch}",
+                        f"label{i}",
+                        i + 1,
+                        dt.datetime(2026, 11, 1),
+                    ],
                 )
         progress.value = batch + 1
         started.set()
         time.sleep(0.01)  # the classifier computes between batches
     with connect(db, timeout=60) as con, transaction(con):
-        con.execute("UPDATE classification_runs SET status = 'finished', finished_at = now() "
-                    "WHERE run_id = 'r2'")  # fmt: skip
+        con.execute(
+            "UPDATE classification_runs SET status = 'finished', finished_at = now() "
+            "WHERE run_id = 'r2'"
+        )
 
 
 def test_decisions_saved_while_another_process_writes_a_run_all_land(db_path):
@@ -56,8 +64,12 @@ def test_decisions_saved_while_another_process_writes_a_run_all_land(db_path):
         t0 = time.monotonic()
         responses = [
             decide(client, seeded.sid("cyberforum/intensity/primarily_security"), "accept"),
-            decide(client, seeded.sid("newco/intensity/civil_base_technology"), "override",
-                   ["no_svi_relevance"]),  # fmt: skip
+            decide(
+                client,
+                seeded.sid("newco/intensity/civil_base_technology"),
+                "override",
+                ["no_svi_relevance"],
+            ),
             decide(client, seeded.sid("aviaspace/intensity/balanced_dual_use"), "reject"),
         ]
         elapsed = time.monotonic() - t0
@@ -71,14 +83,50 @@ def test_decisions_saved_while_another_process_writes_a_run_all_land(db_path):
     assert before < BATCHES and during > before, "the decisions did not overlap the run's writes"
     assert elapsed < 20
     with connect(db_path) as con:
-        assert con.execute("SELECT count(*) FROM suggestions WHERE run_id = 'r2'").fetchone()[0] == (
-            BATCHES * PER_BATCH
-        )
-        assert con.execute("SELECT status FROM classification_runs WHERE run_id = 'r2'").fetchone()[
+        assert con.execute("SELECT count(*) FROM suggestions WHERE run_id = 'r2'").fetchone()[
             0
-        ] == "finished"
+        ] == (BATCHES * PER_BATCH)
+        assert (
+            con.execute("SELECT status FROM classification_runs WHERE run_id = 'r2'").fetchone()[0]
+            == "finished"
+        )
         actions = con.execute("SELECT action FROM review_decisions ORDER BY decided_at").fetchall()
         assert actions == [("accept",), ("override",), ("reject",)]
-        assert con.execute(
-            "SELECT count(*) FROM classification_versions WHERE source = 'review'"
-        ).fetchone()[0] == 2
+        assert (
+            con.execute(
+                "SELECT count(*) FROM classification_versions WHERE source = 'review'"
+            ).fetchone()[0]
+            == 2
+        )
+
+
+def test_two_reviewers_racing_on_one_intensity_group_conclude_it_once(db_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clusterradar.errors import InputError
+    from clusterradar.review.decisions import record_decision
+
+    seeded = seed_warehouse(db_path)
+    first = seeded.sid("cyberforum/intensity/primarily_security")
+    alternative = seeded.sid("cyberforum/intensity/balanced_dual_use")
+
+    def accept(args):
+        suggestion_id, reviewer = args
+        try:
+            return record_decision(
+                db_path, suggestion_id=suggestion_id, action="accept", reviewer=reviewer
+            )
+        except InputError as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(accept, [(first, "anna"), (alternative, "ben")]))
+    assert sum(isinstance(r, InputError) for r in results) == 1
+    with connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM review_conclusions").fetchone()[0] == 1
+        assert (
+            con.execute(
+                "SELECT count(*) FROM classification_versions WHERE source = 'review'"
+            ).fetchone()[0]
+            == 1
+        )

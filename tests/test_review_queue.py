@@ -13,14 +13,24 @@ from clusterradar.warehouse.reviews import QueueCandidate, ReviewDecision
 MULTI = {"svi_domains", "function_logic", "application_fields"}
 
 
-def candidate(sid, cluster, dimension, label, score, rank, *, concluded=False, reviewers=(),
-              lands=("bayern",)) -> QueueCandidate:  # fmt: skip
+def candidate(
+    sid, cluster, dimension, label, score, rank, *, concluded=False, reviewers=(), lands=("bayern",)
+) -> QueueCandidate:
     return QueueCandidate(
-        suggestion_id=sid, run_id="r1", quarter="2026Q3", cluster_id=cluster,
-        cluster_name=cluster.title(), bundeslaender=list(lands), dimension=dimension,
-        label_key=label, score=score, rank=rank, model_version="m", concluded=concluded,
+        suggestion_id=sid,
+        run_id="r1",
+        quarter="2026Q3",
+        cluster_id=cluster,
+        cluster_name=cluster.title(),
+        bundeslaender=list(lands),
+        dimension=dimension,
+        label_key=label,
+        score=score,
+        rank=rank,
+        model_version="m",
+        concluded=concluded,
         reviewers=list(reviewers),
-    )  # fmt: skip
+    )
 
 
 def pending(candidates, current=None, **options):
@@ -71,8 +81,12 @@ def test_filters_keep_total_pending_and_count_what_is_shown():
 
 
 def test_next_after_walks_the_queue_and_restarts_at_the_front_for_unknown_ids():
-    items = pending([candidate(f"g{i}", f"g{i}", "intensity", "primarily_security", 0.1 * i, 1)
-                     for i in range(1, 4)])  # fmt: skip
+    items = pending(
+        [
+            candidate(f"g{i}", f"g{i}", "intensity", "primarily_security", 0.1 * i, 1)
+            for i in range(1, 4)
+        ]
+    )
     assert next_after(items, "g1").suggestion_id == "g2"
     assert next_after(items, "g3") is None
     assert next_after(items, "gone").suggestion_id == "g1"
@@ -80,8 +94,16 @@ def test_next_after_walks_the_queue_and_restarts_at_the_front_for_unknown_ids():
 
 
 def decision(sid, reviewer, action, labels=(), minute=0) -> ReviewDecision:
-    return ReviewDecision(f"{sid}-{reviewer}-{minute}", sid, "x", "intensity", action,
-                          list(labels), reviewer, dt.datetime(2026, 10, 1, 9, minute))  # fmt: skip
+    return ReviewDecision(
+        f"{sid}-{reviewer}-{minute}",
+        sid,
+        "x",
+        "intensity",
+        action,
+        list(labels),
+        reviewer,
+        dt.datetime(2026, 10, 1, 9, minute),
+    )
 
 
 def test_agreement_compares_each_reviewers_first_decision_per_suggestion():

@@ -17,7 +17,10 @@ from clusterradar.settings import ReviewSettings, Settings
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import record_version
 
-HOSTILE = 'Wir liefern Systeme für die Bundeswehr. <script>alert(1)</script> <img src=x onerror="alert(2)">'
+HOSTILE = (
+    "Wir liefern Systeme für die Bundeswehr. <script>alert(1)</script> "
+    '<img src=x onerror="alert(2)">'
+)
 PASSWORD = "correct horse battery"
 _ids = itertools.count(1)
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only
@@ -125,10 +128,20 @@ def seed_warehouse(db: Path) -> Seeded:
     """
     seeded = Seeded(db=db, snapshot_id="snap-hostile")
     with connect(db) as con, transaction(con):
-        add_cluster(con, "cyberforum", "CyberForum e. V.", ["baden-wuerttemberg"], "https://cyberforum.de/")
-        add_cluster(con, "photonics-bw", "Photonics BW e. V.", ["baden-wuerttemberg"], "https://photonicsbw.de/")
+        add_cluster(
+            con, "cyberforum", "CyberForum e. V.", ["baden-wuerttemberg"], "https://cyberforum.de/"
+        )
+        add_cluster(
+            con,
+            "photonics-bw",
+            "Photonics BW e. V.",
+            ["baden-wuerttemberg"],
+            "https://photonicsbw.de/",
+        )
         add_cluster(con, "newco", "Neues Cluster Bayern", ["bayern"], "javascript:alert(3)")
-        add_cluster(con, "aviaspace", "AVIASPACE Bremen e. V.", ["bremen"], "https://aviaspace-bremen.de/")
+        add_cluster(
+            con, "aviaspace", "AVIASPACE Bremen e. V.", ["bremen"], "https://aviaspace-bremen.de/"
+        )
         paper = {
             "cyberforum": "balanced_dual_use",
             "photonics-bw": "primarily_civil_security_relevant",
@@ -149,17 +162,31 @@ def seed_warehouse(db: Path) -> Seeded:
         add_run(con, "r0-running", finished=False)
         s = seeded.suggestions
         s["cyberforum/intensity/primarily_security"] = add_suggestion(
-            con, "r1", "cyberforum", "intensity", "primarily_security", 0.82, 1,
-            [("https://cyberforum.de/ueber-uns", "snap-hostile", HOSTILE),
-             ("javascript:alert(4)", None, "Verteidigung und Cyberabwehr")],
-        )  # fmt: skip
+            con,
+            "r1",
+            "cyberforum",
+            "intensity",
+            "primarily_security",
+            0.82,
+            1,
+            [
+                ("https://cyberforum.de/ueber-uns", "snap-hostile", HOSTILE),
+                ("javascript:alert(4)", None, "Verteidigung und Cyberabwehr"),
+            ],
+        )
         s["cyberforum/intensity/balanced_dual_use"] = add_suggestion(
             con, "r1", "cyberforum", "intensity", "balanced_dual_use", 0.15, 2
         )
         s["photonics-bw/intensity/primarily_civil_security_relevant"] = add_suggestion(
-            con, "r1", "photonics-bw", "intensity", "primarily_civil_security_relevant", 0.55, 1,
+            con,
+            "r1",
+            "photonics-bw",
+            "intensity",
+            "primarily_civil_security_relevant",
+            0.55,
+            1,
             [("https://photonicsbw.de/", None, "Photonik für Sensorik und Sicherheit")],
-        )  # fmt: skip
+        )
         s["newco/intensity/civil_base_technology"] = add_suggestion(
             con, "r1", "newco", "intensity", "civil_base_technology", 0.70, 1
         )
@@ -167,13 +194,23 @@ def seed_warehouse(db: Path) -> Seeded:
             con, "r1", "aviaspace", "intensity", "balanced_dual_use", 0.90, 1
         )
         for rank, (label, score) in enumerate(
-            [("digital_sovereignty", 0.90), ("finance_economic_systems", 0.60), ("health_biotech", 0.10)],
+            [
+                ("digital_sovereignty", 0.90),
+                ("finance_economic_systems", 0.60),
+                ("health_biotech", 0.10),
+            ],
             start=1,
         ):
             s[f"cyberforum/svi_domains/{label}"] = add_suggestion(
-                con, "r1", "cyberforum", "svi_domains", label, score, rank,
+                con,
+                "r1",
+                "cyberforum",
+                "svi_domains",
+                label,
+                score,
+                rank,
                 [("https://cyberforum.de/themen", None, f"Passage zu {label}")],
-            )  # fmt: skip
+            )
         # a suggestion of an unfinished run never reaches the queue
         add_suggestion(con, "r0-running", "newco", "function_logic", "protection_defence", 0.99, 1)
         for name in ("anna", "ben", "carla"):

@@ -76,9 +76,15 @@ def decision_rows(seeded: Seeded) -> list[tuple]:
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/clusters/cyberforum", "/clusters/cyberforum/history", "/snapshots/snap-hostile",
-     "/agreement", "/next"],
-)  # fmt: skip
+    [
+        "/",
+        "/clusters/cyberforum",
+        "/clusters/cyberforum/history",
+        "/snapshots/snap-hostile",
+        "/agreement",
+        "/next",
+    ],
+)
 def test_every_page_but_login_redirects_to_login_without_session(client: TestClient, path: str):
     response = client.get(path)
     assert response.status_code == 303
@@ -192,16 +198,26 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
     assert len(rows) == 2 and rows[0][0] == ["balanced_dual_use"]  # the paper row is untouched
     labels, valid_from, source, source_ref, decided_by, model_version, urls = rows[1]
     (decision,) = decision_rows(seeded)
-    assert (labels, valid_from, source, decided_by) == (["primarily_security"], TODAY, "review", "anna")
+    assert (labels, valid_from, source, decided_by) == (
+        ["primarily_security"],
+        TODAY,
+        "review",
+        "anna",
+    )
     assert source_ref == decision[0] and decision[2:] == (
-        "accept", ["primarily_security"], "anna", "Hub-Mitglied"
+        "accept",
+        ["primarily_security"],
+        "anna",
+        "Hub-Mitglied",
     )
     assert model_version == "model-r1"
     assert urls == ["https://cyberforum.de/ueber-uns", "javascript:alert(4)"]
     assert labels_on(seeded, YESTERDAY, "cyberforum", "intensity") == ["balanced_dual_use"]
     assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["primarily_security"]
     # the whole intensity group is done: neither rank 1 nor its alternative is asked again
-    assert "cyberforum" not in re.findall(r'href="/clusters/([^?"]+)\?s=s\d+', client.get("/?dimension=intensity").text)
+    assert "cyberforum" not in re.findall(
+        r'href="/clusters/([^?"]+)\?s=s\d+', client.get("/?dimension=intensity").text
+    )
     again = decide(client, seeded.sid("cyberforum/intensity/balanced_dual_use"), "accept")
     assert again.status_code == 400 and "already decided" in again.text
 
@@ -213,21 +229,28 @@ def test_override_puts_exactly_the_chosen_label_in_force(client: TestClient, see
     response = decide(client, suggestion, "override", labels=["no_svi_relevance"])
     assert response.status_code == 303
     rows = versions(seeded, "newco", "intensity")
-    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(["no_svi_relevance"], TODAY, "review", "ben")]
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
+        (["no_svi_relevance"], TODAY, "review", "ben")
+    ]
     assert labels_on(seeded, TODAY, "newco", "intensity") == ["no_svi_relevance"]
     assert labels_on(seeded, YESTERDAY, "newco", "intensity") is None
 
 
 @pytest.mark.parametrize(
     ("labels", "problem"),
-    [(["no_such_label"], "unknown label"), (["primarily_security", "balanced_dual_use"], "exactly one"),
-     ([], "at least one")],
-)  # fmt: skip
+    [
+        (["no_such_label"], "unknown label"),
+        (["primarily_security", "balanced_dual_use"], "exactly one"),
+        ([], "at least one"),
+    ],
+)
 def test_override_with_invalid_labels_is_refused_and_changes_nothing(
     client: TestClient, seeded: Seeded, labels, problem
 ):
     login(client)
-    response = decide(client, seeded.sid("newco/intensity/civil_base_technology"), "override", labels)
+    response = decide(
+        client, seeded.sid("newco/intensity/civil_base_technology"), "override", labels
+    )
     assert response.status_code == 400 and problem in response.text
     assert decision_rows(seeded) == [] and versions(seeded, "newco", "intensity") == []
 
@@ -239,11 +262,19 @@ def test_reject_keeps_the_current_classification(client: TestClient, seeded: See
     assert [r[0] for r in versions(seeded, "cyberforum", "intensity")] == [["balanced_dual_use"]]
     assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["balanced_dual_use"]
     ((_, sid, action, labels, reviewer, comment),) = decision_rows(seeded)
-    assert (sid, action, labels, reviewer, comment) == (suggestion, "reject", [], "anna", "kein Rüstungsbezug")
+    assert (sid, action, labels, reviewer, comment) == (
+        suggestion,
+        "reject",
+        [],
+        "anna",
+        "kein Rüstungsbezug",
+    )
     assert f"s={suggestion}" not in client.get("/").text
 
 
-def test_accepting_thematic_labels_adds_them_to_the_set_in_force(client: TestClient, seeded: Seeded):
+def test_accepting_thematic_labels_adds_them_to_the_set_in_force(
+    client: TestClient, seeded: Seeded
+):
     login(client)
     decide(client, seeded.sid("cyberforum/svi_domains/digital_sovereignty"), "accept")
     assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == ["digital_sovereignty"]
@@ -251,12 +282,17 @@ def test_accepting_thematic_labels_adds_them_to_the_set_in_force(client: TestCli
     assert f"s={seeded.sid('cyberforum/svi_domains/finance_economic_systems')}" in queue
     decide(client, seeded.sid("cyberforum/svi_domains/finance_economic_systems"), "accept")
     assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == [
-        "digital_sovereignty", "finance_economic_systems"
-    ]  # fmt: skip
+        "digital_sovereignty",
+        "finance_economic_systems",
+    ]
     # rank 3 scored 0.10: below queue_min_score, so the dimension leaves the queue
     assert "queue-empty" in client.get("/?dimension=svi_domains").text
-    decide(client, seeded.sid("cyberforum/svi_domains/health_biotech"), "override",
-           ["digital_sovereignty"])  # fmt: skip
+    decide(
+        client,
+        seeded.sid("cyberforum/svi_domains/health_biotech"),
+        "override",
+        ["digital_sovereignty"],
+    )
     assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == ["digital_sovereignty"]
     assert len(versions(seeded, "cyberforum", "svi_domains")) == 3
 
@@ -278,12 +314,16 @@ def test_four_eyes_mode_needs_two_different_agreeing_reviewers(seeded: Seeded):
     assert [(r[0], r[4]) for r in rows[1:]] == [(["primarily_security"], "anna, carla")]
     assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["primarily_security"]
     agreement = carla.get("/agreement").text
-    rates = re.findall(r"<tr><td>(\w+)</td><td>(\w+)</td><td class=\"num\">(\d+)</td>"
-                       r"<td class=\"num\">(\d+)</td><td class=\"num\">(\d+) %", agreement)  # fmt: skip
+    rates = re.findall(
+        r"<tr><td>(\w+)</td><td>(\w+)</td><td class=\"num\">(\d+)</td>"
+        r"<td class=\"num\">(\d+)</td><td class=\"num\">(\d+) %",
+        agreement,
+    )
     assert sorted(rates) == [
-        ("anna", "ben", "1", "0", "0"), ("anna", "carla", "1", "1", "100"),
+        ("anna", "ben", "1", "0", "0"),
+        ("anna", "carla", "1", "1", "100"),
         ("ben", "carla", "1", "0", "0"),
-    ]  # fmt: skip
+    ]
 
 
 def test_crawled_text_and_urls_render_escaped_and_never_as_markup(client: TestClient):

@@ -135,7 +135,8 @@ def load_suggestion(con: duckdb.DuckDBPyConnection, suggestion_id: str) -> Sugge
 def group_suggestion_ids(con: duckdb.DuckDBPyConnection, suggestion: Suggestion) -> list[str]:
     """All suggestions of the same (run, cluster, dimension): alternatives to one another."""
     rows = con.execute(
-        "SELECT suggestion_id FROM suggestions WHERE run_id = ? AND cluster_id = ? AND dimension = ?",
+        "SELECT suggestion_id FROM suggestions "
+        "WHERE run_id = ? AND cluster_id = ? AND dimension = ?",
         [suggestion.run_id, suggestion.cluster_id, suggestion.dimension],
     ).fetchall()
     return [r[0] for r in rows]

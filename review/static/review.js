@@ -18,10 +18,10 @@ document.addEventListener("keydown", function (event) {
       window.location.assign(next);
     }
   } else if ((key === "a" || key === "r") && focus) {
-    var form = focus.querySelector(key === "a" ? "form.accept-form" : "form.reject-form");
-    if (form) {
+    var button = focus.querySelector(key === "a" ? "button.accept" : "button.reject");
+    if (button) {
       event.preventDefault();
-      form.requestSubmit();
+      button.form.requestSubmit(button);
     }
   }
 });

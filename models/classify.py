@@ -1,0 +1,152 @@
+"""`clusterradar classify`: suggestions for every cluster in all four dimensions, in the warehouse.
+
+Idempotent per quarter: a finished run for the same quarter, model version, training data and
+input (the clusters and their passages) is returned as it is; an unfinished one is resumed,
+skipping clusters it already holds, so an interrupted run never duplicates suggestions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from clusterradar.errors import NotFoundError
+from clusterradar.models.corpus import embed_passages, load_text_kit, passages_of_documents, table_document
+from clusterradar.models.train import code_version, train_model
+from clusterradar.settings import Settings
+from clusterradar.warehouse import suggestions as store
+
+BATCH_CLUSTERS = 10
+
+
+@dataclass(slots=True)
+class ClassifyResult:
+    run_id: str
+    clusters: int
+    suggestions: int
+    model_version: str
+    training_data_hash: str
+    reused: bool
+
+
+def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[tuple]:
+    from clusterradar.warehouse import connect, query
+
+    with connect(db_path, read_only=True) as con:
+        rows = con.execute(query("models_clusters"), [cluster_ids, cluster_ids]).fetchall()
+    if cluster_ids:
+        missing = sorted(set(cluster_ids) - {r[0] for r in rows})
+        if missing:
+            raise NotFoundError(f"unknown cluster id(s): {', '.join(missing)}")
+    return rows
+
+
+def _cluster_texts(settings: Settings, db_path: Path, rows: list[tuple]) -> dict[str, list]:
+    """Warehouse passages + table text of each cluster, embedded through the cache."""
+    from clusterradar.labels import load_labelled_clusters
+    from clusterradar.pipeline.store import cluster_passages
+    from clusterradar.warehouse import connect
+
+    kit = load_text_kit(settings)
+    paper = {c.id: c for c in load_labelled_clusters()}
+    ids = [r[0] for r in rows]
+    with connect(db_path, read_only=True) as con:
+        crawled = cluster_passages(con, ids, kit.embedder.model_id)
+    documents = []
+    for cluster_id, name, _website, technologiefelder, go_cluster, foerdermassnahmen in rows:
+        description = paper[cluster_id].teilbereiche if cluster_id in paper else ", ".join(technologiefelder or [])
+        go = bool(go_cluster) or any("go-cluster" in (f or "").lower() for f in foerdermassnahmen or [])
+        documents.append(table_document(cluster_id, name, description, go))
+    table = passages_of_documents(kit, documents)
+    texts = {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
+    return embed_passages(kit, texts, db_path)
+
+
+def _input_hash(texts: dict[str, list]) -> str:
+    payload = {cid: sorted(p.passage_hash for p in passages) for cid, passages in sorted(texts.items())}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def classify_clusters(
+    settings: Settings,
+    *,
+    cluster_ids: list[str] | None = None,
+    quarter: str | None = None,
+    progress: bool = True,
+) -> ClassifyResult:
+    """Train if needed, then write one run of suggestions (or return the matching existing run)."""
+    db_path = Path(settings.db)
+    rows = _clusters(db_path, cluster_ids)
+    trained = train_model(settings)
+    texts = _cluster_texts(settings, db_path, rows)
+    input_hash = _input_hash(texts)
+    runs = store.find_runs(db_path, quarter, trained.version, trained.training_data_hash)
+    same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
+    finished = next((r for r in same_input if r.status == "finished"), None)
+    if finished is not None:
+        count = len(store.run_suggestions(db_path, finished.run_id))
+        return ClassifyResult(finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True)
+    unfinished = next((r for r in same_input if r.status in ("running", "interrupted")), None)
+    if unfinished is not None:
+        run_id = unfinished.run_id
+    else:
+        run_id = store.open_run(
+            db_path,
+            quarter=quarter,
+            model_version=trained.version,
+            code_version=code_version(),
+            training_data_hash=trained.training_data_hash,
+            parameters={
+                "input_hash": input_hash,
+                "clusters": sorted(texts),
+                "classifier": settings.models.classifier,
+                "embedding_model": settings.nlp.embedding_model,
+                "seed": settings.models.seed,
+            },
+        )
+    done = store.clusters_done(db_path, run_id)
+    todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
+    try:
+        _write(settings, db_path, run_id, trained, texts, todo, progress)
+    except KeyboardInterrupt:
+        store.finish_run(db_path, run_id, "interrupted")
+        raise
+    store.finish_run(db_path, run_id, "finished")
+    count = len(store.run_suggestions(db_path, run_id))
+    return ClassifyResult(run_id, len(rows), count, trained.version, trained.training_data_hash, False)
+
+
+def _write(settings, db_path, run_id, trained, texts, todo, progress) -> None:
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("classifying", total=len(todo))
+        for start in range(0, len(todo), BATCH_CLUSTERS):
+            batch = todo[start : start + BATCH_CLUSTERS]
+            rows = []
+            for cluster_id in batch:
+                result = trained.model.suggest(cluster_id, texts[cluster_id])
+                rows.extend(
+                    store.SuggestionRow(
+                        cluster_id=cluster_id,
+                        dimension=s.dimension,
+                        label_key=s.label_key,
+                        score=s.score,
+                        rank=s.rank,
+                        evidence=[
+                            store.EvidenceRow(e.rank, e.url, e.snapshot_id, e.passage, e.reason, e.score)
+                            for e in s.evidence
+                        ],
+                    )
+                    for s in result.suggestions
+                )
+            store.write_suggestions(
+                db_path,
+                run_id,
+                rows,
+                model_version=trained.version,
+                training_data_hash=trained.training_data_hash,
+            )
+            bar.advance(task, len(batch))

@@ -1,0 +1,80 @@
+"""The readable evaluation report and its confusion-matrix image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clusterradar.models.evaluate import EvaluationReport, Scores
+from clusterradar.models.intensity import LEVELS
+
+
+def _ci(interval, digits: int = 2) -> str:
+    return f"{interval.value:.{digits}f} [{interval.low:.{digits}f}, {interval.high:.{digits}f}]"
+
+
+def render_text(report: EvaluationReport) -> str:
+    lines = [
+        "Clusterradar evaluation: leave-one-cluster-out, intensity levels 1..5",
+        f"text: {report.mode}; labels from {report.source}; embeddings: {report.embedding_model}",
+        f"clusters evaluated: {report.n_clusters}; skipped (no documents in the file): {len(report.skipped)}",
+    ]
+    share = report.as_dict()["majority_share_all"]
+    if share is not None:
+        lines.append(f"majority class share over all clusters (not leave-one-out): {share:.2f}")
+    lines.append("")
+    header = f"{'model':<17} {'accuracy':<19} {'macro-F1':<19} {'MAE':<19} {'within-1':<19} {'QWK':<20} {'Brier':<19} coverage@0.9P"
+    lines.append(header)
+    for name, s in report.results.items():
+        lines.append(
+            f"{name:<17} {_ci(s.accuracy):<19} {_ci(s.macro_f1):<19} {_ci(s.mae):<19} {_ci(s.within_one):<19} "
+            f"{_ci(s.qwk):<20} {_ci(s.brier):<19} {_ci(s.coverage_at_90_precision)}"
+        )
+    lines.append("")
+    for name, description in report.descriptions.items():
+        lines.append(f"  {name}: {description}")
+    for name, s in report.results.items():
+        lines.extend(["", f"{name}: confusion matrix (rows true level, columns predicted level 1..5)"])
+        lines.append("      " + " ".join(f"{level:>3}" for level in LEVELS))
+        for level, row in zip(LEVELS, s.confusion_matrix, strict=True):
+            lines.append(f"  {level:>3} " + " ".join(f"{v:>3}" for v in row))
+        lines.append("  per class: " + "; ".join(
+            f"L{r.label} P={r.precision:.2f} R={r.recall:.2f} F1={r.f1:.2f} (n={r.support})" for r in s.per_class if r.support
+        ))
+    if report.gate:
+        g = report.gate
+        lines.extend(
+            [
+                "",
+                f"no-SVI gate: {g.n_labelled} labelled clusters (held out) vs {g.n_civil} civil clusters",
+                f"  ROC-AUC {g.roc_auc:.3f} (reference similarity alone {g.roc_auc_reference_only:.3f}, "
+                f"lexicon density alone {g.roc_auc_lexicon_only:.3f})",
+                f"  threshold {g.threshold:.3f}: precision of 'no SVI relevance' {g.precision_none:.2f}, "
+                f"recall on the civil set {_ci(g.recall_none)}, labelled clusters kept {_ci(g.labelled_kept)}",
+            ]
+        )
+    if report.notes:
+        lines.extend(["", *report.notes])
+    return "\n".join(lines) + "\n"
+
+
+def write_confusion_png(scores: Scores, path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(scores.confusion_matrix, cmap="Blues")
+    ax.set_xticks(range(len(LEVELS)), [str(level) for level in LEVELS])
+    ax.set_yticks(range(len(LEVELS)), [str(level) for level in LEVELS])
+    ax.set_xlabel("predicted level")
+    ax.set_ylabel("true level")
+    ax.set_title(title, fontsize=9)
+    for i, row in enumerate(scores.confusion_matrix):
+        for j, value in enumerate(row):
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

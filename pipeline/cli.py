@@ -1,0 +1,46 @@
+"""Command of the pipeline stage: ``clusterradar process`` (thin Typer shell over run.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+
+def process(
+    ctx: typer.Context,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option("--cluster", help="Only this cluster id (repeatable). Default: all."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the counts as one JSON object.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Extract, split and embed every crawled page not processed yet (safe to rerun).
+
+    Fills the snapshots' extracted text, writes passages with their SVI lexicon hits, and caches
+    embeddings of the configured model (CLUSTERRADAR_MODEL). A rerun does only what is missing.
+    """
+    from clusterradar.cli import settings_of
+    from clusterradar.pipeline.run import process_pending
+
+    stats = process_pending(settings_of(ctx), cluster_ids=cluster or None, progress=not quiet)
+    if as_json:
+        typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
+        return
+    typer.echo(
+        f"extracted {stats.pages_extracted} pages of {stats.sites_extracted} sites "
+        f"({stats.pages_empty} without text); split {stats.snapshots_split} pages into "
+        f"{stats.passages_written} passages; re-matched the lexicon in "
+        f"{stats.passages_rescored} passages; embedded {stats.passages_embedded} new passages"
+        + (f" with {stats.embedding_model}" if stats.embedding_model else "")
+    )
+    typer.echo("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in stats.seconds.items()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``process`` to the root app."""
+    app.command("process")(process)

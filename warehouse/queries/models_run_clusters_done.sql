@@ -1,0 +1,1 @@
+SELECT DISTINCT cluster_id FROM suggestions WHERE run_id = ?
