@@ -127,6 +127,7 @@ def _register_stages() -> None:
     from clusterradar.demo.cli import register as register_demo
     from clusterradar.labels.cli import register as register_labels
     from clusterradar.models.cli import register as register_models
+    from clusterradar.pipeline.cli import register as register_pipeline
     from clusterradar.quarterly.cli import register as register_quarterly
     from clusterradar.review.cli import register as register_review
     from clusterradar.warehouse.cli import register as register_warehouse
@@ -135,6 +136,7 @@ def _register_stages() -> None:
         register_warehouse,
         register_labels,
         register_crawler,
+        register_pipeline,
         register_models,
         register_review,
         register_quarterly,

@@ -82,13 +82,17 @@ def evaluate(
         "evaluation"
     ),
     setfit: Annotated[bool, typer.Option("--setfit", help="Also evaluate SetFit (slow on CPU: ~30 min).")] = False,
+    models: Annotated[
+        str | None, typer.Option("--models", help="Comma-separated subset, e.g. 'majority,linear'.")
+    ] = None,
 ) -> None:
     """Leave-one-cluster-out evaluation of the classifier against baselines (and the gate)."""
     from clusterradar.models.evaluate import evaluate as run_evaluation
     from clusterradar.models.report import render_text, write_confusion_png
 
     settings = _settings(ctx)
-    report = run_evaluation(settings, documents_path=documents, civil_path=civil, with_setfit=setfit)
+    only = [name.strip() for name in models.split(",") if name.strip()] if models else None
+    report = run_evaluation(settings, documents_path=documents, civil_path=civil, with_setfit=setfit, only=only)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return

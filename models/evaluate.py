@@ -336,6 +336,10 @@ def evaluate(
     only: list[str] | None = None,
 ) -> EvaluationReport:
     """Run the whole comparison; `only` restricts the variants by name."""
+    known = [v.name for v in variants(settings, True)]
+    unknown = sorted(set(only or []) - set(known))
+    if unknown:
+        raise InputError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     inputs, source = prepare(settings, documents_path, civil_path)
     if len(inputs.keys) < 2:
         raise ModelError(
@@ -344,7 +348,7 @@ def evaluate(
     levels_of = inputs.all_levels
     kit = load_text_kit(settings)
     results, descriptions = {}, {}
-    for variant in variants(settings, with_setfit):
+    for variant in variants(settings, with_setfit or "setfit" in (only or [])):
         if only and variant.name not in only:
             continue
         if variant.config is None:

@@ -76,6 +76,7 @@ class ClusterFeatures:
     level_similarity: np.ndarray  # per intensity prototype: top-3 mean passage similarity
     lexicon: np.ndarray  # per LEXICON_CATEGORIES: weighted hits per passage (capped at 1)
     lexicon_density: float  # summed lexicon score per passage
+    lexicon_peak: float  # the strongest single passage's lexicon score
     embeddings: np.ndarray = field(repr=False)  # (n_passages, d), unit rows
 
 
@@ -124,5 +125,6 @@ def cluster_features(
         level_similarity=level_similarity.astype(np.float32),
         lexicon=lexicon.astype(np.float32),
         lexicon_density=density,
+        lexicon_peak=float(max(p.lexicon_score or 0.0 for p in passages)),
         embeddings=matrix,
     )

@@ -5,12 +5,13 @@ security. Level 5 ("civil base technology with strategic potential") is still on
 scale; `no_svi_relevance` is outside it. The gate asks how close a cluster's best passages come
 to anything the labelled SVI clusters say, plus how much the SVI lexicon fires:
 
-    gate score = reference similarity + LEXICON_BONUS * min(1, lexicon density)
+    gate score = reference similarity + LEXICON_BONUS * min(1, strongest passage's lexicon score)
 
 where reference similarity is the mean of the cluster's top-3 passage similarities to their
 nearest passage among the labelled clusters (never the cluster's own passages). The threshold
 needs no civil examples: it is the 5th percentile of the labelled clusters' own leave-one-out
-gate scores, i.e. the gate is built to keep ~95% of labelled SVI clusters. The probability of
+gate scores, i.e. the gate is built to keep ~95% of labelled SVI clusters. One passage that
+names Bundeswehr or Rüstung is signal, however short the text: hence the peak, not the mean. The probability of
 "no SVI relevance" is a logistic of the distance below that threshold with a fixed scale;
 it is not fitted to negative examples (we have none in training) — see docs/models.md.
 """
@@ -25,7 +26,7 @@ from clusterradar.models.calibration import sigmoid
 from clusterradar.models.features import ClusterFeatures
 
 REFERENCE_TOP_K = 3
-LEXICON_BONUS = 0.1
+LEXICON_BONUS = 0.2
 THRESHOLD_PERCENTILE = 5.0
 PROBABILITY_SCALE = 0.03
 
@@ -72,7 +73,7 @@ class NoSviGate:
             best = sims.max(axis=1)
         order = np.argsort(-best, kind="stable")[:REFERENCE_TOP_K]
         reference_similarity = float(best[order].mean())
-        strength = float(min(1.0, feature.lexicon_density))
+        strength = float(min(1.0, feature.lexicon_peak))
         score = reference_similarity + LEXICON_BONUS * strength
         probability = float(sigmoid((self.threshold - score) / PROBABILITY_SCALE))
         return GateResult(

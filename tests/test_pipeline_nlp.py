@@ -96,6 +96,9 @@ def test_passage_hash_ignores_whitespace_differences():
         ("Kritische Infrastrukturen schützen", "kritische Infrastruktur"),
         ("Cluster DEFENCE.NRW", "Defence"),
         ("Aufbau eines Def-Tech-Ökosystems", "Def-Tech"),
+        ("Hersteller von Handfeuerwaffen und Waffensystemen", "Waffe"),
+        ("Hersteller von Waffensystemen", "Waffentechnik"),
+        ("Partner der BOS", "BOS"),
     ],
 )
 def test_lexicon_matches_lemmas_compounds_and_names(matcher, text, term):
@@ -118,6 +121,9 @@ def test_company_name_counts_once_not_again_as_its_parts(matcher):
         "Die Feuerwehrleute im Stauwehr.",  # only the weak 'Feuerwehr' may match
         "Job security and food security matter to our members.",
         "Naturschutz und Natostrauch-Kulturen.",  # 'nato' only with a joiner: 'NATO-Partner'
+        "Frische Waffeln und Waffelbruch aus der Region.",
+        "Bosch und Bosnien; Frau Krieger leitet das Panzerglas-Werk.",
+        "Zustandsüberwachungssysteme für Werkzeugmaschinen.",
     ],
 )
 def test_civil_false_friends_give_no_strong_hits(matcher, text):

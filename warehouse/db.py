@@ -125,7 +125,10 @@ def connect(
     if require_schema and not path.exists():
         raise WarehouseError(f"{path} does not exist; run 'clusterradar init' first")
     _check_file(path)
-    con = _open(path, read_only, timeout)
+    # DuckDB refuses a read-only and a read-write connection to one file inside one process
+    # (e.g. the review app's request threads next to an export). Connections are short-lived
+    # anyway, so every connection is opened read-write; `read_only` documents the caller's intent.
+    con = _open(path, False, timeout)
     try:
         if require_schema:
             found, latest = schema_version(con), latest_schema_version()
