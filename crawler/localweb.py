@@ -28,7 +28,7 @@ Serving rules
 
     etag: true            # send ETag + Last-Modified; answer If-None-Match /
                           # If-Modified-Since with 304 Not Modified
-    robots: "User-agent: *\\nDisallow: /intern/"   # body of /robots.txt (else robots.txt file, else 404)
+    robots: "User-agent: *\\nDisallow: /intern/"   # /robots.txt (else the file, else 404)
     routes:               # first match wins; matched before files
       - {path: /loop, redirect: /loop}                  # redirect (302 unless `status` given)
       - {path: /old, redirect: "{{site:other}}/", status: 301}   # redirect to another site
@@ -172,7 +172,10 @@ class LocalWeb:
         site.port = server.server_address[1]
         site.server = server
         site.thread = threading.Thread(
-            target=server.serve_forever, name=f"localweb-{site.name}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # quick stop()/set_offline()
+            name=f"localweb-{site.name}",
+            daemon=True,
         )
         site.thread.start()
 
@@ -197,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
     web: LocalWeb
     server_version = "clusterradar-localweb/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent: tests assert on the warehouse, not on server logs."""
 
     def do_HEAD(self) -> None:
@@ -277,7 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
         if target.suffix.lower() in TEXT_SUFFIXES:
             data = self.web.substitute(data)
         content_type = route.get("content_type") or _CONTENT_TYPES.get(target.suffix.lower())
-        content_type = content_type or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        content_type = (
+            content_type or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        )
         if route.get("charset"):
             content_type = f"{content_type.split(';')[0]}; charset={route['charset']}"
         if self.site.config.get("etag"):
@@ -324,7 +329,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _redirect(self, status: int, location: str, headers: dict[str, str] | None = None) -> None:
         body = f'<html><body><a href="{location}">moved</a></body></html>'.encode()
-        self._send(status, body, "text/html; charset=utf-8", {**(headers or {}), "Location": location})
+        self._send(
+            status, body, "text/html; charset=utf-8", {**(headers or {}), "Location": location}
+        )
 
     def _stream_big(self, size_mb: float, content_length: bool, head: bool) -> None:
         total = int(size_mb * 1024 * 1024)
@@ -352,7 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
         prev_y, prev_m = divmod(index - 1, 12)
         next_y, next_m = divmod(index + 1, 12)
         days = "".join(
-            f'<li><a href="{prefix}/{year:04d}-{month:02d}/{day:02d}/">Termin {day}.{month}.</a></li>'
+            f'<li><a href="{prefix}/{year:04d}-{month:02d}/{day:02d}/">'
+            f"Termin {day}.{month}.</a></li>"
             for day in (1, 15)
         )
         html = (

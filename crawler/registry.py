@@ -142,7 +142,9 @@ def parse_profile(response: TextResponse) -> RegistryEntry | ParseFailure:
         if key is None or not dd:
             continue
         if key == "website":
-            href = dd.xpath(".//a/@href").get() or (_values(dd[0]) or [""])[0]
+            href = (dd.xpath(".//a/@href").get() or (_values(dd[0]) or [""])[0]).strip()
+            if href and not re.match(r"^([a-z][a-z0-9+.-]*:|/)", href, re.IGNORECASE):
+                href = "https://" + href  # a bare 'www.example.de' as text
             # Kept as published (scheme included): the site crawler starts from it, and
             # matching is scheme-insensitive anyway.
             entry.website = response.urljoin(href.strip()) if href.strip() else None

@@ -12,7 +12,8 @@ Markup the selectors expect
    cluster search form, i.e. an ``<a href>`` whose path contains ``/SiteGlobals/`` and ends in
    ``_Formular.html`` (``;jsessionid=...`` and a query are allowed)::
 
-       <a href="/SiteGlobals/CLUSTER/Forms/Suche/Clustersuche/Clustersuche_Formular.html;jsessionid=0A1B">Clustersuche</a>
+       <a href="/SiteGlobals/CLUSTER/Forms/Suche/Clustersuche_Formular.html;jsessionid=0A1B"
+       >Clustersuche</a>
 
    A start URL that is itself a hit list page is parsed directly.
 2. **Hit list pages** (the form page shows page 1; further pages add ``?gtp=<id>_list%3D<n>``)::
@@ -40,7 +41,7 @@ Markup the selectors expect
        <h1>Aerospace Hub Bayern e.V.</h1>
        <dl class="cluster-facts">
          <dt>Bundesland</dt>        <dd><ul><li>Bayern</li></ul></dd>
-         <dt>Technologiefelder</dt> <dd><ul><li>Luft- und Raumfahrt</li><li>Sicherheit</li></ul></dd>
+         <dt>Technologiefelder</dt> <dd><ul><li>Luftfahrt</li><li>Sicherheit</li></ul></dd>
          <dt>Fördermaßnahmen</dt>   <dd><ul><li>go-cluster</li></ul></dd>
          <dt>Website</dt>           <dd><a class="external" href="https://www.example.de/">www.example.de</a></dd>
        </dl>

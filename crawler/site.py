@@ -19,9 +19,26 @@ PAGE_KINDS = ("about", "topics", "groups", "projects", "members", "news", "home"
 
 # Checked in this order against the URL path and the title (lower-cased, umlauts folded).
 _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("about", re.compile(r"ueber[-_ ]?uns|uber[-_ ]?uns|about|wir[-_ ]?ueber|wer[-_ ]?wir|profil|portrait|leitbild|das[-_ ]cluster|verein|mission")),
-    ("groups", re.compile(r"arbeitsgruppe|arbeitskreis|fachgruppe|fachforen|working[-_ ]?group|(^|[/_ -])ags?($|[/_ .-])")),
-    ("topics", re.compile(r"themen|schwerpunkt|handlungsfeld|kompetenz|technologiefeld|topics|focus|fokus")),
+    (
+        "about",
+        re.compile(
+            r"ueber[-_ ]?uns|uber[-_ ]?uns|about|wir[-_ ]?ueber|wer[-_ ]?wir|profil|portrait"
+            r"|leitbild|das[-_ ]cluster|verein|mission"
+        ),
+    ),
+    (
+        "groups",
+        re.compile(
+            r"arbeitsgruppe|arbeitskreis|fachgruppe|fachforen|working[-_ ]?group"
+            r"|(^|[/_ -])ags?($|[/_ .-])"
+        ),
+    ),
+    (
+        "topics",
+        re.compile(
+            r"themen|schwerpunkt|handlungsfeld|kompetenz|technologiefeld|topics|focus|fokus"
+        ),
+    ),
     ("projects", re.compile(r"projekt|project|vorhaben")),
     ("members", re.compile(r"mitglied|member|netzwerkpartner|partner")),
     ("news", re.compile(r"aktuell|news|presse|neuigkeit|meldung|blog")),
@@ -37,14 +54,21 @@ _KIND_PRIORITY = {
     "other": 10,
 }
 
-BINARY_EXTENSIONS = frozenset(
-    "pdf doc docx xls xlsx ppt pptx odt ods odp rtf zip gz tgz rar 7z tar jpg jpeg png gif svg webp "
-    "bmp ico tif tiff mp3 mp4 m4a avi mov wmv webm ogg wav ics vcf exe dmg msi apk iso css js json "
-    "woff woff2 ttf eot xml rss atom".split()
+_BINARY_EXTENSION_LIST = (
+    "pdf doc docx xls xlsx ppt pptx odt ods odp rtf zip gz tgz rar 7z tar "
+    "jpg jpeg png gif svg webp bmp ico tif tiff mp3 mp4 m4a avi mov wmv webm ogg wav "
+    "ics vcf exe dmg msi apk iso css js json woff woff2 ttf eot xml rss atom"
 )
-_LOGIN = re.compile(r"login|logout|anmelden|abmelden|signin|sign-in|wp-admin|wp-login|mein-konto|account|intranet|passwort|password|registrier")
-_CALENDAR = re.compile(r"kalender|calendar|\bical\b|/termine/\d|[?&](date|month|year|day|monat|jahr|tag|datum|tribe-bar-date|ical)=")
-_SEARCH = re.compile(r"/(suche|search|suchergebnis)(/|\.|$)|[?&](s|q|query|suchbegriff|searchterm|keywords?)=")
+BINARY_EXTENSIONS = frozenset(_BINARY_EXTENSION_LIST.split())
+_LOGIN = re.compile(
+    r"login|logout|anmelden|abmelden|signin|sign-in|wp-admin|wp-login|mein-konto|account|intranet|passwort|password|registrier"
+)
+_CALENDAR = re.compile(
+    r"kalender|calendar|\bical\b|/termine/\d|[?&](date|month|year|day|monat|jahr|tag|datum|tribe-bar-date|ical)="
+)
+_SEARCH = re.compile(
+    r"/(suche|search|suchergebnis)(/|\.|$)|[?&](s|q|query|suchbegriff|searchterm|keywords?)="
+)
 _TRACKING_KEYS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_[a-z]+|sessionid|sid|phpsessid)$", re.I)
 _JSESSIONID = re.compile(r";jsessionid=[^/?#]*", re.IGNORECASE)
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -86,7 +110,9 @@ def crawl_key(url: str) -> str:
     """
     parts = urlsplit(_JSESSIONID.sub("", url.strip()))
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_KEYS.match(k)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_KEYS.match(k)
     )
     path = path_key(url)
     return urlunsplit(("", host_key(url), "/" + path, urlencode(query), ""))
@@ -101,7 +127,9 @@ def clean_link(base_url: str, href: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
-    return urlunsplit((parts.scheme, parts.netloc, _JSESSIONID.sub("", parts.path), parts.query, ""))
+    return urlunsplit(
+        (parts.scheme, parts.netloc, _JSESSIONID.sub("", parts.path), parts.query, "")
+    )
 
 
 def skip_reason(url: str) -> str | None:

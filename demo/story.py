@@ -77,6 +77,31 @@ def prepare_out_dir(out_dir: Path, force: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
 
 
+def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str]:
+    """Point the paper's clusters named in `websites` ({initiative name: URL}) at those URLs.
+
+    The paper's real hosts cannot be served on 127.0.0.1, and a registry match keeps a paper
+    cluster's curated website; without this the site crawl would try the internet. Matching is
+    by normalised name, as the registry crawl does. Returns {cluster_id: URL} of what was set.
+    """
+    from clusterradar.labels import load_labelled_clusters
+    from clusterradar.urls import normalise_name
+    from clusterradar.warehouse.db import connect, query, transaction
+
+    paper = {normalise_name(c.name): c.id for c in load_labelled_clusters()}
+    pointed = {
+        paper[normalise_name(name)]: url
+        for name, url in websites.items()
+        if normalise_name(name) in paper
+    }
+    with connect(db) as con, transaction(con):
+        for cluster_id, url in pointed.items():
+            con.execute(
+                query("quarterly_point_website"), {"website": url, "cluster_id": cluster_id}
+            )
+    return pointed
+
+
 def accept_demo_suggestions(db: Path, quarter: Quarter, count: int = 4) -> list[str]:
     """Accept the most confident intensity suggestions of not yet classified clusters."""
     from clusterradar.quarterly.diff import top_suggestions
@@ -140,6 +165,9 @@ def run_demo(
     summaries: dict[str, list[tuple[str, str]]] = {}
     with LocalWeb(sample.sites) as web:
         settings = demo_settings(db, web.url(PORTAL) + sample.start_path, max_pages=max_pages)
+        point_paper_clusters_at(
+            db, {i.name: web.url(i.site) + "/" for i in sample.initiatives if i.paper}
+        )
         say(
             f"[2/7] sample web of {len(sample.sites) - 1} sites on {web.url(PORTAL)}; "
             f"running {earlier}"

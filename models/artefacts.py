@@ -50,7 +50,9 @@ def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
         with np.load(io.BytesIO(blob), allow_pickle=False) as data:
             return {name: data[name] for name in data.files}
     except (ValueError, OSError) as exc:
-        raise ModelError(f"model artefact is unreadable ({exc}); retrain with 'clusterradar train'") from exc
+        raise ModelError(
+            f"model artefact is unreadable ({exc}); retrain with 'clusterradar train'"
+        ) from exc
 
 
 def save_model(db_path: Path, stored: StoredModel) -> None:
@@ -80,12 +82,16 @@ def _from_row(row) -> StoredModel:
     return StoredModel(version, created, data_hash, classifier, embedding, int(n), code, model)
 
 
-def load_model_by_hash(db_path: Path, training_data_hash: str) -> StoredModel | None:
-    """The newest artefact trained on exactly this input, or None."""
+def load_model_by_hash(
+    db_path: Path, training_data_hash: str, code_version: str
+) -> StoredModel | None:
+    """The newest artefact trained on exactly this input by this code version, or None."""
     from clusterradar.warehouse import connect, query
 
     with connect(db_path, read_only=True) as con:
-        row = con.execute(query("models_artifact_by_hash"), [training_data_hash]).fetchone()
+        row = con.execute(
+            query("models_artifact_by_hash"), [training_data_hash, code_version]
+        ).fetchone()
     return _from_row(row) if row else None
 
 

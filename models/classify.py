@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clusterradar.errors import NotFoundError
-from clusterradar.models.corpus import embed_passages, load_text_kit, passages_of_documents, table_document
+from clusterradar.models.corpus import (
+    embed_passages,
+    load_text_kit,
+    passages_of_documents,
+    table_document,
+)
 from clusterradar.models.train import code_version, train_model
 from clusterradar.settings import Settings
 from clusterradar.warehouse import suggestions as store
@@ -56,8 +61,14 @@ def _cluster_texts(settings: Settings, db_path: Path, rows: list[tuple]) -> dict
         crawled = cluster_passages(con, ids, kit.embedder.model_id)
     documents = []
     for cluster_id, name, _website, technologiefelder, go_cluster, foerdermassnahmen in rows:
-        description = paper[cluster_id].teilbereiche if cluster_id in paper else ", ".join(technologiefelder or [])
-        go = bool(go_cluster) or any("go-cluster" in (f or "").lower() for f in foerdermassnahmen or [])
+        description = (
+            paper[cluster_id].teilbereiche
+            if cluster_id in paper
+            else ", ".join(technologiefelder or [])
+        )
+        go = bool(go_cluster) or any(
+            "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
+        )
         documents.append(table_document(cluster_id, name, description, go))
     table = passages_of_documents(kit, documents)
     texts = {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
@@ -65,7 +76,9 @@ def _cluster_texts(settings: Settings, db_path: Path, rows: list[tuple]) -> dict
 
 
 def _input_hash(texts: dict[str, list]) -> str:
-    payload = {cid: sorted(p.passage_hash for p in passages) for cid, passages in sorted(texts.items())}
+    payload = {
+        cid: sorted(p.passage_hash for p in passages) for cid, passages in sorted(texts.items())
+    }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -87,7 +100,9 @@ def classify_clusters(
     finished = next((r for r in same_input if r.status == "finished"), None)
     if finished is not None:
         count = len(store.run_suggestions(db_path, finished.run_id))
-        return ClassifyResult(finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True)
+        return ClassifyResult(
+            finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True
+        )
     unfinished = next((r for r in same_input if r.status in ("running", "interrupted")), None)
     if unfinished is not None:
         run_id = unfinished.run_id
@@ -115,7 +130,9 @@ def classify_clusters(
         raise
     store.finish_run(db_path, run_id, "finished")
     count = len(store.run_suggestions(db_path, run_id))
-    return ClassifyResult(run_id, len(rows), count, trained.version, trained.training_data_hash, False)
+    return ClassifyResult(
+        run_id, len(rows), count, trained.version, trained.training_data_hash, False
+    )
 
 
 def _write(settings, db_path, run_id, trained, texts, todo, progress) -> None:
@@ -136,7 +153,9 @@ def _write(settings, db_path, run_id, trained, texts, todo, progress) -> None:
                         score=s.score,
                         rank=s.rank,
                         evidence=[
-                            store.EvidenceRow(e.rank, e.url, e.snapshot_id, e.passage, e.reason, e.score)
+                            store.EvidenceRow(
+                                e.rank, e.url, e.snapshot_id, e.passage, e.reason, e.score
+                            )
                             for e in s.evidence
                         ],
                     )

@@ -25,7 +25,9 @@ def _settings(ctx: typer.Context):
 
 def train(
     ctx: typer.Context,
-    force: Annotated[bool, typer.Option("--force", help="Retrain even if an artefact for this input exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Retrain even if an artefact for this input exists.")
+    ] = False,
 ) -> None:
     """Train the classifier on today's labelled clusters and store it in the warehouse."""
     from clusterradar.models.train import train_model
@@ -40,13 +42,19 @@ def train(
 
 def classify(
     ctx: typer.Context,
-    cluster: Annotated[list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")] = None,
-    quarter: Annotated[str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4.")] = None,
+    cluster: Annotated[
+        list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")
+    ] = None,
+    quarter: Annotated[
+        str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4.")
+    ] = None,
 ) -> None:
     """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""
     from clusterradar.models.classify import classify_clusters
 
-    result = classify_clusters(_settings(ctx), cluster_ids=cluster or None, quarter=quarter, progress=True)
+    result = classify_clusters(
+        _settings(ctx), cluster_ids=cluster or None, quarter=quarter, progress=True
+    )
     state = "existing run (same quarter, model and input)" if result.reused else "run"
     typer.echo(
         f"{state} {result.run_id}: {result.suggestions} suggestions for {result.clusters} clusters "
@@ -56,9 +64,12 @@ def classify(
 
 def predict(
     ctx: typer.Context,
-    documents: Annotated[Path, typer.Option("--documents", help="JSON lines: {cluster, url, text|html}.")],
+    documents: Annotated[
+        Path, typer.Option("--documents", help="JSON lines: {cluster, url, text|html}.")
+    ],
     allow_unknown: Annotated[
-        bool, typer.Option("--allow-unknown", help="Accept cluster keys that name no known cluster.")
+        bool,
+        typer.Option("--allow-unknown", help="Accept cluster keys that name no known cluster."),
     ] = False,
 ) -> None:
     """Print one JSON line per cluster of a documents file: suggestions and their evidence."""
@@ -72,16 +83,26 @@ def predict(
 def evaluate(
     ctx: typer.Context,
     documents: Annotated[
-        Path | None, typer.Option("--documents", help="Predict each held-out cluster from these documents only.")
+        Path | None,
+        typer.Option(
+            "--documents", help="Predict each held-out cluster from these documents only."
+        ),
     ] = None,
     civil: Annotated[
-        Path | None, typer.Option("--civil", help="Documents of clearly civil clusters, to measure the no-SVI gate.")
+        Path | None,
+        typer.Option(
+            "--civil", help="Documents of clearly civil clusters, to measure the no-SVI gate."
+        ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report and confusion-matrix image.")] = Path(
-        "evaluation"
-    ),
-    setfit: Annotated[bool, typer.Option("--setfit", help="Also evaluate SetFit (slow on CPU: ~30 min).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metrics as one JSON object.")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the report and confusion-matrix image.")
+    ] = Path("evaluation"),
+    setfit: Annotated[
+        bool, typer.Option("--setfit", help="Also evaluate SetFit (slow on CPU: ~30 min).")
+    ] = False,
     models: Annotated[
         str | None, typer.Option("--models", help="Comma-separated subset, e.g. 'majority,linear'.")
     ] = None,
@@ -92,14 +113,22 @@ def evaluate(
 
     settings = _settings(ctx)
     only = [name.strip() for name in models.split(",") if name.strip()] if models else None
-    report = run_evaluation(settings, documents_path=documents, civil_path=civil, with_setfit=setfit, only=only)
+    report = run_evaluation(
+        settings, documents_path=documents, civil_path=civil, with_setfit=setfit, only=only
+    )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return
     out.mkdir(parents=True, exist_ok=True)
     text = render_text(report)
     (out / "evaluation.txt").write_text(text, encoding="utf-8")
-    default = settings.models.classifier if settings.models.classifier in report.results else next(iter(report.results))
-    image = write_confusion_png(report.results[default], out / "confusion_matrix.png", f"{default}, leave-one-out")
+    default = (
+        settings.models.classifier
+        if settings.models.classifier in report.results
+        else next(iter(report.results))
+    )
+    image = write_confusion_png(
+        report.results[default], out / "confusion_matrix.png", f"{default}, leave-one-out"
+    )
     typer.echo(text)
     typer.echo(f"report: {out / 'evaluation.txt'}; confusion matrix ({default}): {image}")

@@ -24,6 +24,10 @@ from clusterradar.models.prototypes import (
 )
 from clusterradar.models.thematic import LEXICON_SUPPORT, ThematicScorer
 
+# On the axis from "primarily security" (1) to "civil base technology" (5), no SVI relevance
+# at all lies beyond the civil end.
+NO_SVI_POSITION = 6.0
+
 
 @dataclass(slots=True)
 class Evidence:
@@ -52,7 +56,8 @@ class Suggestion:
 class ClusterSuggestions:
     cluster_key: str
     n_passages: int
-    expected_level: float
+    expected_level: float  # probability-weighted level 1..5, ignoring the gate
+    orientation: float  # the same axis with no_svi_relevance as position 6 (beyond level 5)
     gate_score: float
     suggestions: list[Suggestion]
 
@@ -92,16 +97,25 @@ class Prototypes:
 class ClusterModel:
     """Fitted classifier; `suggest(key, passages)` is the only thing callers need."""
 
-    def __init__(self, prototypes: Prototypes, term_categories: dict[str, str], evidence_per_suggestion: int = 3):
+    def __init__(
+        self,
+        prototypes: Prototypes,
+        term_categories: dict[str, str],
+        evidence_per_suggestion: int = 3,
+    ):
         self.prototypes = prototypes
         self.term_categories = term_categories
         self.evidence_per_suggestion = evidence_per_suggestion
         self.intensity = IntensityModel()
         self.gate = NoSviGate()
-        self.thematic = ThematicScorer(prototypes={d: prototypes.by_dimension[d] for d in THEMATIC_DIMENSIONS})
+        self.thematic = ThematicScorer(
+            prototypes={d: prototypes.by_dimension[d] for d in THEMATIC_DIMENSIONS}
+        )
 
     def features(self, key: str, passages: list) -> ClusterFeatures:
-        return cluster_features(key, passages, self.prototypes.svi, self.prototypes.levels, self.term_categories)
+        return cluster_features(
+            key, passages, self.prototypes.svi, self.prototypes.levels, self.term_categories
+        )
 
     def fit(self, training: list[TrainingCluster], config: IntensityConfig) -> ClusterModel:
         feats = [self.features(t.key, t.passages) for t in training]
@@ -110,7 +124,7 @@ class ClusterModel:
     def fit_features(
         self, training: list[TrainingCluster], feats: list[ClusterFeatures], config: IntensityConfig
     ) -> ClusterModel:
-        """Fit on precomputed features (they depend on the prototypes only, not on training data)."""
+        """Fit on precomputed features (they depend on the prototypes only, not on labels)."""
         self.intensity = IntensityModel(config).fit(feats, [t.level for t in training])
         self.gate = NoSviGate().fit(feats)
         reviewed: dict[str, dict[str, list[str]]] = {}
@@ -127,9 +141,13 @@ class ClusterModel:
     def suggest(self, key: str, passages: list) -> ClusterSuggestions:
         feature = self.features(key, passages)
         probs = self.level_probabilities(feature)
+        expected = float(probs @ np.array(LEVELS, dtype=float))
         gate = self.gate.evaluate(feature)
         p_none = gate.probability_none
-        scores = {self._level_key(level): float((1 - p_none) * p) for level, p in zip(LEVELS, probs, strict=True)}
+        scores = {
+            self._level_key(level): float((1 - p_none) * p)
+            for level, p in zip(LEVELS, probs, strict=True)
+        }
         scores[NO_SVI_RELEVANCE] = p_none
         suggestions = self._ranked(INTENSITY, scores)
         for s in suggestions:
@@ -142,7 +160,8 @@ class ClusterModel:
         return ClusterSuggestions(
             cluster_key=key,
             n_passages=len(passages),
-            expected_level=float(probs @ np.array(LEVELS, dtype=float)),
+            expected_level=expected,
+            orientation=(1 - p_none) * expected + p_none * NO_SVI_POSITION,
             gate_score=gate.score,
             suggestions=suggestions,
         )
@@ -153,9 +172,14 @@ class ClusterModel:
     @staticmethod
     def _ranked(dimension: str, scores: dict[str, float]) -> list[Suggestion]:
         order = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [Suggestion(dimension, key, float(np.clip(score, 0.0, 1.0)), rank) for rank, (key, score) in enumerate(order, 1)]
+        return [
+            Suggestion(dimension, key, float(np.clip(score, 0.0, 1.0)), rank)
+            for rank, (key, score) in enumerate(order, 1)
+        ]
 
-    def _intensity_evidence(self, label: str, feature: ClusterFeatures, passages: list, gate) -> list[Evidence]:
+    def _intensity_evidence(
+        self, label: str, feature: ClusterFeatures, passages: list, gate
+    ) -> list[Evidence]:
         if label == NO_SVI_RELEVANCE:
             threshold = self.gate.threshold
             return [
@@ -164,7 +188,10 @@ class ClusterModel:
                     url=passages[i].url,
                     snapshot_id=passages[i].snapshot_id,
                     passage=passages[i].text,
-                    reason=f"closest to labelled SVI clusters: similarity {s:.2f} (gate threshold {threshold:.2f})",
+                    reason=(
+                        f"closest to labelled SVI clusters: similarity {s:.2f} "
+                        f"(gate threshold {threshold:.2f})"
+                    ),
                     score=float(s),
                 )
                 for r, (i, s) in enumerate(
@@ -172,21 +199,30 @@ class ClusterModel:
                 )
             ][: self.evidence_per_suggestion]
         proto = next(p for p in self.prototypes.by_dimension[INTENSITY] if p.key == label)
-        return self._evidence(feature, passages, proto, support=("defence", "procurement", "company", "dual_use"))
+        return self._evidence(
+            feature, passages, proto, support=("defence", "procurement", "company", "dual_use")
+        )
 
-    def _thematic_evidence(self, dimension: str, label: str, feature: ClusterFeatures, passages: list) -> list[Evidence]:
+    def _thematic_evidence(
+        self, dimension: str, label: str, feature: ClusterFeatures, passages: list
+    ) -> list[Evidence]:
         proto = next(p for p in self.prototypes.by_dimension[dimension] if p.key == label)
         return self._evidence(feature, passages, proto, support=LEXICON_SUPPORT.get(label, ()))
 
-    def _evidence(self, feature: ClusterFeatures, passages: list, proto: Prototype, support) -> list[Evidence]:
-        """Passages ranked by similarity to the category (plus a nudge for supporting lexicon hits)."""
+    def _evidence(
+        self, feature: ClusterFeatures, passages: list, proto: Prototype, support
+    ) -> list[Evidence]:
+        """Passages ranked by similarity to the category (nudged by supporting lexicon hits)."""
         sims = feature.embeddings @ proto.vector
         supporting = [
-            [t for t in (p.lexicon_terms or []) if self.term_categories.get(t.lower()) in support] for p in passages
+            [t for t in (p.lexicon_terms or []) if self.term_categories.get(t.lower()) in support]
+            for p in passages
         ]
         ranking = sims + 0.05 * np.array([min(len(s), 2) for s in supporting])
         out = []
-        for rank, i in enumerate(np.argsort(-ranking, kind="stable")[: self.evidence_per_suggestion], start=1):
+        for rank, i in enumerate(
+            np.argsort(-ranking, kind="stable")[: self.evidence_per_suggestion], start=1
+        ):
             reason = f"similarity {sims[i]:.2f} to '{proto.label_de}'"
             if supporting[i]:
                 reason += "; lexicon: " + ", ".join(dict.fromkeys(supporting[i]))
@@ -201,14 +237,19 @@ class ClusterModel:
         for dimension, protos in self.prototypes.by_dimension.items():
             arrays[f"prototypes__{dimension}"] = prototype_matrix(protos)
             proto_params[dimension] = [
-                {"key": p.key, "label_de": p.label_de, "level": p.level, "texts": p.texts} for p in protos
+                {"key": p.key, "label_de": p.label_de, "level": p.level, "texts": p.texts}
+                for p in protos
             ]
         params: dict = {
             "prototypes": proto_params,
             "term_categories": self.term_categories,
             "evidence_per_suggestion": self.evidence_per_suggestion,
         }
-        for name, part in (("intensity", self.intensity), ("gate", self.gate), ("thematic", self.thematic)):
+        for name, part in (
+            ("intensity", self.intensity),
+            ("gate", self.gate),
+            ("thematic", self.thematic),
+        ):
             part_arrays, part_params = part.to_arrays()
             arrays.update(part_arrays)
             params[name] = part_params
@@ -220,11 +261,17 @@ class ClusterModel:
         for dimension, rows in params["prototypes"].items():
             matrix = np.asarray(arrays[f"prototypes__{dimension}"], dtype=np.float32)
             by_dimension[dimension] = [
-                Prototype(dimension, r["key"], r["label_de"], r["level"], list(r["texts"]), matrix[i])
+                Prototype(
+                    dimension, r["key"], r["label_de"], r["level"], list(r["texts"]), matrix[i]
+                )
                 for i, r in enumerate(rows)
             ]
-        prototypes = Prototypes(by_dimension, np.asarray(arrays["prototypes_svi"], dtype=np.float32))
-        model = cls(prototypes, dict(params["term_categories"]), int(params["evidence_per_suggestion"]))
+        prototypes = Prototypes(
+            by_dimension, np.asarray(arrays["prototypes_svi"], dtype=np.float32)
+        )
+        model = cls(
+            prototypes, dict(params["term_categories"]), int(params["evidence_per_suggestion"])
+        )
         model.intensity = IntensityModel.from_arrays(arrays, params["intensity"])
         model.gate = NoSviGate.from_arrays(arrays, params["gate"])
         model.thematic = ThematicScorer.from_arrays(
@@ -236,5 +283,7 @@ class ClusterModel:
 def taxonomy_level_keys() -> dict[int, str]:
     """Level number -> intensity key, from the taxonomy."""
     return {
-        c.level: c.key for c in load_taxonomy().dimension(INTENSITY).categories if c.level is not None
+        c.level: c.key
+        for c in load_taxonomy().dimension(INTENSITY).categories
+        if c.level is not None
     }

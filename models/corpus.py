@@ -100,7 +100,9 @@ def embed_passages(
     kit: TextKit, passages_by_key: dict[str, list], db_path: Path | None = None
 ) -> dict[str, list]:
     """Fill missing embeddings (through the warehouse cache when `db_path` is given)."""
-    todo = {p.passage_hash: p.text for ps in passages_by_key.values() for p in ps if p.embedding is None}
+    todo = {
+        p.passage_hash: p.text for ps in passages_by_key.values() for p in ps if p.embedding is None
+    }
     vectors: dict[str, np.ndarray] = {}
     if todo:
         if db_path is not None:
@@ -114,7 +116,9 @@ def embed_passages(
     out: dict[str, list] = {}
     for key, passages in passages_by_key.items():
         out[key] = [
-            p if p.embedding is not None else dataclasses.replace(p, embedding=vectors[p.passage_hash])
+            p
+            if p.embedding is not None
+            else dataclasses.replace(p, embedding=vectors[p.passage_hash])
             for p in passages
         ]
     return out

@@ -48,10 +48,26 @@ class Variant:
 def variants(settings: Settings, with_setfit: bool) -> list[Variant]:
     seed = settings.models.seed
     out = [
-        Variant("majority", "majority class of the training folds", IntensityConfig(kind="majority", seed=seed)),
-        Variant("prototype", "zero-shot: similarity to the taxonomy's level descriptions", IntensityConfig(kind="prototype", seed=seed)),
-        Variant("linear", "(a) embeddings + class-balanced logistic regression, C=1", IntensityConfig(kind="linear", seed=seed)),
-        Variant("fusion", "(c) linear head fused with prototypes, C=1, w=0.3 (pre-registered)", IntensityConfig(kind="fusion", seed=seed)),
+        Variant(
+            "majority",
+            "majority class of the training folds",
+            IntensityConfig(kind="majority", seed=seed),
+        ),
+        Variant(
+            "prototype",
+            "zero-shot: similarity to the taxonomy's level descriptions",
+            IntensityConfig(kind="prototype", seed=seed),
+        ),
+        Variant(
+            "linear",
+            "(a) embeddings + class-balanced logistic regression, C=1",
+            IntensityConfig(kind="linear", seed=seed),
+        ),
+        Variant(
+            "fusion",
+            "(c) linear head fused with prototypes, C=1, w=0.3 (pre-registered)",
+            IntensityConfig(kind="fusion", seed=seed),
+        ),
         Variant(
             "fusion_inner_cv",
             "(c) fusion, C and w chosen by leave-one-out inside each training fold",
@@ -59,7 +75,11 @@ def variants(settings: Settings, with_setfit: bool) -> list[Variant]:
         ),
     ]
     if with_setfit:
-        out.append(Variant("setfit", "(b) SetFit: contrastive fine-tuning of all-MiniLM-L6-v2 + LR head", None))
+        out.append(
+            Variant(
+                "setfit", "(b) SetFit: contrastive fine-tuning of all-MiniLM-L6-v2 + LR head", None
+            )
+        )
     return out
 
 
@@ -91,7 +111,10 @@ class Scores:
             "brier": self.brier.as_dict(),
             "coverage_at_90_precision": self.coverage_at_90_precision.as_dict(),
             "coverage_threshold": self.coverage_threshold,
-            "confusion_matrix": {"labels": list(LEVELS), "rows_true_cols_pred": self.confusion_matrix},
+            "confusion_matrix": {
+                "labels": list(LEVELS),
+                "rows_true_cols_pred": self.confusion_matrix,
+            },
             "per_class": [dataclasses.asdict(r) for r in self.per_class],
             "predictions": self.predictions,
         }
@@ -217,10 +240,13 @@ def resolve_documents(documents: list, labelled: list[LabelledText]) -> list:
     for document in documents:
         cluster = document.cluster
         if cluster not in ids:
-            matched = match_website(cluster, websites) if ("." in cluster or "/" in cluster) else None
+            matched = (
+                match_website(cluster, websites) if ("." in cluster or "/" in cluster) else None
+            )
             if matched is None:
                 raise InputError(
-                    f"{document.where}: unknown cluster {cluster!r} (not the id or website of a labelled cluster)"
+                    f"{document.where}: unknown cluster {cluster!r} "
+                    "(not the id or website of a labelled cluster)"
                 )
             cluster = matched
         out.append(dataclasses.replace(document, cluster=cluster))
@@ -236,15 +262,26 @@ def prepare(
     labelled, source = load_labelled(settings, kit.embedder.model_id)
     if len(labelled) < 3:
         raise ModelError(f"only {len(labelled)} labelled clusters; leave-one-out needs at least 3")
-    documents = resolve_documents(read_documents(documents_path), labelled) if documents_path else []
+    documents = (
+        resolve_documents(read_documents(documents_path), labelled) if documents_path else []
+    )
     civil_documents = read_documents(civil_path) if civil_path else []
     table = [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
     db = Path(settings.db) if Path(settings.db).exists() else None
     by_table = passages_of_documents(kit, table)
     by_file = passages_of_documents(kit, documents) if documents else {}
-    by_civil = passages_of_documents(kit, [dataclasses.replace(d, cluster="civil:" + d.cluster) for d in civil_documents]) if civil_documents else {}
+    by_civil = (
+        passages_of_documents(
+            kit, [dataclasses.replace(d, cluster="civil:" + d.cluster) for d in civil_documents]
+        )
+        if civil_documents
+        else {}
+    )
     warehouse = {t.cluster_id: t.passages for t in labelled}
-    everything = {**{f"t:{k}": v for k, v in by_table.items()}, **{f"f:{k}": v for k, v in by_file.items()}}
+    everything = {
+        **{f"t:{k}": v for k, v in by_table.items()},
+        **{f"f:{k}": v for k, v in by_file.items()},
+    }
     everything.update({f"w:{k}": v for k, v in warehouse.items() if v})
     everything.update(by_civil)
     everything = embed_passages(kit, everything, db)
@@ -271,9 +308,11 @@ def prepare(
             own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
             train[t.cluster_id] = model.features(t.cluster_id, own)
             train_texts[t.cluster_id] = [p.text for p in own]
-    civil = {k: model.features(k, v) for k, v in by_civil.items() if k.startswith("civil:")}
+    civil = {k: model.features(k, everything[k]) for k in by_civil}
     all_levels = {t.cluster_id: t.level for t in labelled}
-    inputs = EvaluationInputs(keys, levels, train, test, test_texts, train_texts, skipped, civil, model, all_levels)
+    inputs = EvaluationInputs(
+        keys, levels, train, test, test_texts, train_texts, skipped, civil, model, all_levels
+    )
     return inputs, source
 
 
@@ -281,7 +320,9 @@ def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:
     return [k for k in inputs.train if k != held_out]
 
 
-def run_variant(inputs: EvaluationInputs, config: IntensityConfig, levels_of: dict[str, int]) -> tuple[list[int], list[np.ndarray]]:
+def run_variant(
+    inputs: EvaluationInputs, config: IntensityConfig, levels_of: dict[str, int]
+) -> tuple[list[int], list[np.ndarray]]:
     preds, probs = [], []
     for key in inputs.keys:
         train_keys = _training_keys(inputs, key)
@@ -343,7 +384,8 @@ def evaluate(
     inputs, source = prepare(settings, documents_path, civil_path)
     if len(inputs.keys) < 2:
         raise ModelError(
-            f"only {len(inputs.keys)} labelled clusters have documents in the file; nothing to evaluate"
+            f"only {len(inputs.keys)} labelled clusters have documents in the file; "
+            "nothing to evaluate"
         )
     levels_of = inputs.all_levels
     kit = load_text_kit(settings)
@@ -370,4 +412,3 @@ def evaluate(
         descriptions=descriptions,
         gate=evaluate_gate(inputs),
     )
-

@@ -95,7 +95,7 @@ def cluster_features(
     level_prototypes: np.ndarray,
     term_categories: dict[str, str] | None = None,
 ) -> ClusterFeatures:
-    """Aggregate a cluster's passages; `svi_prototypes` (m, d) and `level_prototypes` (5, d) unit rows."""
+    """Aggregate a cluster's passages (prototype matrices have unit rows: (m, d) and (5, d))."""
     if not passages:
         raise ValueError(f"cluster {cluster_key} has no passages")
     matrix = passage_matrix(passages)

@@ -11,7 +11,8 @@ where reference similarity is the mean of the cluster's top-3 passage similariti
 nearest passage among the labelled clusters (never the cluster's own passages). The threshold
 needs no civil examples: it is the 5th percentile of the labelled clusters' own leave-one-out
 gate scores, i.e. the gate is built to keep ~95% of labelled SVI clusters. One passage that
-names Bundeswehr or Rüstung is signal, however short the text: hence the peak, not the mean. The probability of
+names Bundeswehr or Rüstung is signal, however short the text: hence the peak, not the mean.
+The probability of
 "no SVI relevance" is a logistic of the distance below that threshold with a fixed scale;
 it is not fitted to negative examples (we have none in training) — see docs/models.md.
 """
@@ -55,7 +56,9 @@ class NoSviGate:
         if not features:
             raise ValueError("the gate needs labelled clusters")
         self.reference = np.vstack([f.embeddings for f in features]).astype(np.float32)
-        self.owners = np.array([f.cluster_key for f in features for _ in range(f.n_passages)], dtype=object)
+        self.owners = np.array(
+            [f.cluster_key for f in features for _ in range(f.n_passages)], dtype=object
+        )
         loo_scores = [self.evaluate(f).score for f in features]
         self.threshold = float(np.percentile(loo_scores, THRESHOLD_PERCENTILE))
         return self

@@ -41,7 +41,9 @@ class IntensityConfig:
     c: float = 1.0
     weight: float = 0.3
     tau: float = 0.05
-    lexicon_scale: float = 0.0  # pre-registered: embeddings only; lexicon feeds gate, thematic, evidence
+    lexicon_scale: float = (
+        0.0  # pre-registered: embeddings only; lexicon feeds gate, thematic, evidence
+    )
     select: str = "fixed"  # 'fixed' | 'inner_cv'
     calibration_folds: int = 5
     seed: int = 13
@@ -78,7 +80,11 @@ class IntensityModel:
         y = np.asarray(levels, dtype=int)
         if len(y) == 0:
             raise ValueError("no labelled clusters to train on")
-        if self.config.select == "inner_cv" and self.config.kind in ("linear", "fusion") and len(y) >= 6:
+        if (
+            self.config.select == "inner_cv"
+            and self.config.kind in ("linear", "fusion")
+            and len(y) >= 6
+        ):
             self._select_inner_cv(features, y)
         self._fit_core(features, y)
         self.temperature = self._fit_calibration(features, y)
@@ -140,7 +146,9 @@ class IntensityModel:
                     if len(np.unique(y[mask])) < 2:
                         preds.append(int(np.bincount(y[mask]).argmax()))
                         continue
-                    cfg = IntensityConfig(**{**self.config.as_dict(), "c": c, "weight": w, "select": "fixed"})
+                    cfg = IntensityConfig(
+                        **{**self.config.as_dict(), "c": c, "weight": w, "select": "fixed"}
+                    )
                     inner = IntensityModel(cfg)
                     inner._fit_core([features[j] for j in np.flatnonzero(mask)], y[mask])
                     preds.append(LEVELS[int(np.argmax(inner.raw_scores([features[i]])[0]))])
@@ -200,7 +208,11 @@ class IntensityModel:
         if self.coef is not None and self.intercept is not None:
             arrays["intensity_coef"] = self.coef
             arrays["intensity_intercept"] = self.intercept
-        params = {"config": self.config.as_dict(), "temperature": self.temperature, "chosen": self.chosen}
+        params = {
+            "config": self.config.as_dict(),
+            "temperature": self.temperature,
+            "chosen": self.chosen,
+        }
         return arrays, params
 
     @classmethod
@@ -216,7 +228,7 @@ class IntensityModel:
 
 
 def _interpolate_unseen(full: np.ndarray, seen_idx: list[int]) -> np.ndarray:
-    """Give unseen ordinal levels the mean of their seen neighbours (half the one neighbour at an end)."""
+    """Unseen ordinal levels get the mean of their seen neighbours (half of one at an end)."""
     seen = sorted(seen_idx)
     for j in range(full.shape[1]):
         if j in seen:
@@ -260,4 +272,3 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
 def expected_level(probabilities: np.ndarray) -> np.ndarray:
     """Probability-weighted mean level per row (the ordinal position on the 1..5 axis)."""
     return probabilities @ np.array(LEVELS, dtype=float)
-

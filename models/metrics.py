@@ -89,7 +89,9 @@ def within_one_accuracy(y_true: Sequence, y_pred: Sequence, order: dict) -> floa
     _check(y_true, y_pred)
     if not y_true:
         return 0.0
-    return float(np.mean([abs(order[t] - order[p]) <= 1 for t, p in zip(y_true, y_pred, strict=True)]))
+    return float(
+        np.mean([abs(order[t] - order[p]) <= 1 for t, p in zip(y_true, y_pred, strict=True)])
+    )
 
 
 def quadratic_weighted_kappa(y_true: Sequence, y_pred: Sequence, order: dict) -> float:
@@ -128,7 +130,9 @@ def brier_score(y_true: Sequence, probabilities: Sequence[dict]) -> float:
     total = 0.0
     for truth, probs in zip(y_true, probabilities, strict=True):
         labels = set(probs) | {truth}
-        total += sum((probs.get(label, 0.0) - (1.0 if label == truth else 0.0)) ** 2 for label in labels)
+        total += sum(
+            (probs.get(label, 0.0) - (1.0 if label == truth else 0.0)) ** 2 for label in labels
+        )
     return total / len(y_true)
 
 
@@ -171,7 +175,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> Interval:
 def bootstrap_interval(
     statistic: Callable[[list[int]], float], n: int, *, resamples: int = 2000, seed: int = 13
 ) -> tuple[float, float]:
-    """Percentile 95% interval of `statistic(indices)` over resamples of range(n) with replacement."""
+    """Percentile 95% interval of `statistic(indices)` over resamples of range(n)."""
     if n == 0:
         return (0.0, 0.0)
     rng = np.random.default_rng(seed)
@@ -184,7 +188,7 @@ def bootstrap_interval(
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """Area under the ROC curve (probability a random positive outranks a random negative; ties 1/2)."""
+    """ROC-AUC: probability a random positive outranks a random negative (ties count 1/2)."""
     positives = [s for s, y in zip(scores, labels, strict=True) if y == 1]
     negatives = [s for s, y in zip(scores, labels, strict=True) if y == 0]
     if not positives or not negatives:

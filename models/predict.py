@@ -24,13 +24,17 @@ def known_clusters(settings: Settings) -> list[tuple[str, str | None]]:
         from clusterradar.warehouse import connect
 
         with connect(settings.db, read_only=True) as con:
-            return [tuple(r) for r in con.execute("SELECT cluster_id, website FROM clusters").fetchall()]
+            return [
+                tuple(r) for r in con.execute("SELECT cluster_id, website FROM clusters").fetchall()
+            ]
     from clusterradar.labels import load_labelled_clusters
 
     return [(c.id, c.website) for c in load_labelled_clusters()]
 
 
-def resolve_cluster_keys(documents: list, known: list[tuple[str, str | None]], allow_unknown: bool) -> list:
+def resolve_cluster_keys(
+    documents: list, known: list[tuple[str, str | None]], allow_unknown: bool
+) -> list:
     """Rewrite each document's cluster to a known cluster id (ids first, then website match)."""
     from clusterradar.urls import match_website
 
@@ -43,7 +47,8 @@ def resolve_cluster_keys(documents: list, known: list[tuple[str, str | None]], a
             matched = match_website(key, websites) if ("." in key or "/" in key) else None
             if matched is None and not allow_unknown:
                 raise InputError(
-                    f"{document.where}: unknown cluster {key!r} (not a cluster id or website in the "
+                    f"{document.where}: unknown cluster {key!r} "
+                    "(not a cluster id or website in the "
                     "warehouse); pass --allow-unknown to predict it from the file alone"
                 )
             key = matched or key
@@ -67,7 +72,10 @@ def predict_documents(
     results = []
     for key in order:
         if not passages.get(key):
-            raise InputError(f"{documents_path}: the documents of cluster {key!r} contain no text after extraction")
+            raise InputError(
+                f"{documents_path}: the documents of cluster {key!r} "
+                "contain no text after extraction"
+            )
         results.append(trained.model.suggest(key, passages[key]))
     return trained, results
 
@@ -100,6 +108,7 @@ def suggestions_as_json(trained: TrainedModel, result: ClusterSuggestions) -> di
         "training_data_hash": trained.training_data_hash,
         "n_passages": result.n_passages,
         "expected_level": round(result.expected_level, 3),
+        "orientation": round(result.orientation, 3),
         "gate_score": round(result.gate_score, 4),
         "suggestions": dimensions,
     }

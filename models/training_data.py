@@ -34,19 +34,27 @@ class LabelledText:
 
 
 def level_of_key() -> dict[str, int]:
-    return {c.key: c.level for c in load_taxonomy().dimension(INTENSITY).categories if c.level is not None}
+    return {
+        c.key: c.level
+        for c in load_taxonomy().dimension(INTENSITY).categories
+        if c.level is not None
+    }
 
 
 def labelled_from_files() -> list[LabelledText]:
     """The paper's labelled clusters from the packaged label files (no warehouse)."""
     levels = level_of_key()
     return [
-        LabelledText(c.id, c.name, c.website, levels[c.intensity], (c.name, c.teilbereiche, c.go_cluster))
+        LabelledText(
+            c.id, c.name, c.website, levels[c.intensity], (c.name, c.teilbereiche, c.go_cluster)
+        )
         for c in load_labelled_clusters()
     ]
 
 
-def labelled_from_warehouse(db_path: Path, model_id: str | None, as_of: dt.date | None = None) -> list[LabelledText]:
+def labelled_from_warehouse(
+    db_path: Path, model_id: str | None, as_of: dt.date | None = None
+) -> list[LabelledText]:
     """Labelled clusters as the warehouse says today, with their current passages."""
     from clusterradar.pipeline.store import cluster_passages
     from clusterradar.warehouse import connect
@@ -59,27 +67,41 @@ def labelled_from_warehouse(db_path: Path, model_id: str | None, as_of: dt.date 
         versions = effective_at(con, as_of)
         clusters = {
             row[0]: row[1:]
-            for row in con.execute("SELECT cluster_id, name, website, technologiefelder, go_cluster, foerdermassnahmen FROM clusters").fetchall()
+            for row in con.execute(
+                "SELECT cluster_id, name, website, technologiefelder, go_cluster, "
+                "foerdermassnahmen FROM clusters"
+            ).fetchall()
         }
         labelled_ids = sorted(
             {
                 v.cluster_id
                 for v in versions
-                if v.dimension == INTENSITY and v.labels and v.labels[0] in levels and v.cluster_id in clusters
+                if v.dimension == INTENSITY
+                and v.labels
+                and v.labels[0] in levels
+                and v.cluster_id in clusters
             }
         )
         passages = cluster_passages(con, labelled_ids, model_id) if labelled_ids else {}
     out = []
     for cluster_id in labelled_ids:
         name, website, technologiefelder, go_cluster, foerdermassnahmen = clusters[cluster_id]
-        go = bool(go_cluster) or any("go-cluster" in (f or "").lower() for f in foerdermassnahmen or [])
-        intensity = next(v for v in versions if v.cluster_id == cluster_id and v.dimension == INTENSITY)
+        go = bool(go_cluster) or any(
+            "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
+        )
+        intensity = next(
+            v for v in versions if v.cluster_id == cluster_id and v.dimension == INTENSITY
+        )
         thematic = {
             v.dimension: list(v.labels)
             for v in versions
             if v.cluster_id == cluster_id and v.dimension in THEMATIC_DIMENSIONS
         }
-        description = paper[cluster_id].teilbereiche if cluster_id in paper else ", ".join(technologiefelder or [])
+        description = (
+            paper[cluster_id].teilbereiche
+            if cluster_id in paper
+            else ", ".join(technologiefelder or [])
+        )
         out.append(
             LabelledText(
                 cluster_id=cluster_id,
@@ -121,4 +143,3 @@ def training_data_hash(labelled: list[LabelledText], model_id: str, parameters: 
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()
-

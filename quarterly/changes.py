@@ -59,7 +59,8 @@ class SiteProblem:
 
 @dataclass(slots=True)
 class DifferingSuggestion:
-    """A top suggestion of this quarter that the classification in force does not contain."""
+    """A top suggestion of this quarter that the classification in force does not contain
+    (`in_force` None: nothing is in force for that cluster and dimension yet)."""
 
     cluster_id: str
     name: str
@@ -106,6 +107,7 @@ class ReviewProgress:
     decided: int
     pending: int
     differing: int
+    unclassified: int
     decisions_in_quarter: dict[str, int] = field(default_factory=dict)  # action -> count
     reviewers_in_quarter: dict[str, int] = field(default_factory=dict)  # reviewer -> count
 
@@ -137,7 +139,8 @@ class QuarterReport:
     vanished: list[ClusterFacts]
     site_outcomes: dict[str, int]
     site_problems: list[SiteProblem]
-    differing: list[DifferingSuggestion]
+    differing: list[DifferingSuggestion]  # a classification is in force and differs
+    unclassified: list[DifferingSuggestion]  # nothing in force yet for (cluster, dimension)
     signal_shares: list[SignalShare]
     signal_threshold: float
     review: ReviewProgress
@@ -150,6 +153,13 @@ class QuarterReport:
     @property
     def unreachable(self) -> list[SiteProblem]:
         return [p for p in self.site_problems if p.unreachable]
+
+    @property
+    def unclassified_intensity(self) -> list[DifferingSuggestion]:
+        return [d for d in self.unclassified if d.dimension == INTENSITY]
+
+    def unclassified_counts(self) -> dict[str, int]:
+        return dict(Counter(d.dimension for d in self.unclassified))
 
     @property
     def noticeable_signal_changes(self) -> list[SignalShare]:
@@ -226,6 +236,7 @@ def review_progress(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> ReviewP
         decided=int(summary["decided"] or 0),
         pending=int(summary["pending"] or 0),
         differing=int(summary["differing"] or 0),
+        unclassified=int(summary["unclassified"] or 0),
         decisions_in_quarter=dict(actions),
         reviewers_in_quarter=dict(reviewers),
     )
@@ -309,7 +320,9 @@ def collect_report(
                     top.suggestion_id,
                 )
             )
-    differing.sort(key=lambda d: (d.dimension != INTENSITY, d.in_force is None, d.name.lower()))
+    differing.sort(key=lambda d: (d.dimension != INTENSITY, d.name.lower(), d.dimension))
+    unclassified = [d for d in differing if d.in_force is None]
+    differing = [d for d in differing if d.in_force is not None]
 
     shares_now, shares_before = signal_counts(con, quarter), signal_counts(con, previous)
     shares = []
@@ -353,6 +366,7 @@ def collect_report(
         site_outcomes=dict(Counter(o[0] for o in outcomes_now.values())),
         site_problems=problems,
         differing=differing,
+        unclassified=unclassified,
         signal_shares=shares,
         signal_threshold=signal_threshold,
         review=review_progress(con, quarter),

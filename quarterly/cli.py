@@ -90,7 +90,7 @@ def print_run_summary(result) -> None:
         numbers = ", ".join(
             f"{k}={v}"
             for k, v in stage.stats.items()
-            if isinstance(v, int | float) and k != "stage_seconds"
+            if isinstance(v, int | float) and not isinstance(v, bool) and k != "stage_seconds"
         )
         table.add_row(stage.title, stage.status, (stage.ref_id or "")[:12], numbers[:90])
     Console(soft_wrap=True).print(table)

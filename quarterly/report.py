@@ -121,6 +121,9 @@ def render_report(report: QuarterReport) -> tuple[str, str]:
         "outcome_names": OUTCOME_NAMES,
         "labels": labels,
         "images": images,
+        "land_names": lambda slugs: ", ".join(
+            plots.laender_geometry().get(s, {}).get("name", s) for s in slugs
+        ),
         "relevant": lambda mix: sum(n for k, n in mix.items() if k != plots.NO_SVI),
         "label_list": lambda keys, empty="–": (
             ", ".join(names.get(k, k) for k in keys) if keys else empty

@@ -238,9 +238,12 @@ def test_report_facts_compare_the_quarter_with_the_previous_one(two_quarters):
     noticeable = report.noticeable_signal_changes
     assert [s.cluster_id for s in noticeable] == ["holz-cluster"]
     assert noticeable[0].change == pytest.approx(0.4)
-    # new-net: overridden to level 1, so its level-3 suggestion and the thematic one differ.
-    differing = {(d.cluster_id, d.dimension) for d in report.differing}
-    assert differing == {("new-net", "intensity"), ("new-net", "application_fields")}
+    # new-net: overridden to level 1, so its level-3 suggestion differs; its thematic
+    # suggestion has nothing in force yet.
+    assert {(d.cluster_id, d.dimension) for d in report.differing} == {("new-net", "intensity")}
+    assert {(d.cluster_id, d.dimension) for d in report.unclassified} == {
+        ("new-net", "application_fields")
+    }
     assert report.review.top_suggestions == 4 and report.review.decided == 2
     assert report.review.decisions_in_quarter == {"accept": 1, "override": 1}
     confusion = report.confusion

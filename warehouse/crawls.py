@@ -105,7 +105,14 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> CrawlRun:
     if row is None:
         raise NotFoundError(f"no crawl run {run_id!r}")
     return CrawlRun(
-        row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"), json.loads(row[7] or "{}")
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        json.loads(row[6] or "{}"),
+        json.loads(row[7] or "{}"),
     )
 
 
@@ -136,7 +143,9 @@ def _pid_alive(pid: int) -> bool:
 
 def resumable_run(con: duckdb.DuckDBPyConnection, kind: str, quarter: str | None) -> str | None:
     """The newest unfinished run of this kind and quarter whose process is gone, if any."""
-    for run_id, status, stats in con.execute(query("crawl_unfinished_runs"), [kind, quarter]).fetchall():
+    for run_id, status, stats in con.execute(
+        query("crawl_unfinished_runs"), [kind, quarter]
+    ).fetchall():
         pid = json.loads(stats or "{}").get("pid")
         if status == "interrupted" or not (isinstance(pid, int) and _pid_alive(pid)):
             return run_id
@@ -189,7 +198,15 @@ def write_site(con: duckdb.DuckDBPyConnection, run_id: str, result: SiteResult) 
         )  # fmt: skip
     con.execute(
         query("crawl_insert_outcome"),
-        [run_id, result.cluster_id, result.seed_url, result.outcome, result.pages, result.detail, result.finished_at],
+        [
+            run_id,
+            result.cluster_id,
+            result.seed_url,
+            result.outcome,
+            result.pages,
+            result.detail,
+            result.finished_at,
+        ],
     )
 
 

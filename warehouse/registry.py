@@ -128,15 +128,23 @@ def upsert_entries(
             other_name = entry.name if curated else match.name
             if normalise_name(other_name) != normalise_name(name) and other_name not in alt_names:
                 alt_names.append(other_name)
+            if curated:  # the paper's facts win; the registry only fills gaps
+                laender = match.bundeslaender or entry.bundeslaender
+                website = match.website or entry.website
+                go_cluster = entry.go_cluster if match.go_cluster is None else match.go_cluster
+            else:
+                laender = entry.bundeslaender or match.bundeslaender
+                website = entry.website or match.website
+                go_cluster = entry.go_cluster
             con.execute(
                 query("crawl_registry_update_cluster"),
                 [
                     name,
                     alt_names,
-                    (match.bundeslaender or entry.bundeslaender) if curated else (entry.bundeslaender or match.bundeslaender),
-                    (match.website or entry.website) if curated else (entry.website or match.website),
+                    laender,
+                    website,
                     entry.profile_url,
-                    match.go_cluster if (curated and match.go_cluster is not None) else entry.go_cluster,
+                    go_cluster,
                     entry.technologiefelder,
                     entry.foerdermassnahmen,
                     seen_at,

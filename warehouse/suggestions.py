@@ -24,10 +24,14 @@ class RunRecord:
     parameters: dict
 
 
-def find_runs(db_path: Path, quarter: str | None, model_version: str, training_data_hash: str) -> list[RunRecord]:
+def find_runs(
+    db_path: Path, quarter: str | None, model_version: str, training_data_hash: str
+) -> list[RunRecord]:
     """Runs of this quarter, model version and training data, newest first."""
     with connect(db_path, read_only=True) as con:
-        rows = con.execute(query("models_find_run"), [quarter, model_version, training_data_hash]).fetchall()
+        rows = con.execute(
+            query("models_find_run"), [quarter, model_version, training_data_hash]
+        ).fetchall()
     return [RunRecord(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
 
 
@@ -44,7 +48,15 @@ def open_run(
     with connect(db_path) as con, transaction(con):
         con.execute(
             query("models_insert_run"),
-            [run_id, quarter, utcnow(), model_version, code_version, training_data_hash, json.dumps(parameters)],
+            [
+                run_id,
+                quarter,
+                utcnow(),
+                model_version,
+                code_version,
+                training_data_hash,
+                json.dumps(parameters),
+            ],
         )
     return run_id
 

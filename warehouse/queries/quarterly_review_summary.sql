@@ -1,6 +1,7 @@
 -- Review queue of one quarter ($quarter): the newest finished classification run of the quarter,
--- its top-ranked suggestions, how many are decided, and how many differ from the classification
--- in force on $as_of (intensity: label differs; thematic: label not in the current set).
+-- its top-ranked suggestions, how many are decided, how many differ from the classification
+-- in force on $as_of (intensity: label differs; thematic: label not in the current set) and
+-- how many concern a (cluster, dimension) with no classification in force at all.
 WITH run AS (
     SELECT run_id
     FROM classification_runs
@@ -28,8 +29,7 @@ SELECT
     count(*) FILTER (WHERE d.suggestion_id IS NOT NULL) AS decided,
     count(*) FILTER (WHERE d.suggestion_id IS NULL) AS pending,
     count(*) FILTER (
-        WHERE eff.labels IS NULL
-           OR (top.dimension = 'intensity' AND eff.labels <> [top.label_key])
+        WHERE (top.dimension = 'intensity' AND eff.labels <> [top.label_key])
            OR (top.dimension <> 'intensity' AND NOT list_contains(eff.labels, top.label_key))
     ) AS differing,
     count(*) FILTER (WHERE eff.labels IS NULL) AS unclassified

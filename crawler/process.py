@@ -1,0 +1,105 @@
+"""The crawl child process: ``python -m clusterradar.crawler.process JOB.json``.
+
+Twisted's reactor cannot be restarted, so every crawl runs its Scrapy engine in a fresh process
+(started by :mod:`clusterradar.crawler.runner`). Progress goes to stdout as JSON lines, Scrapy's
+log to the run's log file. The last line is ``{"event": "done", ...}``. Exit code 0: the crawl
+finished; 3: it was shut down (SIGINT/SIGTERM) before finishing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_INTERRUPTED = 3
+
+
+def run_job(job: dict[str, Any]) -> int:
+    from scrapy.crawler import CrawlerProcess
+
+    from clusterradar.crawler.settings import scrapy_settings
+    from clusterradar.crawler.spiders import RegistrySpider, SiteSpider, emit
+    from clusterradar.settings import CrawlSettings
+    from clusterradar.warehouse.crawls import load_body, previous_snapshots
+    from clusterradar.warehouse.db import connect, transaction
+
+    crawl = CrawlSettings(**job["crawl"])
+    db = Path(job["db"])
+    timeout = float(job.get("lock_timeout", 30.0))
+    settings = scrapy_settings(
+        crawl,
+        allow_private=job["allow_private"],
+        log_file=Path(job["log_file"]) if job.get("log_file") else None,
+    )
+    settings.update(
+        {
+            "CLUSTERRADAR_DB": str(db),
+            "CLUSTERRADAR_RUN_ID": job["run_id"],
+            "CLUSTERRADAR_LOCK_TIMEOUT": timeout,
+        }
+    )
+    process = CrawlerProcess(settings)
+    if job["kind"] == "sites":
+        seeds = [tuple(s) for s in job["seeds"]]
+        with connect(db, read_only=True, timeout=timeout) as con:
+            previous = previous_snapshots(con, [s[0] for s in seeds])
+
+        def body_of(content_hash: str) -> bytes | None:
+            with connect(db, read_only=True, timeout=timeout) as con:
+                return load_body(con, content_hash)
+
+        crawler = process.create_crawler(SiteSpider)
+        process.crawl(
+            crawler,
+            seeds=seeds,
+            max_pages=crawl.max_pages,
+            max_depth=crawl.max_depth,
+            per_site_parallel=crawl.concurrent_per_domain,
+            previous=previous,
+            load_body=body_of,
+            capture_pdf=crawl.capture_pdf,
+        )
+    else:
+        crawler = process.create_crawler(RegistrySpider)
+        process.crawl(crawler, start_url=job["start_url"])
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    spider = crawler.spider
+    summary: dict[str, Any] = {}
+    if job["kind"] == "sites":
+        if reason == "finished":
+            # Defensive: a site the engine finished without a result still gets its outcome.
+            writer = getattr(crawler, "clusterradar_writer", None)
+            for state in spider.unfinished():
+                state.done = True
+                result = spider.result_of(state)
+                if writer is not None:
+                    writer.write_site(result)
+                else:
+                    with connect(db, timeout=timeout) as con, transaction(con):
+                        from clusterradar.warehouse.crawls import write_site
+
+                        write_site(con, job["run_id"], result)
+        summary["skipped"] = {
+            cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
+        }
+    else:
+        summary = spider.summary()
+        writer = getattr(crawler, "clusterradar_writer", None)
+        if writer is not None:
+            summary["upsert"] = dataclasses.asdict(writer.counts)
+    emit({"event": "done", "reason": reason, "summary": summary})
+    return 0 if reason == "finished" else EXIT_INTERRUPTED
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    return run_job(job)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,490 @@
+"""The two Scrapy spiders: thin shells that route responses to the pure functions.
+
+``SiteSpider`` crawls many initiatives' websites in one process. Each request carries its seed
+(``cluster_id``); each seed keeps its own frontier ordered by :func:`site.link_priority`, its own
+seen-set and page budget, and at most ``concurrent_per_domain`` requests in flight, so the
+budget goes to the describing pages first and one site can never wander into another. Redirects
+are handled here (not by Scrapy) so that offsite targets are recorded instead of followed and
+loops end. When a seed has nothing in flight and nothing left to fetch, the spider yields a
+:class:`SiteResult` and the item pipeline writes the whole site in one transaction.
+
+``RegistrySpider`` walks start page -> search form -> hit list pages -> profiles of the
+Clusterplattform and yields one :class:`RegistryEntry` per initiative.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Request, Response, TextResponse
+from twisted.python.failure import Failure
+
+from clusterradar.crawler import registry as reg
+from clusterradar.crawler import site
+from clusterradar.crawler.middlewares import HostNotResolved, PrivateAddressRefused
+from clusterradar.urls import normalise_url, same_site
+from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteResult, new_id
+from clusterradar.warehouse.history import utcnow
+
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+def emit(event: dict[str, Any]) -> None:
+    """One progress line for the parent process (JSON on stdout; logs go to the log file)."""
+    sys.stdout.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def classify_failure(failure: Failure) -> tuple[str, str, bool]:
+    """(outcome key, detail, whether a fetch was attempted) for a failed request."""
+    exc = failure.value
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, PrivateAddressRefused):
+        return "refused_private", text, False
+    if isinstance(exc, HostNotResolved):
+        return "dns_error", text, False
+    if isinstance(exc, IgnoreRequest):
+        if "robots" in text.lower():
+            return "robots_denied", "forbidden by robots.txt", False
+        return "http_error", text, False
+    name = type(exc).__name__
+    if "Resolve" in name or "DNS" in name:
+        return "dns_error", text, False
+    if "Timeout" in name or "TimedOut" in name:
+        return "timeout", f"no answer within the download timeout ({name})", True
+    if "Cancelled" in name:
+        # Scrapy cancels a download only when it exceeds DOWNLOAD_MAXSIZE.
+        return "http_error", "too_large: body exceeded DOWNLOAD_MAXSIZE; cut off, not stored", True
+    if "Refused" in name:
+        return "http_error", "connection refused", True
+    return "http_error", f"{name}: {text}"[:300], True
+
+
+# --- site spider -----------------------------------------------------------------------------
+@dataclass(slots=True)
+class _SiteState:
+    cluster_id: str
+    seed_url: str
+    scope: site.SiteScope
+    frontier: list[tuple[int, int, str, int]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    hashes: dict[str, str] = field(default_factory=dict)  # content hash -> snapshot id (this run)
+    snapshots: list[PageSnapshot] = field(default_factory=list)
+    issued: int = 0
+    in_flight: int = 0
+    pages_ok: int = 0
+    pages_with_text: int = 0
+    seed_failure: site.SeedFailure | None = None
+    skipped: Counter = field(default_factory=Counter)
+    done: bool = False
+
+
+class SiteSpider(scrapy.Spider):
+    name = "clusterradar-sites"
+
+    def __init__(
+        self,
+        seeds: list[tuple[str, str]],
+        *,
+        max_pages: int,
+        max_depth: int,
+        per_site_parallel: int = 2,
+        previous: dict[tuple[str, str], PreviousSnapshot] | None = None,
+        load_body: Any = None,
+        capture_pdf: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.seeds = seeds
+        self.max_pages = max_pages
+        self.max_depth = max_depth
+        self.per_site_parallel = max(1, per_site_parallel)
+        self.previous = previous or {}
+        self.load_body = load_body
+        self.capture_pdf = capture_pdf
+        self.states: dict[str, _SiteState] = {}
+        self._seq = itertools.count()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        return spider
+
+    def _headers_received(self, headers, body_length, request, spider) -> None:
+        """Stop downloading binaries as soon as their Content-Type is known."""
+        if request.meta.get("cr_kind") != "page":
+            return
+        raw = headers.get(b"Content-Type")
+        content_type = raw.decode("latin-1") if raw else None
+        if site.is_text_type(content_type):
+            return
+        if self.capture_pdf and content_type and "pdf" in content_type.lower():
+            return
+        raise StopDownload(fail=False)
+
+    async def start(self):
+        for cluster_id, website in self.seeds:
+            seed = website.strip() if "://" in website else "https://" + website.strip()
+            state = _SiteState(cluster_id, seed, site.scope_of(seed))
+            self.states[cluster_id] = state
+            state.seen.add(site.crawl_key(seed))
+            heapq.heappush(state.frontier, (-1000, next(self._seq), seed, 0))
+            for request in self._pump(state):
+                yield request
+            root = re.match(r"https?://[^/]+", seed)
+            if root:
+                state.in_flight += 1
+                yield Request(
+                    root.group(0) + "/sitemap.xml",
+                    callback=self.parse_sitemap,
+                    errback=self.sitemap_failed,
+                    dont_filter=True,
+                    priority=-100,
+                    meta=self._meta(state, [], 0, kind="sitemap"),
+                )
+
+    # -- requests ------------------------------------------------------------------------
+    def _meta(self, state: _SiteState, chain: list[str], depth: int, *, kind: str = "page") -> dict:
+        return {
+            "cluster_id": state.cluster_id,
+            "cr_kind": kind,
+            "cr_chain": chain,
+            "cr_depth": depth,
+            "cr_seed": bool(chain) and chain[0] == state.seed_url,
+            "handle_httpstatus_all": True,
+            "dont_redirect": True,
+            "download_slot": state.scope.host,
+        }
+
+    def _page_request(
+        self, state: _SiteState, url: str, depth: int, chain: list[str], priority: int
+    ) -> Request:
+        headers = {}
+        previous = self.previous.get((state.cluster_id, normalise_url(url)))
+        if previous is not None:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            headers=headers,
+            priority=priority,
+            dont_filter=True,
+            meta=self._meta(state, [*chain, url], depth),
+        )
+
+    def _offer(self, state: _SiteState, url: str, depth: int, anchor: str = "") -> None:
+        if depth > self.max_depth:
+            state.skipped["depth"] += 1
+            return
+        if not state.scope.contains(url):
+            state.skipped["offsite"] += 1
+            return
+        reason = site.skip_reason(url)
+        if reason:
+            state.skipped[reason] += 1
+            return
+        key = site.crawl_key(url)
+        if key in state.seen:
+            return
+        state.seen.add(key)
+        priority = site.link_priority(url, depth, anchor)
+        heapq.heappush(state.frontier, (-priority, next(self._seq), url, depth))
+
+    def _pump(self, state: _SiteState) -> list[Any]:
+        out: list[Any] = []
+        while (
+            state.frontier
+            and state.in_flight < self.per_site_parallel
+            and state.issued < self.max_pages
+        ):
+            neg_priority, _, url, depth = heapq.heappop(state.frontier)
+            out.append(self._page_request(state, url, depth, [], -neg_priority))
+            state.issued += 1
+            state.in_flight += 1
+        return out
+
+    def _finish_if_done(self, state: _SiteState) -> list[Any]:
+        if state.done or state.in_flight > 0:
+            return []
+        if state.frontier and state.issued < self.max_pages:
+            return []
+        state.done = True
+        return [self.result_of(state)]
+
+    def result_of(self, state: _SiteState) -> SiteResult:
+        outcome, detail = site.decide_outcome(
+            state.pages_with_text, state.pages_ok, state.seed_failure
+        )
+        if outcome == "ok" and state.frontier:
+            detail = f"page budget of {self.max_pages} reached"
+        return SiteResult(state.cluster_id, state.seed_url, outcome, detail, state.snapshots)
+
+    def unfinished(self) -> list[_SiteState]:
+        return [s for s in self.states.values() if not s.done]
+
+    def _after(self, state: _SiteState) -> list[Any]:
+        return self._pump(state) + self._finish_if_done(state)
+
+    # -- callbacks -----------------------------------------------------------------------
+    def parse_page(self, response: Response) -> list[Any]:
+        meta = response.meta
+        state = self.states[meta["cluster_id"]]
+        state.in_flight -= 1
+        chain: list[str] = meta["cr_chain"]
+        requested = chain[-1]
+        snap = PageSnapshot(
+            snapshot_id=new_id(),
+            cluster_id=state.cluster_id,
+            url=normalise_url(requested),
+            final_url=response.url,
+            fetched_at=utcnow(),
+            http_status=response.status,
+            content_type=_header(response, "Content-Type"),
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+        )
+        state.snapshots.append(snap)
+        emit({"event": "page", "cluster_id": state.cluster_id, "status": response.status})
+        body: bytes | None = None
+        follow: list[Request] = []
+        if response.status in _REDIRECT_STATUSES and response.headers.get("Location"):
+            follow = self._redirect(state, response, snap, chain)
+        elif response.status == 304:
+            previous = self.previous.get((state.cluster_id, snap.url))
+            if previous is None:
+                snap.note = "304 without an earlier copy"
+            else:
+                self._mark_unchanged(snap, previous)
+                body = self.load_body(previous.content_hash) if self.load_body else None
+        elif "download_stopped" in response.flags or not site.is_text_type(snap.content_type):
+            snap.note = f"binary skipped ({(snap.content_type or '?').split(';')[0]})"
+            if self.capture_pdf and "download_stopped" not in response.flags:
+                self._store(state, snap, response.body)
+        elif response.status >= 400:
+            snap.note = f"http {response.status}"
+            if meta["cr_seed"]:
+                state.seed_failure = site.SeedFailure("http_error", f"HTTP {response.status}")
+        else:
+            body = response.body
+            self._store(state, snap, body)
+        if body is not None:
+            text = site.decode_body(snap.content_type, body)
+            snap.page_kind = site.page_kind(snap.url, site.html_title(text))
+            state.pages_ok += 1
+            if site.has_visible_text(text):
+                state.pages_with_text += 1
+            if snap.note != "duplicate":
+                for url, anchor in site.extract_links(response.url, text):
+                    self._offer(state, url, meta["cr_depth"] + 1, anchor)
+        return follow + self._after(state)
+
+    def _mark_unchanged(self, snap: PageSnapshot, previous: PreviousSnapshot) -> None:
+        snap.note = "unchanged"
+        snap.unchanged_of = previous.snapshot_id
+        snap.content_hash = previous.content_hash
+
+    def _store(self, state: _SiteState, snap: PageSnapshot, body: bytes) -> None:
+        digest = hashlib.sha256(body).hexdigest()
+        previous = self.previous.get((state.cluster_id, snap.url))
+        if previous is not None and previous.content_hash == digest:
+            self._mark_unchanged(snap, previous)
+        elif digest in state.hashes:
+            snap.note = "duplicate"
+            snap.unchanged_of = state.hashes[digest]
+            snap.content_hash = digest
+        else:
+            snap.content_hash = digest
+            snap.body = body
+            state.hashes[digest] = snap.snapshot_id
+
+    def _redirect(
+        self, state: _SiteState, response: Response, snap: PageSnapshot, chain: list[str]
+    ) -> list[Request]:
+        """Record a redirect; follow it at once if it stays on the site and does not loop."""
+        target = site.clean_link(response.url, _header(response, "Location") or "")
+        seed = response.meta["cr_seed"]
+        if target is None:
+            snap.note = "redirect without a usable Location"
+            return []
+        if not same_site(target, state.seed_url):
+            snap.note = f"offsite redirect to {target} (not followed)"
+            if seed:
+                state.seed_failure = site.SeedFailure("offsite_redirect", f"redirects to {target}")
+            return []
+        if target in chain or len(chain) > MAX_REDIRECTS:
+            snap.note = f"redirect loop at {target}"
+            if seed:
+                state.seed_failure = site.SeedFailure("http_error", f"redirect loop at {target}")
+            return []
+        snap.note = f"redirect to {target}"
+        key = site.crawl_key(target)
+        if key in state.seen and key != site.crawl_key(chain[-1]) and not seed:
+            return []  # already fetched or queued under its own URL
+        state.seen.add(key)
+        if state.issued >= self.max_pages:
+            return []
+        state.issued += 1
+        state.in_flight += 1
+        # The chain travels on (loop detection); its first URL keeps the seed flag.
+        return [self._page_request(state, target, response.meta["cr_depth"], chain, 1000)]
+
+    def page_failed(self, failure: Failure) -> list[Any]:
+        request = failure.request
+        state = self.states[request.meta["cluster_id"]]
+        state.in_flight -= 1
+        outcome, detail, attempted = classify_failure(failure)
+        if attempted:
+            state.snapshots.append(
+                PageSnapshot(
+                    snapshot_id=new_id(),
+                    cluster_id=state.cluster_id,
+                    url=normalise_url(request.url),
+                    final_url=None,
+                    fetched_at=utcnow(),
+                    http_status=None,
+                    note=detail if detail.startswith("too_large") else f"{outcome}: {detail}",
+                )
+            )
+            emit({"event": "page", "cluster_id": state.cluster_id, "status": None})
+        else:
+            state.skipped[outcome] += 1
+        if request.meta.get("cr_seed"):
+            state.seed_failure = site.SeedFailure(outcome, detail)
+        return self._after(state)
+
+    def parse_sitemap(self, response: Response) -> list[Any]:
+        from scrapy.utils.sitemap import Sitemap
+
+        state = self.states[response.meta["cluster_id"]]
+        state.in_flight -= 1
+        if response.status == 200 and b"<urlset" in response.body[:2000]:
+            try:
+                for entry in Sitemap(response.body):
+                    url = site.clean_link(response.url, entry.get("loc", ""))
+                    if url:
+                        self._offer(state, url, 1)
+            except Exception:
+                state.skipped["bad sitemap"] += 1
+        return self._after(state)
+
+    def sitemap_failed(self, failure: Failure) -> list[Any]:
+        state = self.states[failure.request.meta["cluster_id"]]
+        state.in_flight -= 1
+        return self._after(state)
+
+
+# --- registry spider -------------------------------------------------------------------------
+def _strip_session(url: str) -> str:
+    return re.sub(r";jsessionid=[^/?#]*", "", url, flags=re.IGNORECASE)
+
+
+class RegistrySpider(scrapy.Spider):
+    """Start page -> search form -> all hit list pages -> every profile."""
+
+    name = "clusterradar-registry"
+
+    def __init__(self, start_url: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.start_url = start_url
+        self.profiles_seen: set[str] = set()
+        self.reported_total: int | None = None
+        self.failures: list[str] = []
+        self.list_pages = 0
+        self.entries = 0
+        self.start_failure: str | None = None
+
+    async def start(self):
+        yield Request(self.start_url, callback=self.parse_start, errback=self.start_failed)
+
+    def start_failed(self, failure: Failure) -> None:
+        _, detail, _ = classify_failure(failure)
+        self.start_failure = f"{self.start_url}: {detail}"
+
+    def list_failed(self, failure: Failure) -> None:
+        _, detail, _ = classify_failure(failure)
+        self.failures.append(f"{failure.request.url}: list page not fetched ({detail})")
+
+    def profile_failed(self, failure: Failure) -> None:
+        _, detail, _ = classify_failure(failure)
+        self.failures.append(f"{failure.request.url}: profile not fetched ({detail})")
+
+    def parse_start(self, response: Response) -> list[Any]:
+        if not isinstance(response, TextResponse):
+            self.start_failure = f"{response.url}: start page is not HTML"
+            return []
+        if reg.is_hit_list(response):
+            return self.parse_list(response)
+        forms = reg.search_form_urls(response)
+        if not forms:
+            self.start_failure = f"{response.url}: no link to the cluster search form found"
+            return []
+        return [
+            Request(_strip_session(forms[0]), callback=self.parse_list, errback=self.list_failed)
+        ]
+
+    def parse_list(self, response: Response) -> list[Any]:
+        if not isinstance(response, TextResponse):
+            self.failures.append(f"{response.url}: hit list page is not HTML")
+            return []
+        self.list_pages += 1
+        page = reg.parse_hit_list(response)
+        self.failures.extend(page.failures)
+        if page.reported_total is not None:
+            self.reported_total = max(self.reported_total or 0, page.reported_total)
+        if not page.profiles and not page.failures:
+            self.failures.append(f"{response.url}: hit list page without entries")
+        out: list[Any] = []
+        for url, _name in page.profiles:
+            url = _strip_session(url)
+            if url not in self.profiles_seen:
+                self.profiles_seen.add(url)
+                out.append(Request(url, callback=self.parse_profile, errback=self.profile_failed))
+        out += [
+            Request(_strip_session(u), callback=self.parse_list, errback=self.list_failed)
+            for u in page.next_pages
+        ]
+        emit({"event": "list", "url": response.url, "entries": len(page.profiles)})
+        return out
+
+    def parse_profile(self, response: Response) -> list[Any]:
+        if not isinstance(response, TextResponse):
+            self.failures.append(f"{response.url}: profile is not HTML")
+            return []
+        parsed = reg.parse_profile(response)
+        if isinstance(parsed, reg.ParseFailure):
+            self.failures.append(f"{parsed.url}: {parsed.reason}")
+            return []
+        self.entries += 1
+        emit({"event": "entry", "name": parsed.name})
+        return [parsed]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "entries": self.entries,
+            "reported_total": self.reported_total,
+            "list_pages": self.list_pages,
+            "failures": self.failures,
+            "start_failure": self.start_failure,
+        }

@@ -1,0 +1,315 @@
+"""Site crawls through the real Scrapy engine (child process) against the offline web.
+
+One crawl over every hostile site is shared by the tests of this module; each test asserts on
+what landed in the warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clusterradar.crawler.localweb import LocalWeb
+from clusterradar.crawler.runner import crawl_sites
+from clusterradar.crawler.site import decode_body
+from clusterradar.settings import Settings
+from clusterradar.warehouse import connect, migrate
+
+pytestmark = pytest.mark.slow
+
+WEB = Path(__file__).parent / "fixtures" / "web"
+HOSTILE = ["good", "loop", "error", "slow", "jsonly", "offsite", "robots", "offline"]
+
+
+def fast_settings(db: Path) -> Settings:
+    settings = Settings(db=db)
+    settings.crawl.download_timeout = 1.0
+    settings.crawl.retry_times = 1
+    settings.crawl.autothrottle = False
+    settings.crawl.download_maxsize = 1024 * 1024
+    return settings
+
+
+def add_cluster(db: Path, cluster_id: str, website: str | None) -> None:
+    with connect(db) as con:
+        con.execute(
+            "INSERT INTO clusters (cluster_id, name, website, origin, first_seen, last_seen) "
+            "VALUES (?, ?, ?, 'manual', now(), now())",
+            [cluster_id, cluster_id, website],
+        )
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with connect(db, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """The hostile web crawled once, then recrawled unchanged."""
+    tmp = tmp_path_factory.mktemp("sites")
+    db = tmp / "warehouse.duckdb"
+    migrate(db)
+    sites = {name: WEB / name for name in HOSTILE if name != "offline"} | {
+        "offline": WEB / "jsonly"
+    }
+    with LocalWeb(sites) as web:
+        web.set_offline("offline", True)
+        for name in HOSTILE:
+            add_cluster(db, name, web.url(name) + "/")
+        add_cluster(db, "dns", "http://no-such-host.invalid/")
+        add_cluster(db, "nosite", None)
+        settings = fast_settings(db)
+        first = crawl_sites(settings, allow_private=True, progress=False)
+        second = crawl_sites(settings, cluster_ids=["good"], allow_private=True, progress=False)
+        yield {"db": db, "web": web, "first": first, "second": second, "good": web.url("good")}
+
+
+def outcomes(db: Path, run_id: str) -> dict[str, tuple[str, int, str | None]]:
+    found = rows(
+        db,
+        "SELECT cluster_id, outcome, pages, detail FROM site_outcomes WHERE crawl_run_id = ?",
+        [run_id],
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in found}
+
+
+def good_snapshots(crawled, run_id: str) -> dict[str, tuple]:
+    found = rows(
+        crawled["db"],
+        "SELECT url, http_status, content_type, page_kind, note, content_hash, unchanged_of, "
+        "snapshot_id "
+        "FROM page_snapshots WHERE crawl_run_id = ? AND cluster_id = 'good'",
+        [run_id],
+    )
+    base = crawled["good"].replace("http://", "https://")
+    return {r[0].removeprefix(base): r[1:] for r in found}
+
+
+def test_every_site_ends_with_the_outcome_its_hostility_deserves(crawled):
+    found = outcomes(crawled["db"], crawled["first"].crawl_run_id)
+    assert {k: v[0] for k, v in found.items()} == {
+        "good": "ok",
+        "loop": "http_error",
+        "error": "http_error",
+        "slow": "timeout",
+        "jsonly": "empty",
+        "offsite": "offsite_redirect",
+        "robots": "robots_denied",
+        "offline": "http_error",
+        "dns": "dns_error",
+        "nosite": "no_website",
+    }
+    assert "redirect loop" in found["loop"][2]
+    assert found["error"][2] == "HTTP 500"
+    assert found["offline"][2] == "connection refused"
+    assert found["offsite"][2] == f"redirects to {crawled['good']}/"
+    assert found["robots"][1] == 0  # denied pages are never fetched
+    run = rows(
+        crawled["db"],
+        "SELECT status FROM crawl_runs WHERE crawl_run_id = ?",
+        [crawled["first"].crawl_run_id],
+    )
+    assert run == [("finished",)]
+
+
+def test_describing_pages_are_fetched_and_classified(crawled):
+    pages = good_snapshots(crawled, crawled["first"].crawl_run_id)
+    kinds = {url: v[2] for url, v in pages.items()}
+    assert kinds["/"] == "home"
+    assert kinds["/ueber-uns/"] == "about"
+    assert kinds["/themen/"] == "topics"
+    assert kinds["/arbeitsgruppen/"] == "groups"
+    assert kinds["/projekte/"] == "projects"
+    assert kinds["/mitglieder/"] == "members"
+    assert kinds["/aktuelles/"] == "news"
+    assert "/nur-in-sitemap.html" in pages  # found through sitemap.xml only
+
+
+def test_calendars_logins_search_binaries_robots_paths_and_other_sites_are_not_fetched(crawled):
+    urls = rows(
+        crawled["db"],
+        "SELECT url FROM page_snapshots WHERE crawl_run_id = ?",
+        [crawled["first"].crawl_run_id],
+    )
+    joined = " ".join(u for (u,) in urls)
+    for forbidden in (
+        "/kalender/",
+        "/login/",
+        "/suche",
+        "jahresbericht.pdf",
+        "/intern/",
+        "utm_source",
+    ):
+        assert forbidden not in joined
+    jsonly = crawled["web"].url("jsonly").replace("http://", "https://")
+    good_urls = [
+        u
+        for (u,) in rows(crawled["db"], "SELECT url FROM page_snapshots WHERE cluster_id = 'good'")
+    ]
+    assert not any(u.startswith(jsonly) for u in good_urls)  # a link to another cluster's site
+
+
+def test_mistyped_binary_is_recorded_without_a_body(crawled):
+    status, content_type, _, note, content_hash, _, _ = good_snapshots(
+        crawled, crawled["first"].crawl_run_id
+    )["/bericht.html"]
+    assert status == 200 and content_type == "application/pdf"
+    assert note.startswith("binary skipped") and content_hash is None
+
+
+def test_huge_page_is_cut_off_recorded_and_not_stored(crawled):
+    snap = good_snapshots(crawled, crawled["first"].crawl_run_id)["/riesig.html"]
+    assert snap[0] is None and snap[3].startswith("too_large") and snap[4] is None
+    biggest = rows(crawled["db"], "SELECT max(octet_length(body)) FROM page_bodies")[0][0]
+    assert biggest < 1024 * 1024
+
+
+def test_latin1_umlauts_survive_storage_and_decoding(crawled):
+    pages = good_snapshots(crawled, crawled["first"].crawl_run_id)
+    content_type, content_hash = pages["/latin1.html"][1], pages["/latin1.html"][4]
+    body = rows(
+        crawled["db"], "SELECT body FROM page_bodies WHERE content_hash = ?", [content_hash]
+    )[0][0]
+    assert bytes(body) == (WEB / "good/latin1.html").read_bytes()
+    assert "Gründung 2009 in Würzburg; Fördermaßnahme" in decode_body(content_type, bytes(body))
+
+
+def test_malformed_and_consent_pages_are_stored_whole(crawled):
+    pages = good_snapshots(crawled, crawled["first"].crawl_run_id)
+    for path in ("/kaputt.html", "/consent.html"):
+        content_hash = pages[path][4]
+        assert (
+            content_hash
+            == hashlib.sha256((WEB / "good" / path.lstrip("/")).read_bytes()).hexdigest()
+        )
+    assert pages["/kaputt.html"][0] == 200
+
+
+def test_duplicate_page_under_another_url_points_at_the_first_copy(crawled):
+    pages = good_snapshots(crawled, crawled["first"].crawl_run_id)
+    pair = [pages["/ueber-uns/"], pages["/verein/ueber-uns.html"]]
+    # Both are fetched in parallel: whichever arrived second is the duplicate.
+    first, dup = sorted(pair, key=lambda snap: snap[3] == "duplicate")
+    assert dup[3] == "duplicate" and dup[5] == first[6] and dup[4] == first[4]
+    bodies = rows(
+        crawled["db"], "SELECT count(*) FROM page_bodies WHERE content_hash = ?", [first[4]]
+    )
+    assert bodies == [(1,)]
+
+
+def test_javascript_only_site_is_recorded_as_empty_with_its_snapshot(crawled):
+    found = rows(
+        crawled["db"],
+        "SELECT http_status, content_hash IS NOT NULL FROM page_snapshots "
+        "WHERE cluster_id = 'jsonly' AND crawl_run_id = ?",
+        [crawled["first"].crawl_run_id],
+    )
+    assert found == [(200, True)]
+
+
+def test_recrawl_records_304_and_identical_pages_as_unchanged(crawled):
+    second = crawled["second"]
+    assert second.crawl_run_id != crawled["first"].crawl_run_id
+    assert second.new_bodies == 0
+    before = good_snapshots(crawled, crawled["first"].crawl_run_id)
+    after = good_snapshots(crawled, second.crawl_run_id)
+    themen = after["/themen/"]
+    assert themen[0] == 304 and themen[3] == "unchanged" and themen[5] == before["/themen/"][6]
+    latin1 = after["/latin1.html"]
+    assert latin1[3] == "unchanged" and latin1[4] == before["/latin1.html"][4]
+    assert second.unchanged >= 10
+    assert set(after) >= {
+        "/",
+        "/ueber-uns/",
+        "/themen/",
+        "/projekte/",
+    }  # links followed from old bodies
+
+
+def test_page_budget_limits_each_site(tmp_path):
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    with LocalWeb({"good": WEB / "good"}) as web:
+        add_cluster(db, "good", web.url("good") + "/")
+        result = crawl_sites(fast_settings(db), max_pages=3, allow_private=True, progress=False)
+    kinds = rows(db, "SELECT page_kind FROM page_snapshots ORDER BY fetched_at")
+    assert len(kinds) == 3 and kinds[0] == ("home",)
+    assert {k for (k,) in kinds[1:]} <= {"about", "topics"}
+    assert result.outcomes == {"ok": 1}
+
+
+def test_loopback_host_without_allow_private_is_refused(db_path, cli):
+    with LocalWeb({"good": WEB / "good"}) as web:
+        add_cluster(db_path, "loopback", web.url("good") + "/")
+        add_cluster(db_path, "localhost", web.url("good").replace("127.0.0.1", "localhost") + "/")
+        result = cli("--db", db_path, "crawl", "sites", "--no-progress")
+    assert result.exit_code == 0, result.output
+    found = rows(db_path, "SELECT cluster_id, outcome, pages FROM site_outcomes ORDER BY 1")
+    assert found == [("localhost", "refused_private", 0), ("loopback", "refused_private", 0)]
+    assert rows(db_path, "SELECT count(*) FROM page_snapshots") == [(0,)]
+
+
+def test_sigterm_interrupts_and_a_rerun_continues_without_duplicates(tmp_path):
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    sites = {}
+    for n in range(6):
+        site_dir = tmp_path / f"site{n}"
+        shutil.copytree(WEB / "good", site_dir)
+        (site_dir / "_site.yaml").write_text(
+            "routes:\n  - {path: /, delay: 0.4, file: index.html}\n"
+        )
+        sites[f"site{n}"] = site_dir
+    env = {
+        **os.environ,
+        "CLUSTERRADAR_DB": str(db),
+        "CLUSTERRADAR_CRAWL_CONCURRENT_REQUESTS": "1",
+        "CLUSTERRADAR_CRAWL_AUTOTHROTTLE": "false",
+        "CLUSTERRADAR_CRAWL_MAX_PAGES": "4",
+        "CLUSTERRADAR_CRAWL_DOWNLOAD_MAXSIZE": "1048576",
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from clusterradar.cli import main; main()",
+        "crawl",
+        "sites",
+        "--allow-private",
+        "--no-progress",
+    ]
+    with LocalWeb(sites) as web:
+        for name in sites:
+            add_cluster(db, name, web.url(name) + "/")
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if rows(db, "SELECT count(*) FROM site_outcomes")[0][0] >= 1:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode != 0
+        assert b"interrupted" in stderr
+        ((run_id, status),) = rows(db, "SELECT crawl_run_id, status FROM crawl_runs")
+        assert status == "interrupted"
+        done_before = rows(db, "SELECT count(*) FROM site_outcomes")[0][0]
+        assert 1 <= done_before < 6
+        rerun = subprocess.run(command, env=env, capture_output=True, timeout=60)
+        assert rerun.returncode == 0, rerun.stderr.decode()
+    assert rows(db, "SELECT crawl_run_id, status FROM crawl_runs") == [(run_id, "finished")]
+    assert rows(db, "SELECT count(*) FROM site_outcomes WHERE outcome = 'ok'") == [(6,)]
+    duplicates = rows(
+        db, "SELECT cluster_id, url, count(*) FROM page_snapshots GROUP BY ALL HAVING count(*) > 1"
+    )
+    assert duplicates == []
+    pages = rows(db, "SELECT cluster_id, count(*) FROM page_snapshots GROUP BY ALL")
+    assert all(count == 4 for _, count in pages) and len(pages) == 6

@@ -1,0 +1,261 @@
+"""The classifier on realistic website-like documents: ordering, the no-SVI gate, evidence,
+determinism and artefacts. Uses the offline USE embedder; the model is trained once per module
+on the paper's table text (packaged label files, no warehouse)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import FIXTURES
+
+MODEL_FIXTURES = FIXTURES / "models"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    from clusterradar.settings import load_settings
+
+    # No warehouse file: labels and table text come from the packaged label files.
+    missing_db = tmp_path_factory.mktemp("nodb") / "absent.duckdb"
+    return load_settings(overrides={"db": missing_db})
+
+
+@pytest.fixture(scope="module")
+def trained(settings):
+    from clusterradar.models.train import train_model
+
+    return train_model(settings)
+
+
+@pytest.fixture(scope="module")
+def kit(settings):
+    from clusterradar.models.corpus import load_text_kit
+
+    return load_text_kit(settings)
+
+
+def _write_documents(path: Path, pages: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for cluster, url, text in pages:
+            handle.write(
+                json.dumps({"cluster": cluster, "url": url, "text": text}, ensure_ascii=False)
+                + "\n"
+            )
+    return path
+
+
+def _suggest(settings, trained, kit, documents_path: Path):
+    from clusterradar.models.corpus import embed_passages, passages_of_documents
+    from clusterradar.pipeline.documents import read_documents
+
+    documents = read_documents(documents_path)
+    passages = embed_passages(kit, passages_of_documents(kit, documents))
+    return {key: trained.model.suggest(key, ps) for key, ps in passages.items()}, documents
+
+
+BUNDESWEHR_PAGES = [
+    (
+        "ruestung-sued",
+        "https://ruestung-sued.example/",
+        "Das Netzwerk Wehrtechnik Süd verbindet Zulieferer der Verteidigungsindustrie "
+        "mit der Bundeswehr. "
+        "Wir beraten Mittelständler zur Beschaffung durch das BAAINBw und zu Rüstungsaufträgen.",
+    ),
+    (
+        "ruestung-sued",
+        "https://ruestung-sued.example/themen",
+        "Themen sind gepanzerte Fahrzeuge, Munition, Drohnenabwehr und militärische "
+        "Kommunikationssysteme. "
+        "Mitglieder liefern Komponenten an Rheinmetall, Hensoldt und KNDS und arbeiten "
+        "mit den Streitkräften.",
+    ),
+]
+FOOD_LOGISTICS_PAGES = [
+    (
+        "frische-logistik",
+        "https://frische-logistik.example/",
+        "Das Netzwerk Frischelogistik verbindet Speditionen, Kühlhäuser und "
+        "Supermarktketten. Wir optimieren "
+        "die Kühlkette für Obst, Gemüse und Molkereiprodukte vom Erzeuger bis in den Laden.",
+    ),
+    (
+        "frische-logistik",
+        "https://frische-logistik.example/themen",
+        "Lebensmittelsicherheit und pünktliche Touren stehen im Mittelpunkt. "
+        "Unsere Arbeitsgruppe testet "
+        "elektrische Kühltransporter und Lastenräder für die letzte Meile in der Innenstadt.",
+    ),
+]
+
+
+def test_bundeswehr_procurement_cluster_is_more_security_oriented_than_food_logistics(
+    settings, trained, kit, tmp_path
+):
+    path = _write_documents(tmp_path / "docs.jsonl", BUNDESWEHR_PAGES + FOOD_LOGISTICS_PAGES)
+    results, _ = _suggest(settings, trained, kit, path)
+    defence, food = results["ruestung-sued"], results["frische-logistik"]
+    assert defence.orientation < food.orientation
+    assert defence.top("intensity").label_key == "primarily_security"
+    assert food.top("intensity").label_key == "no_svi_relevance"
+    assert defence.gate_score > food.gate_score
+
+
+def test_clearly_civil_clusters_get_no_svi_relevance(settings, trained, kit):
+    results, _ = _suggest(settings, trained, kit, MODEL_FIXTURES / "civil_documents.jsonl")
+    tops = {key: r.top("intensity").label_key for key, r in results.items()}
+    for key in ("lebensmittel-cluster-nord", "holzcluster-schwarzwald", "tourismusnetzwerk-ostsee"):
+        assert tops[key] == "no_svi_relevance", (key, tops[key])
+
+
+def test_evidence_passages_are_real_passages_of_the_input(settings, trained, kit, tmp_path):
+    path = _write_documents(tmp_path / "docs.jsonl", BUNDESWEHR_PAGES)
+    results, documents = _suggest(settings, trained, kit, path)
+    texts = [d.text for d in documents]
+    urls = {d.url for d in documents}
+    suggestions = results["ruestung-sued"].suggestions
+    assert {s.dimension for s in suggestions} == {
+        "intensity",
+        "function_logic",
+        "application_fields",
+        "svi_domains",
+    }
+    for suggestion in suggestions:
+        assert suggestion.evidence, suggestion
+        for evidence in suggestion.evidence:
+            assert any(evidence.passage in text for text in texts)
+            assert evidence.url in urls
+            assert "similarity" in evidence.reason or "lexicon" in evidence.reason
+    top = results["ruestung-sued"].top("intensity")
+    assert any("lexicon:" in e.reason for e in top.evidence)
+
+
+def test_every_suggestion_has_a_score_in_unit_interval_and_ranks_from_one(
+    settings, trained, kit, tmp_path
+):
+    path = _write_documents(tmp_path / "docs.jsonl", FOOD_LOGISTICS_PAGES)
+    results, _ = _suggest(settings, trained, kit, path)
+    by_dimension: dict[str, list[int]] = {}
+    for s in results["frische-logistik"].suggestions:
+        assert 0.0 <= s.score <= 1.0
+        by_dimension.setdefault(s.dimension, []).append(s.rank)
+    for ranks in by_dimension.values():
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))
+    intensity = [
+        s.label_key for s in results["frische-logistik"].suggestions if s.dimension == "intensity"
+    ]
+    assert set(intensity) == {
+        "primarily_security",
+        "svi_dominant_dual_use",
+        "balanced_dual_use",
+        "primarily_civil_security_relevant",
+        "civil_base_technology",
+        "no_svi_relevance",
+    }
+
+
+def test_training_with_the_same_seed_gives_identical_scores(settings, trained, kit, tmp_path):
+    from clusterradar.models.train import train_model
+
+    again = train_model(settings)
+    path = _write_documents(tmp_path / "docs.jsonl", BUNDESWEHR_PAGES)
+    first, _ = _suggest(settings, trained, kit, path)
+    second, _ = _suggest(settings, again, kit, path)
+    a = [(s.dimension, s.label_key, s.score) for s in first["ruestung-sued"].suggestions]
+    b = [(s.dimension, s.label_key, s.score) for s in second["ruestung-sued"].suggestions]
+    assert a == b
+    assert trained.training_data_hash == again.training_data_hash
+
+
+def test_artefact_round_trip_without_pickle_keeps_every_score(settings, trained, kit, tmp_path):
+    from clusterradar.models.artefacts import pack_arrays, unpack_arrays
+    from clusterradar.models.cluster_model import ClusterModel
+
+    arrays, params = trained.model.to_arrays()
+    blob = pack_arrays(arrays)
+    with np.load(io.BytesIO(blob), allow_pickle=False) as data:  # must not need pickle
+        assert set(data.files) == set(arrays)
+    restored = ClusterModel.from_arrays(unpack_arrays(blob), json.loads(json.dumps(params)))
+    path = _write_documents(tmp_path / "docs.jsonl", FOOD_LOGISTICS_PAGES)
+    original, _ = _suggest(settings, trained, kit, path)
+    from clusterradar.models.corpus import embed_passages, passages_of_documents
+    from clusterradar.pipeline.documents import read_documents
+
+    passages = embed_passages(kit, passages_of_documents(kit, read_documents(path)))
+    again = restored.suggest("frische-logistik", passages["frische-logistik"])
+    assert [s.score for s in again.suggestions] == pytest.approx(
+        [s.score for s in original["frische-logistik"].suggestions]
+    )
+
+
+def test_levels_without_examples_are_reachable_through_prototypes():
+    from clusterradar.models.features import ClusterFeatures
+    from clusterradar.models.intensity import IntensityConfig, IntensityModel
+
+    rng = np.random.default_rng(0)
+
+    def feature(key: str, focus: np.ndarray, level_sim: np.ndarray) -> ClusterFeatures:
+        focus = focus / np.linalg.norm(focus)
+        return ClusterFeatures(
+            key, 1, focus, focus, np.ones(1), level_sim, np.zeros(11), 0.0, 0.0, focus[None, :]
+        )
+
+    axes = {1: rng.normal(size=8), 3: rng.normal(size=8), 4: rng.normal(size=8)}
+    train = [
+        feature(f"{lv}-{i}", axes[lv] + 0.1 * rng.normal(size=8), np.full(5, 0.2))
+        for lv in axes
+        for i in range(4)
+    ]
+    levels = [lv for lv in axes for _ in range(4)]
+    model = IntensityModel(IntensityConfig(kind="fusion", weight=0.6)).fit(train, levels)
+    between = feature("x", axes[1] + axes[3], np.array([0.2, 0.6, 0.2, 0.1, 0.1]))
+    assert model.predict([between]) == [2]
+    linear = IntensityModel(IntensityConfig(kind="linear")).fit(train, levels)
+    assert linear.predict([between])[0] in (1, 3)
+
+
+def test_reviewed_thematic_labels_become_a_prototype_and_fit_the_sigmoid_centre():
+    from clusterradar.models.features import ClusterFeatures
+    from clusterradar.models.prototypes import Prototype
+    from clusterradar.models.thematic import ThematicScorer
+
+    rng = np.random.default_rng(1)
+    maritime_axis = rng.normal(size=16)
+
+    def unit(v):
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    def feature(key, vector):
+        vector = unit(vector)
+        return ClusterFeatures(
+            key, 1, vector, vector, np.ones(1), np.zeros(5), np.zeros(11), 0.0, 0.0, vector[None, :]
+        )
+
+    protos = {
+        "application_fields": [
+            Prototype(
+                "application_fields",
+                "maritime_security",
+                "Maritim",
+                None,
+                [],
+                unit(rng.normal(size=16)),
+            ),
+            Prototype(
+                "application_fields", "cybersecurity", "Cyber", None, [], unit(rng.normal(size=16))
+            ),
+        ]
+    }
+    ships = [feature(f"ship{i}", maritime_axis + 0.2 * rng.normal(size=16)) for i in range(4)]
+    others = [feature(f"other{i}", rng.normal(size=16)) for i in range(4)]
+    reviewed = {"application_fields": {f.cluster_key: ["maritime_security"] for f in ships}}
+    reviewed["application_fields"].update({f.cluster_key: ["cybersecurity"] for f in others})
+    scorer = ThematicScorer(prototypes=protos).fit(ships + others, reviewed)
+    assert "maritime_security" in scorer.reviewed_vectors
+    new_ship = feature("new", maritime_axis + 0.2 * rng.normal(size=16))
+    assert scorer.scores("application_fields", new_ship)["maritime_security"] > 0.5
+    assert scorer.scores("application_fields", others[0])["maritime_security"] < 0.5

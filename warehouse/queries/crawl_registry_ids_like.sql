@@ -1,0 +1,1 @@
+SELECT cluster_id FROM clusters WHERE cluster_id LIKE ?;
