@@ -155,9 +155,7 @@ def clusters_add(
 ) -> None:
     """Add an initiative the registry lacks; prints its new id.
 
-    Example:
-    clusterradar clusters add --name "Drohnen-Netzwerk Nord" \
-      --website https://drohnen-nord.de --land hamburg
+    Example: clusterradar clusters add --name "Nord" --website https://nord.example --land bremen
     """
     from urllib.parse import urlsplit
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +99,25 @@ def run_job(job: dict[str, Any]) -> int:
     return 0 if reason == "finished" else EXIT_INTERRUPTED
 
 
+def _stop_when_orphaned(interval: float = 1.0) -> None:
+    """If the parent dies (SIGKILL), shut down gracefully instead of crawling on unobserved:
+    the run must not be resumed by a new parent while this process still writes to it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    _stop_when_orphaned()
     return run_job(job)
 
 

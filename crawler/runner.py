@@ -49,7 +49,7 @@ class SiteCrawlResult:
     unchanged: int
     new_bodies: int
     errors: int
-    log_file: Path | None = None
+    log_file: str | None = None  # str, so the result serialises to JSON as is
 
 
 @dataclass(slots=True)
@@ -65,7 +65,7 @@ class RegistryCrawlResult:
     matched_paper: int
     missing: list[str] = field(default_factory=list)
     complete: bool = False
-    log_file: Path | None = None
+    log_file: str | None = None  # str, so the result serialises to JSON as is
 
 
 @dataclass(slots=True)
@@ -119,7 +119,10 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
         TextColumn(f"[bold]{label}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[pages]} pages, {task.fields[errors]} errors"),
+        TextColumn(
+            "{task.fields[pages]} pages, {task.fields[errors]} page errors, "
+            "{task.fields[failed]} sites not ok"
+        ),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         disable=not progress,
@@ -127,7 +130,7 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
     )
     try:
         with display:
-            task = display.add_task(label, total=total or None, pages=0, errors=0)
+            task = display.add_task(label, total=total or None, pages=0, errors=0, failed=0)
             assert proc.stdout is not None
             for line in proc.stdout:
                 try:
@@ -142,12 +145,15 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
                         counts["errors"] += 1
                 elif kind == "site":
                     counts[f"outcome:{event.get('outcome')}"] += 1
+                    counts["failed"] += event.get("outcome") != "ok"
                     display.advance(task)
                 elif kind == "entry":
                     display.advance(task)
                 elif kind == "done":
                     done = event
-                display.update(task, pages=counts["page"], errors=counts["errors"])
+                display.update(
+                    task, pages=counts["page"], errors=counts["errors"], failed=counts["failed"]
+                )
             returncode = proc.wait()
     finally:
         if proc.poll() is None:
@@ -197,6 +203,11 @@ def crawl_sites(
     run_settings = dataclasses.replace(settings, crawl=crawl)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         seeds = site_seeds(con, cluster_ids)
+        if not seeds:
+            raise CrawlError(
+                "no initiatives in the warehouse; run 'clusterradar init', 'crawl registry' "
+                "or 'clusters add' first"
+            )
         run_id = resumable_run(con, "sites", quarter)
         resumed = run_id is not None
         if run_id is None:
@@ -243,7 +254,7 @@ def crawl_sites(
         unchanged=summary["unchanged"],
         new_bodies=summary["new_bodies"],
         errors=summary["page_errors"],
-        log_file=log_file if to_crawl else None,
+        log_file=str(log_file) if to_crawl else None,
     )
 
 
@@ -257,7 +268,8 @@ def crawl_registry(
 ) -> RegistryCrawlResult:
     """Crawl the Clusterplattform: upsert every initiative, append sightings, mark missing ones.
 
-    Entries missing from a COMPLETE run (finished, no parse failures) get ``missing_since``.
+    Entries missing from a COMPLETE run (finished, no parse failures, at least as many entries
+    as the portal's "N Treffer") get ``missing_since``.
     Raises CrawlError when no initiative could be parsed (the layout may have changed).
     """
     url = start_url or settings.crawl.registry_start_url
@@ -275,7 +287,15 @@ def crawl_registry(
     if summary.get("start_failure"):
         failures.insert(0, summary["start_failure"])
     entries = int(summary.get("entries", 0))
-    complete = child.returncode == 0 and entries > 0 and not failures
+    reported = summary.get("reported_total")
+    # Missing-marking needs a trustworthy full list: no failure, and no fewer entries than the
+    # portal's own hit count (fewer means paging or selectors silently lost some).
+    complete = (
+        child.returncode == 0
+        and entries > 0
+        and not failures
+        and (reported is None or entries >= int(reported))
+    )
     missing: list[str] = []
     status = (
         "finished" if child.returncode == 0 else ("interrupted" if child.interrupted else "failed")
@@ -287,7 +307,7 @@ def crawl_registry(
             missing = mark_missing(con, run_id)
         stats = {
             "entries": entries,
-            "reported_total": summary.get("reported_total"),
+            "reported_total": reported,
             "parse_failures": len(failures),
             "new": len(upsert["new"]),
             "updated": len(upsert["updated"]),
@@ -308,11 +328,11 @@ def crawl_registry(
         crawl_run_id=run_id,
         entries=entries,
         parse_failures=failures,
-        reported_total=summary.get("reported_total"),
+        reported_total=reported,
         new=len(upsert["new"]),
         updated=len(upsert["updated"]),
         matched_paper=len(upsert["matched_paper"]),
         missing=missing,
         complete=complete,
-        log_file=log_file,
+        log_file=str(log_file),
     )

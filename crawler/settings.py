@@ -37,6 +37,7 @@ def scrapy_settings(
         "RETRY_TIMES": crawl.retry_times,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,  # Scrapy >= 2.19 would open a control port
         "DEPTH_LIMIT": 0,
         "LOG_LEVEL": "INFO",
         "LOG_FILE": str(log_file) if log_file else None,

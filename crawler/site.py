@@ -132,6 +132,16 @@ def clean_link(base_url: str, href: str) -> str | None:
     )
 
 
+def usable_website(url: str) -> bool:
+    """An http(s) URL with a host and a valid port (registry data can hold anything)."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+
+
 def skip_reason(url: str) -> str | None:
     """Why a link is not worth fetching (binary, login, calendar, search page), or None."""
     if len(url) > MAX_URL_LENGTH:

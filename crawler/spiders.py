@@ -94,6 +94,7 @@ class _SiteState:
     seed_failure: site.SeedFailure | None = None
     skipped: Counter = field(default_factory=Counter)
     done: bool = False
+    order: int = 0  # position of the seed: Scrapy priority, so started sites finish first
 
 
 class SiteSpider(scrapy.Spider):
@@ -141,25 +142,38 @@ class SiteSpider(scrapy.Spider):
         raise StopDownload(fail=False)
 
     async def start(self):
-        for cluster_id, website in self.seeds:
+        for order, (cluster_id, website) in enumerate(self.seeds):
             seed = website.strip() if "://" in website else "https://" + website.strip()
-            state = _SiteState(cluster_id, seed, site.scope_of(seed))
-            self.states[cluster_id] = state
-            state.seen.add(site.crawl_key(seed))
-            heapq.heappush(state.frontier, (-1000, next(self._seq), seed, 0))
-            for request in self._pump(state):
-                yield request
-            root = re.match(r"https?://[^/]+", seed)
-            if root:
-                state.in_flight += 1
-                yield Request(
+            if not site.usable_website(seed):
+                state = _SiteState(cluster_id, seed, site.SiteScope("", ""), order=order, done=True)
+                self.states[cluster_id] = state
+                yield SiteResult(
+                    cluster_id, seed, "no_website", f"unusable website URL {website!r}"
+                )
+                continue
+            for output in self._start_site(cluster_id, seed, order):
+                yield output
+
+    def _start_site(self, cluster_id: str, seed: str, order: int) -> list[Any]:
+        state = _SiteState(cluster_id, seed, site.scope_of(seed), order=order)
+        self.states[cluster_id] = state
+        state.seen.add(site.crawl_key(seed))
+        heapq.heappush(state.frontier, (-1000, next(self._seq), seed, 0))
+        out = self._pump(state)
+        root = re.match(r"https?://[^/]+", seed)
+        if root:
+            state.in_flight += 1
+            out.append(
+                Request(
                     root.group(0) + "/sitemap.xml",
                     callback=self.parse_sitemap,
                     errback=self.sitemap_failed,
                     dont_filter=True,
-                    priority=-100,
+                    priority=-state.order,
                     meta=self._meta(state, [], 0, kind="sitemap"),
                 )
+            )
+        return out
 
     # -- requests ------------------------------------------------------------------------
     def _meta(self, state: _SiteState, chain: list[str], depth: int, *, kind: str = "page") -> dict:
@@ -174,9 +188,7 @@ class SiteSpider(scrapy.Spider):
             "download_slot": state.scope.host,
         }
 
-    def _page_request(
-        self, state: _SiteState, url: str, depth: int, chain: list[str], priority: int
-    ) -> Request:
+    def _page_request(self, state: _SiteState, url: str, depth: int, chain: list[str]) -> Request:
         headers = {}
         previous = self.previous.get((state.cluster_id, normalise_url(url)))
         if previous is not None:
@@ -189,7 +201,9 @@ class SiteSpider(scrapy.Spider):
             callback=self.parse_page,
             errback=self.page_failed,
             headers=headers,
-            priority=priority,
+            # Within a site the frontier orders pages; across sites, earlier seeds go first so
+            # that sites finish (and are written) one after another, not all at the end.
+            priority=-state.order,
             dont_filter=True,
             meta=self._meta(state, [*chain, url], depth),
         )
@@ -219,8 +233,8 @@ class SiteSpider(scrapy.Spider):
             and state.in_flight < self.per_site_parallel
             and state.issued < self.max_pages
         ):
-            neg_priority, _, url, depth = heapq.heappop(state.frontier)
-            out.append(self._page_request(state, url, depth, [], -neg_priority))
+            _, _, url, depth = heapq.heappop(state.frontier)
+            out.append(self._page_request(state, url, depth, []))
             state.issued += 1
             state.in_flight += 1
         return out
@@ -348,7 +362,7 @@ class SiteSpider(scrapy.Spider):
         state.issued += 1
         state.in_flight += 1
         # The chain travels on (loop detection); its first URL keeps the seed flag.
-        return [self._page_request(state, target, response.meta["cr_depth"], chain, 1000)]
+        return [self._page_request(state, target, response.meta["cr_depth"], chain)]
 
     def page_failed(self, failure: Failure) -> list[Any]:
         request = failure.request

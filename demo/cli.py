@@ -41,7 +41,8 @@ def demo_command(
         typer.echo(f"  export:    {path}")
     typer.echo(f"  sample web (generated pages): {result.out_dir / 'web'}")
     typer.echo("")
-    typer.echo(f"Accepted as reviewer 'demo': {', '.join(result.accepted) or 'nothing'}")
+    for action, clusters in result.decided.items():
+        typer.echo(f"Reviewer 'demo' {action}: {', '.join(clusters) or 'nothing'}")
     typer.echo("Open the review app:")
     typer.echo(f"  clusterradar --db {db} review add-user analyst --admin")
     typer.echo(f"  clusterradar --db {db} review serve    # then http://127.0.0.1:8000/")

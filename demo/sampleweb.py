@@ -178,7 +178,7 @@ def _pick(seed: str, options: list[str] | tuple[str, ...], n: int) -> list[str]:
     return chosen
 
 
-def _members(initiative: Initiative, count: int = 8) -> list[str]:
+def _members(initiative: Initiative, count: int) -> list[str]:
     digest = hashlib.sha256(initiative.site.encode("utf-8")).digest()
     names = []
     for i in range(count):
@@ -186,7 +186,8 @@ def _members(initiative: Initiative, count: int = 8) -> list[str]:
         first = _MEMBER_PARTS[0][a % len(_MEMBER_PARTS[0])]
         second = _MEMBER_PARTS[1][b % len(_MEMBER_PARTS[1])]
         names.append(f"{first}{second} {_MEMBER_PARTS[2][c % len(_MEMBER_PARTS[2])]}")
-    names.append(f"Hochschule {initiative.laender[0]} (Demo)")
+    field_name = initiative.technologiefelder[0] if initiative.technologiefelder else "Technik"
+    names.append(f"Institut für {field_name}, Hochschule {initiative.laender[0]}")
     return list(dict.fromkeys(names))
 
 
@@ -207,8 +208,7 @@ def _page(initiative: Initiative, title: str, body: str, *, extra_nav: str = "")
 <h1>{_e(title)}</h1>
 {body}
 </main>
-<footer><p>© {_e(initiative.name)} · <a href="/impressum.html">Impressum</a> ·
-<a href="/datenschutz.html">Datenschutz</a></p></footer>
+<footer><p>© {_e(initiative.name)} · <a href="/impressum.html">Impressum</a></p></footer>
 </body>
 </html>
 """
@@ -278,32 +278,21 @@ def write_site(root: Path, initiative: Initiative, phase: str) -> Path:
         folder / "arbeitsgruppen" / "index.html", _page(initiative, "Arbeitsgruppen", group_body)
     )
     _write(folder / "aktuelles" / "index.html", _page(initiative, "Aktuelles", _sections(news)))
-    members = "<ul>" + "".join(f"<li>{_e(m)}</li>" for m in _members(initiative)) + "</ul>"
+    # One sentence per page with the initiative's own words: lists of bare member names read
+    # alike on every site and would make all sample sites look similar to each other.
+    names = _members(initiative, 5)
+    fields = " und ".join(initiative.technologiefelder) or "der Region"
+    members = (
+        f"Zu den Mitgliedern von {initiative.name} gehören {', '.join(names[:-1])} und "
+        f"{names[-1]} sowie weitere Unternehmen und Einrichtungen aus {laender} im Bereich "
+        f"{fields}."
+    )
     _write(
         folder / "mitglieder" / "index.html",
-        _page(
-            initiative,
-            "Mitglieder",
-            f"<p>Unser Netzwerk hat unter anderem diese Mitglieder:</p>{members}",
-        ),
+        _page(initiative, "Mitglieder", _paragraphs([members])),
     )
-    _write(
-        folder / "impressum.html",
-        _page(
-            initiative,
-            "Impressum",
-            f"<p>{_e(initiative.name)} – Demonstrationsseite des Projekts Clusterradar. "
-            "Alle Angaben sind erfunden.</p>",
-        ),
-    )
-    _write(
-        folder / "datenschutz.html",
-        _page(
-            initiative,
-            "Datenschutz",
-            "<p>Diese Demonstrationsseite erhebt keine personenbezogenen Daten.</p>",
-        ),
-    )
+    imprint = f"{initiative.name} ist eine erfundene Initiative einer Software-Vorführung."
+    _write(folder / "impressum.html", _page(initiative, "Impressum", _paragraphs([imprint])))
     return folder
 
 

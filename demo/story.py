@@ -2,7 +2,7 @@
 
 The story (README's first command): create a warehouse with the paper's labels → run the
 previous quarter (registry crawl, websites, text pipeline, classification) → a demo reviewer
-accepts a few suggestions → the web changes (a civil initiative adds a defence working group,
+decides a few suggestions → the web changes (a civil initiative adds a defence working group,
 one site goes offline, the registry lists one initiative more and one less) → run the current
 quarter → change report, diff and exports. Everything is written under one folder.
 
@@ -38,7 +38,7 @@ class DemoResult:
     reports: list[Path]
     diff_json: Path
     exports: list[Path]
-    accepted: list[str]
+    decided: dict[str, list[str]]  # action -> cluster ids
     offline_site: str | None
     transformed_sites: list[str]
     seconds: float
@@ -102,32 +102,52 @@ def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str
     return pointed
 
 
-def accept_demo_suggestions(db: Path, quarter: Quarter, count: int = 4) -> list[str]:
-    """Accept the most confident intensity suggestions of not yet classified clusters."""
-    from clusterradar.quarterly.diff import top_suggestions
+def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[str, list[str]]:
+    """Reviewer 'demo' decides a few intensity suggestions of not yet classified clusters.
+
+    Accepts the three most confident ones, overrides one civil initiative the model placed on
+    the SVI scale to "no SVI relevance", and rejects the least confident one, so history,
+    report and confusion matrix show all three kinds of decision. Returns
+    {action: [cluster ids]}.
+    """
+    from clusterradar.quarterly.diff import TopSuggestion, cluster_names, top_suggestions
     from clusterradar.review.decisions import record_decision
     from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.history import effective_at
 
     with connect(db, read_only=True) as con:
         classified = {v.cluster_id for v in effective_at(con, quarter.as_of, dimension="intensity")}
+        names = cluster_names(con)
         candidates = [
             s
             for s in top_suggestions(con, quarter)
             if s.dimension == "intensity" and s.cluster_id not in classified
         ]
     candidates.sort(key=lambda s: (-s.score, s.cluster_id))
-    accepted = []
-    for suggestion in candidates[:count]:
+    civil = [
+        s
+        for s in candidates
+        if names.get(s.cluster_id) in civil_names and s.label_key != "no_svi_relevance"
+    ]
+    plan: list[tuple[str, TopSuggestion, list[str] | None, str]] = []
+    if civil:
+        plan.append(("override", civil[0], ["no_svi_relevance"], "ziviles Netzwerk ohne SVI-Bezug"))
+    rest = [s for s in candidates if not civil or s is not civil[0]]
+    plan += [("accept", s, None, "accepted by the offline demo") for s in rest[:3]]
+    if len(rest) > 3:
+        plan.append(("reject", rest[-1], None, "zu wenig Evidenz"))
+    decided: dict[str, list[str]] = {"accept": [], "override": [], "reject": []}
+    for action, suggestion, labels, comment in plan:
         record_decision(
             db,
             suggestion_id=suggestion.suggestion_id,
-            action="accept",
+            action=action,
+            labels=labels,
             reviewer=DEMO_REVIEWER,
-            comment="accepted by the offline demo",
+            comment=comment,
         )
-        accepted.append(suggestion.cluster_id)
-    return accepted
+        decided[action].append(suggestion.cluster_id)
+    return decided
 
 
 def run_demo(
@@ -176,8 +196,9 @@ def run_demo(
             settings, earlier, allow_private=True, registry_listed_only=True, progress=progress
         )
         summaries[str(earlier)] = [(s.stage, s.status) for s in first.stages]
-        say(f"[3/7] reviewer '{DEMO_REVIEWER}' accepts a few suggestions of {earlier}")
-        accepted = accept_demo_suggestions(db, earlier)
+        say(f"[3/7] reviewer '{DEMO_REVIEWER}' decides a few suggestions of {earlier}")
+        civil_names = {i.name for i in sample.initiatives if i.profile == "civil"}
+        decided = review_as_demo(db, earlier, civil_names)
         say(
             f"[4/7] the web changes: {', '.join(transformed)} adds a defence working group; "
             f"{offline} goes offline; the registry lists one initiative more and one less"
@@ -215,7 +236,7 @@ def run_demo(
         reports=reports,
         diff_json=diff_json,
         exports=sorted(exports_dir.iterdir()),
-        accepted=accepted,
+        decided=decided,
         offline_site=offline,
         transformed_sites=transformed,
         seconds=time.monotonic() - started,

@@ -85,7 +85,7 @@ def print_run_summary(result) -> None:
 
     table = Table(title=f"Quarter {result.quarter} ({result.scope})")
     for column in ("stage", "status", "ref", "numbers"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for stage in result.stages:
         numbers = ", ".join(
             f"{k}={v}"
@@ -150,7 +150,7 @@ def print_diff(diff) -> None:
         f"({len(diff.classification_changes)} changes)"
     )
     for column in ("cluster", "dimension", "before", "after", "source", "valid from"):
-        changes.add_column(column)
+        changes.add_column(column, overflow="fold")
     for c in diff.classification_changes:
         changes.add_row(
             c.cluster_name,
@@ -166,7 +166,7 @@ def print_diff(diff) -> None:
         f"({len(diff.suggestion_changes)} differ)"
     )
     for column in ("cluster", "dimension", "before", "after", "in force"):
-        suggested.add_column(column)
+        suggested.add_column(column, overflow="fold")
     for s in diff.suggestion_changes:
         suggested.add_row(
             s.cluster_name,

@@ -251,3 +251,18 @@ def test_private_and_loopback_hosts_are_refused_unless_allowed():
         PrivateAddressMiddleware(allow_private=True).process_request(Request("http://127.0.0.1/"))
         is None
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "usable"),
+    [
+        ("https://x.de/", True),
+        ("http://127.0.0.1:8000/a", True),
+        ("https://exa:mple/", False),
+        ("ftp://x.de/", False),
+        ("https:///nohost", False),
+        ("https://x .de/", False),
+    ],
+)
+def test_only_http_urls_with_a_host_are_usable_websites(url, usable):
+    assert site.usable_website(url) is usable

@@ -99,7 +99,9 @@ def test_registry_crawl_upserts_matches_paper_clusters_and_marks_missing_ones(
         start_li = text.index('<li class="result-list__item">')
         end_li = text.index("</li>", start_li) + len("</li>")
         assert "medizintechnik" in text[start_li:end_li]
-        page2.write_text(text[:start_li] + text[end_li:], encoding="utf-8")
+        page2.write_text((text[:start_li] + text[end_li:]).replace("7 Treffer", "6 Treffer"))
+        page1 = portal / PAGE2.replace("_seite2", "")
+        page1.write_text(page1.read_text(encoding="utf-8").replace("7 Treffer", "6 Treffer"))
         second = cli(
             "--db",
             db_path,
@@ -119,6 +121,47 @@ def test_registry_crawl_upserts_matches_paper_clusters_and_marks_missing_ones(
         db_path, "SELECT crawl_run_id, count(*) FROM cluster_sightings GROUP BY ALL ORDER BY 2 DESC"
     )
     assert [count for _, count in sightings] == [7, 6]
+
+
+@pytest.mark.slow
+def test_registry_crawl_with_fewer_entries_than_reported_marks_nothing_missing(
+    db_path, cli, tmp_path
+):
+    portal = tmp_path / "portal"
+    shutil.copytree(WEB / "portal", portal)
+    with LocalWeb({"portal": portal}) as web:
+        start = web.url("portal") + "/"
+        assert (
+            cli(
+                "--db",
+                db_path,
+                "crawl",
+                "registry",
+                "--start-url",
+                start,
+                "--allow-private",
+                "--no-progress",
+                env=FAST,
+            ).exit_code
+            == 0
+        )
+        (portal / PAGE2).unlink()  # page 2 now answers 404: 4 of "7 Treffer"
+        second = cli(
+            "--db",
+            db_path,
+            "crawl",
+            "registry",
+            "--start-url",
+            start,
+            "--allow-private",
+            "--no-progress",
+            env=FAST,
+        )
+    assert second.exit_code == 0
+    assert (
+        "list page not fetched" in second.stdout and "nothing was marked missing" in second.stdout
+    )
+    assert rows(db_path, "SELECT count(*) FROM clusters WHERE missing_since IS NOT NULL") == [(0,)]
 
 
 @pytest.mark.slow
@@ -196,3 +239,9 @@ def test_crawl_sites_with_an_unknown_cluster_id_is_a_one_line_error(db_path, cli
     result = cli("--db", db_path, "crawl", "sites", "--clusters", "gibt-es-nicht", "--no-progress")
     assert result.exit_code != 0
     assert result.stderr.startswith("error: unknown cluster id(s): gibt-es-nicht")
+
+
+def test_crawl_sites_without_any_initiative_says_what_to_do(db_path, cli):
+    result = cli("--db", db_path, "crawl", "sites", "--no-progress")
+    assert result.exit_code != 0 and "no initiatives in the warehouse" in result.stderr
+    assert rows(db_path, "SELECT count(*) FROM crawl_runs") == [(0,)]
