@@ -56,14 +56,19 @@ _KITS: dict[tuple[str, str, int], TextKit] = {}
 
 def load_text_kit(settings: Settings) -> TextKit:
     """spaCy pipeline, lexicon matcher and embedder named by the settings (cached per process)."""
-    key = (settings.nlp.spacy_model, settings.nlp.embedding_model, settings.nlp.passage_sentences)
+    key = (
+        settings.nlp.spacy_model,
+        settings.nlp.embedding_model,
+        settings.nlp.passage_sentences,
+        settings.nlp.lexicon_path,
+    )
     if key not in _KITS:
         from clusterradar.pipeline.embed import get_embedder
         from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
         from clusterradar.pipeline.nlp import load_nlp
 
         nlp = load_nlp(settings.nlp.spacy_model)
-        lexicon = load_lexicon()
+        lexicon = load_lexicon(settings.nlp.lexicon_path or None)
         _KITS[key] = TextKit(
             nlp=nlp,
             matcher=LexiconMatcher(nlp, lexicon),

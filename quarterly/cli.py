@@ -76,6 +76,10 @@ def run_command(
         progress=not quiet,
     )
     print_run_summary(result)
+    typer.echo(
+        f"next: clusterradar report --quarter {result.quarter} · "
+        f"clusterradar diff --to {result.quarter} · clusterradar review serve"
+    )
 
 
 def print_run_summary(result) -> None:
@@ -92,7 +96,7 @@ def print_run_summary(result) -> None:
             for k, v in stage.stats.items()
             if isinstance(v, int | float) and not isinstance(v, bool) and k != "stage_seconds"
         )
-        table.add_row(stage.title, stage.status, (stage.ref_id or "")[:12], numbers[:90])
+        table.add_row(stage.title, stage.status, stage.ref_id or "", numbers[:200])
     Console(soft_wrap=True).print(table)
 
 
