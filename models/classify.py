@@ -19,6 +19,7 @@ from clusterradar.models.corpus import (
     passages_of_documents,
     table_document,
 )
+from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import code_version, train_model
 from clusterradar.settings import Settings
 from clusterradar.warehouse import suggestions as store
@@ -66,13 +67,22 @@ def _cluster_texts(settings: Settings, db_path: Path, rows: list[tuple]) -> dict
             if cluster_id in paper
             else ", ".join(technologiefelder or [])
         )
-        go = bool(go_cluster) or any(
-            "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
-        )
+        go = _go_cluster(go_cluster, foerdermassnahmen)
         documents.append(table_document(cluster_id, name, description, go))
     table = passages_of_documents(kit, documents)
     texts = {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
     return embed_passages(kit, texts, db_path)
+
+
+def _go_cluster(go_cluster, foerdermassnahmen) -> bool:
+    return bool(go_cluster) or any(
+        "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
+    )
+
+
+def _cluster_meta(rows: list[tuple]) -> dict[str, ClusterMeta]:
+    """Registry name and go-cluster status per cluster (the profile features read them)."""
+    return {row[0]: ClusterMeta(row[1], _go_cluster(row[4], row[5])) for row in rows}
 
 
 def _input_hash(texts: dict[str, list]) -> str:
@@ -124,7 +134,7 @@ def classify_clusters(
     done = store.clusters_done(db_path, run_id)
     todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
     try:
-        _write(settings, db_path, run_id, trained, texts, todo, progress)
+        _write(settings, db_path, run_id, trained, texts, _cluster_meta(rows), todo, progress)
     except KeyboardInterrupt:
         store.finish_run(db_path, run_id, "interrupted")
         raise
@@ -135,7 +145,7 @@ def classify_clusters(
     )
 
 
-def _write(settings, db_path, run_id, trained, texts, todo, progress) -> None:
+def _write(settings, db_path, run_id, trained, texts, metas, todo, progress) -> None:
     from rich.progress import Progress
 
     with Progress(disable=not progress, transient=True) as bar:
@@ -144,7 +154,7 @@ def _write(settings, db_path, run_id, trained, texts, todo, progress) -> None:
             batch = todo[start : start + BATCH_CLUSTERS]
             rows = []
             for cluster_id in batch:
-                result = trained.model.suggest(cluster_id, texts[cluster_id])
+                result = trained.model.suggest(cluster_id, texts[cluster_id], metas.get(cluster_id))
                 rows.extend(
                     store.SuggestionRow(
                         cluster_id=cluster_id,

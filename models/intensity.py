@@ -27,7 +27,9 @@ from clusterradar.models.calibration import fit_temperature, softmax
 from clusterradar.models.features import ClusterFeatures
 
 LEVELS = (1, 2, 3, 4, 5)
-KINDS = ("majority", "prototype", "linear", "fusion")
+KINDS = ("majority", "prototype", "linear", "fusion", "profile", "profile_embedding")
+# Kinds whose scores come from the logistic-regression head alone (no prototype fusion).
+HEAD_KINDS = ("linear", "profile", "profile_embedding")
 C_GRID = (0.1, 1.0, 10.0)
 WEIGHT_GRID = (0.0, 0.3, 0.6)
 _EPS = 1e-6
@@ -52,8 +54,19 @@ class IntensityConfig:
         return asdict(self)
 
 
-def design_matrix(features: list[ClusterFeatures], lexicon_scale: float) -> np.ndarray:
-    """Linear-head input: focus embedding and scaled lexicon category densities."""
+def design_matrix(
+    features: list[ClusterFeatures], lexicon_scale: float, kind: str = "linear"
+) -> np.ndarray:
+    """Linear-head input of `kind`: ``profile`` = the 13-value profile (dedicated name,
+    go-cluster, lexicon densities); ``profile_embedding`` = focus embedding ++ profile;
+    otherwise focus embedding ++ scaled lexicon category densities."""
+    if kind in ("profile", "profile_embedding"):
+        missing = [f.cluster_key for f in features if f.profile is None]
+        if missing:
+            raise ValueError(f"no profile features for {', '.join(missing[:3])}")
+        if kind == "profile":
+            return np.stack([np.asarray(f.profile, dtype=float) for f in features])
+        return np.stack([np.concatenate([f.focus, f.profile]) for f in features])
     return np.stack([np.concatenate([f.focus, f.lexicon * lexicon_scale]) for f in features])
 
 
@@ -82,7 +95,7 @@ class IntensityModel:
             raise ValueError("no labelled clusters to train on")
         if (
             self.config.select == "inner_cv"
-            and self.config.kind in ("linear", "fusion")
+            and self.config.kind in ("fusion", *HEAD_KINDS)
             and len(y) >= 6
         ):
             self._select_inner_cv(features, y)
@@ -94,14 +107,14 @@ class IntensityModel:
         counts = np.array([(y == level).sum() for level in LEVELS], dtype=float)
         self.priors = (counts + _EPS) / (counts.sum() + _EPS * len(LEVELS))
         self.classes = np.unique(y)
-        if self.config.kind in ("linear", "fusion") and len(self.classes) >= 2:
+        if self.config.kind in ("fusion", *HEAD_KINDS) and len(self.classes) >= 2:
             head = LogisticRegression(
                 C=self.config.c,
                 class_weight="balanced",
                 max_iter=5000,
                 random_state=self.config.seed,
             )
-            head.fit(design_matrix(features, self.config.lexicon_scale), y)
+            head.fit(self._design(features), y)
             coef, intercept = head.coef_, head.intercept_
             if len(self.classes) == 2:  # binary LR keeps one row; make it symmetric
                 coef = np.vstack([-coef[0] / 2, coef[0] / 2])
@@ -163,12 +176,16 @@ class IntensityModel:
         self.chosen = {"c": best[1], "weight": best[2]}
 
     # -- scoring ---------------------------------------------------------------------------
+    def _design(self, features: list[ClusterFeatures]) -> np.ndarray:
+        kind = "linear" if self.config.kind == "fusion" else self.config.kind
+        return design_matrix(features, self.config.lexicon_scale, kind)
+
     def linear_log_proba(self, features: list[ClusterFeatures]) -> np.ndarray:
         """(n, 5) log-probabilities of the linear head with unseen levels interpolated."""
         n = len(features)
         if self.coef is None or self.intercept is None:
             return np.tile(np.log(self.priors), (n, 1))
-        logits = design_matrix(features, self.config.lexicon_scale) @ self.coef.T + self.intercept
+        logits = self._design(features) @ self.coef.T + self.intercept
         seen = softmax(logits)
         full = np.zeros((n, len(LEVELS)))
         seen_idx = [LEVELS.index(int(c)) for c in self.classes]
@@ -187,7 +204,7 @@ class IntensityModel:
             return np.tile(np.log(self.priors), (len(features), 1))
         if kind == "prototype":
             return self.prototype_log_proba(features)
-        if kind == "linear":
+        if kind in HEAD_KINDS:
             return self.linear_log_proba(features)
         w = self.config.weight
         return (1 - w) * self.linear_log_proba(features) + w * self.prototype_log_proba(features)

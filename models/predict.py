@@ -14,6 +14,7 @@ from pathlib import Path
 from clusterradar.errors import InputError
 from clusterradar.models.cluster_model import ClusterSuggestions
 from clusterradar.models.corpus import embed_passages, load_text_kit, passages_of_documents
+from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import TrainedModel, train_model
 from clusterradar.settings import Settings
 
@@ -30,6 +31,26 @@ def known_clusters(settings: Settings) -> list[tuple[str, str | None]]:
     from clusterradar.labels import load_labelled_clusters
 
     return [(c.id, c.website) for c in load_labelled_clusters()]
+
+
+def known_meta(settings: Settings) -> dict[str, ClusterMeta]:
+    """Registry name and go-cluster status of the known clusters (for the profile features)."""
+    if Path(settings.db).exists():
+        from clusterradar.warehouse import connect
+
+        with connect(settings.db, read_only=True) as con:
+            rows = con.execute(
+                "SELECT cluster_id, name, go_cluster, foerdermassnahmen FROM clusters"
+            ).fetchall()
+        return {
+            cid: ClusterMeta(
+                name, bool(go) or any("go-cluster" in (f or "").lower() for f in funding or [])
+            )
+            for cid, name, go, funding in rows
+        }
+    from clusterradar.labels import load_labelled_clusters
+
+    return {c.id: ClusterMeta(c.name, c.go_cluster) for c in load_labelled_clusters()}
 
 
 def resolve_cluster_keys(
@@ -69,6 +90,7 @@ def predict_documents(
     db = Path(settings.db) if Path(settings.db).exists() else None
     passages = embed_passages(kit, passages_of_documents(kit, documents), db)
     order = list(dict.fromkeys(d.cluster for d in documents))
+    metas = known_meta(settings)
     results = []
     for key in order:
         if not passages.get(key):
@@ -76,7 +98,7 @@ def predict_documents(
                 f"{documents_path}: the documents of cluster {key!r} "
                 "contain no text after extraction"
             )
-        results.append(trained.model.suggest(key, passages[key]))
+        results.append(trained.model.suggest(key, passages[key], metas.get(key)))
     return trained, results
 
 

@@ -24,6 +24,7 @@ from clusterradar.models.corpus import (
     passages_of_documents,
     table_document,
 )
+from clusterradar.models.features import ClusterMeta
 from clusterradar.models.intensity import KINDS, IntensityConfig
 from clusterradar.models.training_data import LabelledText, load_labelled, training_data_hash
 from clusterradar.settings import Settings
@@ -81,7 +82,13 @@ def training_clusters(
     texts = {t.cluster_id: list(t.passages) + table.get(t.cluster_id, []) for t in labelled}
     texts = embed_passages(kit, texts, db_path)
     return [
-        TrainingCluster(t.cluster_id, t.level, texts[t.cluster_id], dict(t.thematic))
+        TrainingCluster(
+            t.cluster_id,
+            t.level,
+            texts[t.cluster_id],
+            dict(t.thematic),
+            ClusterMeta(t.name, t.table_text_parts[2]),
+        )
         for t in labelled
     ]
 

@@ -1,7 +1,7 @@
 """The change report's pictures, drawn with matplotlib (Agg) and returned as PNG bytes.
 
 The Länder map uses the SCHEMATIC outlines in ``quarterly/data/laender_schematic.json``:
-hand-authored approximate polygons (15–50 points per Land) that ship with the project, so
+hand-authored approximate polygons (6–48 points per Land) that ship with the project, so
 nothing is downloaded and no third-party geodata is copied. They are good enough to find one's
 Land at a glance, not for measuring anything.
 """
@@ -167,7 +167,10 @@ def intensity_history_png(
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("Initiativen")
     ax.set_title("Intensitätsverteilung je Quartal (in Kraft, sonst Vorschlag)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    if any(bottom):
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.text(0.5, 0.5, "noch keine Einstufungen", transform=ax.transAxes, ha="center")
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 

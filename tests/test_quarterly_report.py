@@ -290,3 +290,11 @@ def test_diff_rejects_a_malformed_quarter_with_one_line(two_quarters, cli):
     result = cli("--db", two_quarters, "diff", "--from", "2026-07", "--to", "2026Q4")
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: not a quarter")
+
+
+def test_report_of_an_empty_warehouse_says_so_instead_of_failing(db_path, tmp_path):
+    files = write_report(db_path, Q4, tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    assert "Für dieses Quartal wurde kein Lauf aufgezeichnet" in html
+    assert "Noch keine Review-Entscheidungen" in html
+    assert re.search(r'id="kpi-listed">0<', html)
