@@ -98,9 +98,12 @@ def screenshot(driver, name: str) -> None:
 
 
 def wait_for(driver, predicate, timeout: float = 10):
+    """Poll until `predicate` holds; elements replaced by a navigation in between are retried."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(lambda d: predicate(d))
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(lambda d: predicate(d))
 
 
 def test_reviewer_logs_in_accepts_and_overrides_and_sees_history_and_export(
