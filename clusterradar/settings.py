@@ -59,9 +59,9 @@ class ModelSettings:
     """Classifier choices; fixed in advance, never tuned on the reported folds."""
 
     seed: int = 13
-    # Measured in docs/evaluation.md: fusion whose C and prototype weight are chosen by an inner
-    # leave-one-out inside the training clusters (levels 2 and 5 stay reachable via prototypes).
-    classifier: str = "fusion_inner_cv"
+    # Pre-registered in docs/evaluation.md (Pre-registration 2): embedding ++ profile (dedicated
+    # name, go-cluster, lexicon), balanced LR with C chosen by leave-one-out inside training.
+    classifier: str = "profile_embedding_inner_cv"
     evidence_per_suggestion: int = 3
 
 

@@ -5,7 +5,11 @@ Kinds (settings.models.classifier):
 - ``prototype``: zero-shot, softmax of similarities to the taxonomy's level descriptions.
 - ``linear``: class-balanced logistic regression on the cluster's focus embedding plus lexicon
   category densities; it can only predict levels that have examples (1, 3, 4).
-- ``fusion`` (default): the linear head's log-probabilities fused with the prototype
+- ``profile`` / ``profile_embedding`` (default, with ``_inner_cv``): the same class-balanced
+  logistic regression on the cluster's *profile* (is it named for security or defence, is it a
+  go-cluster member, lexicon category densities; features.py), alone or appended to the focus
+  embedding. Pre-registered in docs/evaluation.md ("Pre-registration 2").
+- ``fusion``: the linear head's log-probabilities fused with the prototype
   log-probabilities, ``(1 - w) * log p_linear + w * log p_proto``. Levels without examples get a
   linear-head probability by *ordinal interpolation* — an unseen level between two seen ones
   is as plausible as their mean, one beyond the end as half its neighbour — so a cluster torn
@@ -13,7 +17,7 @@ Kinds (settings.models.classifier):
 
 Every kind ends in one temperature (calibration.py) fitted on out-of-fold scores inside the
 training data. Hyperparameters are fixed (C=1, w=0.3, tau=0.05) unless ``select="inner_cv"``,
-which picks C and w by leave-one-out *inside* the training clusters only.
+which picks C (and w for fusion) by leave-one-out *inside* the training clusters only.
 """
 
 from __future__ import annotations

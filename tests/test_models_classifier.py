@@ -49,13 +49,19 @@ def _write_documents(path: Path, pages: list[tuple[str, str, str]]) -> Path:
     return path
 
 
-def _suggest(settings, trained, kit, documents_path: Path):
+def _suggest(settings, trained, kit, documents_path: Path, names: dict[str, str] | None = None):
+    """Suggestions per cluster of the file; `names` are registry names (else unknown)."""
     from clusterradar.models.corpus import embed_passages, passages_of_documents
+    from clusterradar.models.features import ClusterMeta
     from clusterradar.pipeline.documents import read_documents
 
     documents = read_documents(documents_path)
     passages = embed_passages(kit, passages_of_documents(kit, documents))
-    return {key: trained.model.suggest(key, ps) for key, ps in passages.items()}, documents
+    names = names or {}
+    return {
+        key: trained.model.suggest(key, ps, ClusterMeta(names[key]) if key in names else None)
+        for key, ps in passages.items()
+    }, documents
 
 
 BUNDESWEHR_PAGES = [
@@ -97,10 +103,18 @@ def test_bundeswehr_procurement_cluster_is_more_security_oriented_than_food_logi
     settings, trained, kit, tmp_path
 ):
     path = _write_documents(tmp_path / "docs.jsonl", BUNDESWEHR_PAGES + FOOD_LOGISTICS_PAGES)
-    results, _ = _suggest(settings, trained, kit, path)
+    registry_names = {
+        "ruestung-sued": "Netzwerk Wehrtechnik Süd",
+        "frische-logistik": "Netzwerk Frischelogistik",
+    }
+    results, _ = _suggest(settings, trained, kit, path, registry_names)
     defence, food = results["ruestung-sued"], results["frische-logistik"]
     assert defence.orientation < food.orientation
     assert defence.top("intensity").label_key == "primarily_security"
+    # Without a registry name (predict --allow-unknown) the ordering still holds; the level
+    # itself then rests on the pages alone (see docs/evaluation.md, Pre-registration 2).
+    nameless, _ = _suggest(settings, trained, kit, path)
+    assert nameless["ruestung-sued"].orientation < nameless["frische-logistik"].orientation
     assert food.top("intensity").label_key == "no_svi_relevance"
     assert defence.gate_score > food.gate_score
 
@@ -259,3 +273,95 @@ def test_reviewed_thematic_labels_become_a_prototype_and_fit_the_sigmoid_centre(
     new_ship = feature("new", maritime_axis + 0.2 * rng.normal(size=16))
     assert scorer.scores("application_fields", new_ship)["maritime_security"] > 0.5
     assert scorer.scores("application_fields", others[0])["maritime_security"] < 0.5
+
+
+def test_profile_marks_networks_named_for_security_and_go_cluster_members():
+    from clusterradar.models.features import (
+        LEXICON_CATEGORIES,
+        PROFILE_NAMES,
+        ClusterMeta,
+        profile_vector,
+    )
+
+    class Page:
+        def __init__(self, text: str):
+            self.text = text
+
+    lexicon = np.zeros(len(LEXICON_CATEGORIES))
+    lexicon[LEXICON_CATEGORIES.index("cyber")] = 0.5
+    plain = [Page("Wir verbinden Unternehmen der Optik und Photonik.")]
+    named = profile_vector(ClusterMeta("Rüstungscluster Niedersachsen"), plain, lexicon)
+    optics = profile_vector(ClusterMeta("Optence e. V."), plain, lexicon)
+    member_page = [Page("Das Netzwerk ist Mitglied im Programm go-cluster des BMWK.")]
+    by_page = profile_vector(ClusterMeta("Optence e. V."), member_page, lexicon)
+    by_registry = profile_vector(ClusterMeta("Optence e. V.", go_cluster=True), plain, lexicon)
+    unknown = profile_vector(None, plain, lexicon)
+
+    assert len(named) == len(PROFILE_NAMES)
+    assert (named[0], named[1]) == (1.0, 0.0)
+    assert (optics[0], optics[1]) == (0.0, 0.0)
+    assert by_page[1] == 1.0 and by_registry[1] == 1.0
+    assert unknown[0] == 0.0
+    assert named[2 + LEXICON_CATEGORIES.index("cyber")] == pytest.approx(0.5)
+
+
+def test_profile_head_puts_dedicated_networks_on_level_one_and_plain_members_on_four():
+    from clusterradar.models.features import LEXICON_CATEGORIES, ClusterFeatures
+    from clusterradar.models.intensity import IntensityConfig, IntensityModel
+
+    rng = np.random.default_rng(2)
+    cyber = 2 + LEXICON_CATEGORIES.index("cyber")
+
+    def feature(key: str, dedicated: float, go: float, cyber_density: float) -> ClusterFeatures:
+        focus = rng.normal(size=8)
+        focus = (focus / np.linalg.norm(focus)).astype(np.float32)
+        profile = np.zeros(2 + len(LEXICON_CATEGORIES), dtype=np.float32)
+        profile[0], profile[1], profile[cyber] = dedicated, go, cyber_density
+        return ClusterFeatures(
+            key, 1, focus, focus, np.ones(1), np.full(5, 0.2), np.zeros(11), 0.0, 0.0,
+            focus[None, :], profile,
+        )  # fmt: skip
+
+    train = (
+        [feature(f"dedicated{i}", 1, 0, 0.5) for i in range(4)]
+        + [feature(f"cyber-member{i}", 0, 1, 1.0) for i in range(4)]
+        + [feature(f"optics-member{i}", 0, 1, 0.0) for i in range(4)]
+    )
+    levels = [1] * 4 + [3] * 4 + [4] * 4
+    for kind in ("profile", "profile_embedding"):
+        model = IntensityModel(IntensityConfig(kind=kind)).fit(train, levels)
+        assert model.predict([feature("new-hub", 1, 0, 0.5)]) == [1], kind
+        assert model.predict([feature("new-optics", 0, 1, 0.0)]) == [4], kind
+    no_profile = ClusterFeatures(
+        "x", 1, train[0].focus, train[0].focus, np.ones(1), np.full(5, 0.2), np.zeros(11),
+        0.0, 0.0, train[0].focus[None, :],
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="no profile"):
+        model.predict([no_profile])
+
+
+def test_a_registry_name_dedicated_to_defence_moves_the_same_pages_towards_level_one(
+    settings, trained, kit, tmp_path
+):
+    from clusterradar.models.corpus import embed_passages, passages_of_documents
+    from clusterradar.models.features import ClusterMeta
+    from clusterradar.pipeline.documents import read_documents
+
+    pages = [
+        (
+            "sensor-nord",
+            "https://sensor-nord.example/",
+            "Das Netzwerk verbindet Hersteller von Radarsensorik, Bildverarbeitung und "
+            "Drohnen in Norddeutschland. Wir organisieren Projekte mit Hochschulen.",
+        )
+    ]
+    path = _write_documents(tmp_path / "docs.jsonl", pages)
+    passages = embed_passages(kit, passages_of_documents(kit, read_documents(path)))["sensor-nord"]
+    defence = trained.model.suggest(
+        "sensor-nord", passages, ClusterMeta("Defence-Netzwerk Nord", go_cluster=False)
+    )
+    civil = trained.model.suggest(
+        "sensor-nord", passages, ClusterMeta("Sensorik Nord e. V.", go_cluster=True)
+    )
+    assert defence.expected_level < civil.expected_level
+    assert trained.model.intensity.config.kind == "profile_embedding"

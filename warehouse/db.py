@@ -82,7 +82,7 @@ def _open(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnect
                     "try again when the running job has finished"
                 ) from exc
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 2, 0.1)  # short cap: a waiting writer must not starve
 
 
 def _first_line(exc: Exception) -> str:
