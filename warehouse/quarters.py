@@ -1,4 +1,4 @@
-"""Status of quarterly runs in the warehouse (tables of migration 0005).
+"""Status of quarterly runs in the warehouse (tables of migration 0004).
 
 Append-only: every attempt is a ``quarter_runs`` row and every stage transition an event row
 in ``quarter_stage_events``; the state of a stage is its newest event (view ``quarter_stages``).

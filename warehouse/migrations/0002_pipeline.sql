@@ -1,4 +1,4 @@
--- 0003: the text pipeline's derived data. Everything here can be rebuilt from page_bodies.
+-- 0002: the text pipeline's derived data. Everything here can be rebuilt from page_bodies.
 
 -- Passages of each extracted snapshot: the unit that is embedded, scored and cited.
 -- Snapshots that point at an earlier identical one (unchanged_of) get no rows of their own;

@@ -1,4 +1,4 @@
--- 0004: the review web app's accounts, sessions, and the conclusions of review.
+-- 0003: the review web app's accounts, sessions, and the conclusions of review.
 -- Decisions themselves are rows of review_decisions (0001, append-only).
 
 -- Reviewer accounts. Passwords are stored as argon2id hashes only.

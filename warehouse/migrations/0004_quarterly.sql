@@ -1,4 +1,4 @@
--- 0005: status of quarterly runs, append-only.
+-- 0004: status of quarterly runs, append-only.
 -- Every invocation of `clusterradar run --quarter Q` is one attempt (quarter_runs); each stage
 -- it starts, finishes, skips or loses writes one event row in its own short transaction.
 -- The state of a stage is its latest event (view quarter_stages); nothing is ever updated.

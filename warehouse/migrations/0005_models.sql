@@ -1,4 +1,4 @@
--- 0006: trained model artefacts (no pickle: arrays as an .npz BLOB read with allow_pickle=False,
+-- 0005: trained model artefacts (no pickle: arrays as an .npz BLOB read with allow_pickle=False,
 -- everything else as JSON). One row per trained model version; suggestions and
 -- classification_runs name the version and the training-data hash.
 CREATE TABLE model_artifacts (
