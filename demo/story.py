@@ -102,6 +102,26 @@ def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str
     return pointed
 
 
+def ensure_demo_reviewer(db: Path, name: str = DEMO_REVIEWER) -> bool:
+    """Give the demo reviewer a real account, so its decisions name a user the review stage
+    knows (``review accept --reviewer demo``, the agreement table, the web app's history).
+
+    The password is random and never shown: the account decides from the command line, and
+    whoever wants to log in to the web app adds their own account. Returns whether it was
+    created now (False: it existed already).
+    """
+    import secrets
+
+    from clusterradar.review.auth import create_user, load_user
+    from clusterradar.warehouse.db import connect, transaction
+
+    with connect(db) as con, transaction(con):
+        if load_user(con, name) is not None:
+            return False
+        create_user(con, name, secrets.token_urlsafe(24))
+    return True
+
+
 def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[str, list[str]]:
     """Reviewer 'demo' decides a few intensity suggestions of not yet classified clusters.
 
@@ -115,6 +135,7 @@ def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[st
     from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.history import effective_at
 
+    ensure_demo_reviewer(db)
     with connect(db, read_only=True) as con:
         classified = {v.cluster_id for v in effective_at(con, quarter.as_of, dimension="intensity")}
         names = cluster_names(con)

@@ -8,7 +8,8 @@ Conventions: "the quarter's registry crawl" is its newest registry crawl that sa
 initiative; "the quarter's site crawl" per cluster is its newest outcome/snapshots among the
 site crawls tagged with the quarter. The intensity *of a cluster in a quarter* is the
 classification in force on the quarter's as-of date or, where none is in force, the top
-suggestion of the quarter's newest finished classification run (marked as suggested).
+suggestion of the newest finished classification run of the quarter that classified that
+cluster (marked as suggested; a partial rerun replaces only its own clusters).
 """
 
 from __future__ import annotations

@@ -54,11 +54,20 @@ def run_command(
             help="Crawl only initiatives listed by this quarter's registry crawl.",
         ),
     ] = False,
+    redo: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redo",
+            help="Run this stage again although done, and every stage after it "
+            "(registry|sites|pipeline|classify; repeat the flag).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
 ) -> None:
     """Run a quarter end to end: registry, websites, text pipeline, classification, review queue.
 
-    Rerunning the same quarter reuses the stages already done and resumes an interrupted one.
+    Rerunning the same quarter reuses the stages already done (for the same clusters and page
+    budget) and resumes an interrupted one; once a stage runs, the stages after it run again.
     """
     from clusterradar.quarterly.run import run_quarter
 
@@ -73,6 +82,7 @@ def run_command(
         max_pages=max_pages,
         allow_private=allow_private or settings.crawl.allow_private,
         registry_listed_only=registry_listed_only,
+        redo=redo or (),
         progress=not quiet,
     )
     print_run_summary(result)

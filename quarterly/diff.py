@@ -3,8 +3,8 @@
 The classification of a quarter is the one in force on its as-of date (its last day; see
 :mod:`clusterradar.quarterly.quarters`), read with ``effective_at`` — so a diff of past
 quarters is reproducible however much has been decided since. Suggestions are compared per
-(cluster, dimension) by the top-ranked label of each quarter's newest finished run, the same
-notion the review queue uses.
+(cluster, dimension) by the top-ranked label of the newest finished run of each quarter that
+classified that cluster, the same notion the review queue uses.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ class TopSuggestion:
     label_key: str
     score: float
     model_version: str
+    run_finished_at: dt.datetime | None = None
 
 
 def cluster_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -89,7 +90,8 @@ def cluster_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[TopSuggestion]:
-    """Top-ranked suggestion per (cluster, dimension) of the quarter's newest finished run."""
+    """Top-ranked suggestion per (cluster, dimension), each from the newest finished run of the
+    quarter that classified it (a partial rerun replaces only its own clusters)."""
     rows = con.execute(query("quarterly_top_suggestions"), {"quarter": str(quarter)}).fetchall()
     return [TopSuggestion(*row) for row in rows]
 
@@ -153,9 +155,14 @@ def suggestion_changes(
                 in_force=sorted(in_force[key]) if key in in_force else None,
             )
         )
-    from_run = old_rows[0].run_id if old_rows else None
-    to_run = new_rows[0].run_id if new_rows else None
-    return from_run, to_run, changes
+    return newest_run(old_rows), newest_run(new_rows), changes
+
+
+def newest_run(rows: list[TopSuggestion]) -> str | None:
+    """The newest classification run contributing to a quarter's top suggestions."""
+    if not rows:
+        return None
+    return max(rows, key=lambda s: (s.run_finished_at or dt.datetime.min, s.run_id)).run_id
 
 
 def diff_quarters(

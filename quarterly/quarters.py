@@ -69,6 +69,15 @@ def parse_quarter(text: str) -> Quarter:
     return Quarter(int(match.group(1)), int(match.group(2)))
 
 
+def normalise_quarter(text: str | None) -> str | None:
+    """A quarter flag as stored in the warehouse (``'2026q4'`` → ``'2026Q4'``; None stays None).
+
+    For commands that only pass the quarter on (e.g. ``classify --quarter``): validates it with
+    the same one-line InputError as :func:`parse_quarter`, so no run is tagged ``banana``.
+    """
+    return None if text is None else str(parse_quarter(text))
+
+
 def quarter_of(day: dt.date) -> Quarter:
     """The quarter a date falls in."""
     return Quarter(day.year, (day.month - 1) // 3 + 1)

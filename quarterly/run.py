@@ -26,10 +26,15 @@ from clusterradar.warehouse.quarters import (
     finished_stage,
     record_stage_event,
     scope_of,
+    sites_crawled,
     start_attempt,
 )
 
 STAGE_NAMES = ("registry", "sites", "pipeline", "classify", "review")
+REDOABLE_STAGES = ("registry", "sites", "pipeline", "classify")
+# The registry crawl reads the whole portal whatever clusters or page budget a run names, so
+# its status is kept under scope 'all' and a partial run reuses the full run's crawl.
+UNSCOPED_STAGES = frozenset({"registry"})
 
 
 @dataclass(slots=True)
@@ -52,6 +57,16 @@ class StageContext:
     registry_listed_only: bool
     progress: bool
     outcomes: dict[str, StageOutcome] = field(default_factory=dict)
+    # Why a stage runs in this attempt: 'first' (never finished in this scope), 'redo'
+    # (--redo of it or of a stage upstream) or 'upstream' (a stage before it ran just now, so
+    # its earlier result may miss something: e.g. the registry listed new initiatives).
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def scope(self) -> str:
+        return scope_of(
+            self.cluster_ids, self.max_pages, registry_listed_only=self.registry_listed_only
+        )
 
 
 @dataclass(slots=True)
@@ -145,18 +160,44 @@ def _site_cluster_ids(ctx: StageContext) -> list[str] | None:
     return [r[0] for r in rows]
 
 
+def sites_to_catch_up(ctx: StageContext) -> list[str]:
+    """Clusters in the run's scope whose website no finished site crawl of the quarter (with
+    the same page budget) has an outcome for: typically initiatives the registry listed after
+    the quarter's site crawl was done. Empty when every site was crawled already."""
+    from clusterradar.crawler.runner import site_seeds
+
+    budget = ctx.max_pages if ctx.max_pages is not None else ctx.settings.crawl.max_pages
+    with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+        crawled = sites_crawled(con, str(ctx.quarter), budget)
+    wanted = _site_cluster_ids(ctx)
+    if wanted is None:
+        with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+            wanted = [cluster_id for cluster_id, _ in site_seeds(con, None)]
+    return sorted(set(wanted) - crawled)
+
+
 def _stage_sites(ctx: StageContext) -> StageOutcome:
     from clusterradar.crawler.runner import crawl_sites
 
+    cluster_ids = _site_cluster_ids(ctx)
+    if ctx.reasons.get("sites") == "upstream":
+        # The site crawl of this scope was done; crawl only the sites it has not seen, not
+        # every website again.
+        cluster_ids = sites_to_catch_up(ctx)
+        if not cluster_ids:
+            return StageOutcome(None, {"caught_up": 0})
     result = crawl_sites(
         ctx.settings,
-        cluster_ids=_site_cluster_ids(ctx),
+        cluster_ids=cluster_ids,
         max_pages=ctx.max_pages,
         allow_private=ctx.allow_private,
         quarter=str(ctx.quarter),
         progress=ctx.progress,
     )
-    return StageOutcome(_ref_of(result, "crawl_run_id"), stats_of(result))
+    stats = stats_of(result)
+    if ctx.reasons.get("sites") == "upstream":
+        stats["caught_up"] = len(cluster_ids)
+    return StageOutcome(_ref_of(result, "crawl_run_id"), stats)
 
 
 def _stage_pipeline(ctx: StageContext) -> StageOutcome:
@@ -186,7 +227,7 @@ def _stage_classify(ctx: StageContext) -> StageOutcome:
 
 
 def review_queue_summary(settings: Settings, quarter: Quarter) -> dict[str, Any]:
-    """Numbers of the quarter's review queue (newest finished classification run of it)."""
+    """Numbers of the quarter's review queue (per cluster: newest run that classified it)."""
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
         cursor = con.execute(
             query("quarterly_review_summary"), {"quarter": str(quarter), "as_of": quarter.as_of}
@@ -223,47 +264,70 @@ def run_stages(
     stages: tuple[Stage, ...] | list[Stage],
     *,
     skip: frozenset[str] = frozenset(),
+    redo: frozenset[str] = frozenset(),
     always_rerun: frozenset[str] = frozenset({"review"}),
     on_stage: Callable[[int, int, Stage, str], None] | None = None,
 ) -> QuarterRunResult:
     """Run `stages` in order for one quarter, reusing done ones and recording every transition.
 
-    A stage in `skip` is recorded as 'skipped'; one in `always_rerun` (cheap summaries) runs
-    every time. KeyboardInterrupt records 'interrupted', any other error 'failed', and both are
-    re-raised unchanged: the next call resumes at that stage.
+    A done stage is reused only if its scope covers this run's (same clusters or all of them,
+    same page budget) and no stage before it ran in this attempt: once one stage really runs,
+    every later one runs too (each is incremental, so that costs little and picks up e.g.
+    newly listed initiatives). A stage in `redo` runs even if done, and so does everything
+    after it. A stage in `skip` is recorded as 'skipped'; one in `always_rerun` (cheap
+    summaries) runs every time. KeyboardInterrupt records 'interrupted', any other error
+    'failed', and both are re-raised unchanged: the next call resumes at that stage.
     """
+    names = [stage.name for stage in stages]
+    unknown = sorted(set(redo) - set(names))
+    if unknown:
+        raise InputError(f"--redo: unknown stage(s) {', '.join(unknown)}")
+    if set(redo) & set(skip):
+        raise InputError(f"cannot both skip and redo {', '.join(sorted(set(redo) & set(skip)))}")
     settings, quarter = ctx.settings, str(ctx.quarter)
-    scope = scope_of(ctx.cluster_ids)
+    scope = ctx.scope
     options = {
         "cluster_ids": ctx.cluster_ids,
         "max_pages": ctx.max_pages,
         "allow_private": ctx.allow_private,
         "registry_listed_only": ctx.registry_listed_only,
         "skip": sorted(skip),
+        "redo": sorted(redo),
     }
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         attempt_id = start_attempt(con, quarter, options)
     reports: list[StageReport] = []
+    forced: str | None = None  # 'redo' or 'upstream' once a stage has run in this attempt
     for index, stage in enumerate(stages):
-        common = {"attempt_id": attempt_id, "quarter": quarter, "stage": stage.name, "scope": scope}
+        stage_scope = "all" if stage.name in UNSCOPED_STAGES else scope
+        common = {
+            "attempt_id": attempt_id,
+            "quarter": quarter,
+            "stage": stage.name,
+            "scope": stage_scope,
+        }
         if stage.name in skip:
             _record(settings, status="skipped", **common)
             reports.append(StageReport(stage.name, stage.title, "skipped", None, {}, 0.0))
             if on_stage:
                 on_stage(index, len(stages), stage, "skipped")
             continue
+        if stage.name in redo:
+            forced = "redo"
+        done = None
         if stage.name not in always_rerun:
             with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
-                done = finished_stage(con, quarter, stage.name, scope)
-            if done is not None:
-                outcome = StageOutcome(done.ref_id, done.stats or {})
-                ctx.outcomes[stage.name] = outcome
-                reports.append(
-                    StageReport(stage.name, stage.title, "reused", done.ref_id, outcome.stats, 0.0)
-                )
-                if on_stage:
-                    on_stage(index, len(stages), stage, "reused")
-                continue
+                done = finished_stage(con, quarter, stage.name, stage_scope)
+        if done is not None and forced is None:
+            outcome = StageOutcome(done.ref_id, done.stats or {})
+            ctx.outcomes[stage.name] = outcome
+            reports.append(
+                StageReport(stage.name, stage.title, "reused", done.ref_id, outcome.stats, 0.0)
+            )
+            if on_stage:
+                on_stage(index, len(stages), stage, "reused")
+            continue
+        ctx.reasons[stage.name] = "first" if done is None else forced or "first"
         if on_stage:
             on_stage(index, len(stages), stage, "running")
         _record(settings, status="running", **common)
@@ -281,6 +345,8 @@ def run_stages(
         _record(settings, status="done", ref_id=outcome.ref_id, stats=stats, **common)
         ctx.outcomes[stage.name] = outcome
         reports.append(StageReport(stage.name, stage.title, "done", outcome.ref_id, stats, seconds))
+        if stage.name not in always_rerun:
+            forced = forced or "upstream"
     return QuarterRunResult(quarter, attempt_id, scope, reports)
 
 
@@ -304,6 +370,7 @@ def run_quarter(
     max_pages: int | None = None,
     allow_private: bool = False,
     registry_listed_only: bool = False,
+    redo: list[str] | tuple[str, ...] | frozenset[str] = (),
     progress: bool = True,
     stages: tuple[Stage, ...] | None = None,
 ) -> QuarterRunResult:
@@ -312,8 +379,17 @@ def run_quarter(
     `cluster_ids` limits the site crawl, pipeline and classification to those clusters (a
     partial run; its stage status is kept apart from the full run's). `registry_listed_only`
     crawls only initiatives the quarter's registry crawl listed (the demo uses it; a real
-    quarter also crawls the paper's clusters that the registry lacks).
+    quarter also crawls the paper's clusters that the registry lacks). `max_pages` is part of
+    the scope too. `redo` names stages (registry, sites, pipeline, classify) to run again even
+    though done; everything after them runs again as well.
     """
+    bad = sorted(set(redo) - set(REDOABLE_STAGES))
+    if bad:
+        raise InputError(
+            f"--redo: unknown stage(s) {', '.join(bad)} (choose from {', '.join(REDOABLE_STAGES)})"
+        )
+    if skip_registry and "registry" in redo:
+        raise InputError("--skip-registry and --redo registry contradict each other")
     parsed = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     ctx = StageContext(
         settings=settings,
@@ -329,6 +405,7 @@ def run_quarter(
         ctx,
         stages or QUARTER_STAGES,
         skip=frozenset({"registry"}) if skip_registry else frozenset(),
+        redo=frozenset(redo),
         on_stage=on_stage,
     )
 

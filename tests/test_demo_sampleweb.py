@@ -90,3 +90,38 @@ def test_prepare_out_dir_with_force_removes_only_demo_outputs(tmp_path):
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     prepare_out_dir(tmp_path, force=True)
     assert not (tmp_path / "reports").exists() and (tmp_path / "notes.txt").exists()
+
+
+def test_demo_reviewer_has_an_account_so_review_commands_accept_its_name(db_path, cli):
+    from clusterradar.demo.story import DEMO_REVIEWER, ensure_demo_reviewer
+    from clusterradar.review.auth import authenticate, require_active_user
+    from clusterradar.warehouse.db import connect, transaction
+
+    with connect(db_path) as con, transaction(con):
+        con.execute(
+            "INSERT INTO clusters (cluster_id, name, origin, first_seen, last_seen)"
+            " VALUES ('holz', 'Holznetz', 'registry', now(), now())"
+        )
+        con.execute(
+            "INSERT INTO classification_runs (run_id, quarter, started_at, finished_at, status,"
+            " model_version, code_version, training_data_hash)"
+            " VALUES ('r1', '2026Q3', now(), now(), 'finished', 'm1', 'c1', 'h1')"
+        )
+        con.execute(
+            "INSERT INTO suggestions (suggestion_id, run_id, cluster_id, dimension, label_key,"
+            " score, rank, model_version, training_data_hash, created_at)"
+            " VALUES ('s1', 'r1', 'holz', 'intensity', 'no_svi_relevance', 0.9, 1, 'm1', 'h1',"
+            " now())"
+        )
+    before = cli("--db", db_path, "review", "reject", "s1", "--reviewer", DEMO_REVIEWER)
+    assert before.exit_code == 1 and "unknown reviewer 'demo'" in before.stderr
+
+    assert ensure_demo_reviewer(db_path) is True
+    assert ensure_demo_reviewer(db_path) is False  # a second call keeps the account
+    with connect(db_path, read_only=True) as con:
+        user = require_active_user(con, DEMO_REVIEWER)
+        # Its password is random: no guessable login into the web app.
+        assert authenticate(con, DEMO_REVIEWER, DEMO_REVIEWER) is None
+    assert user.name == "demo" and not user.is_admin
+    after = cli("--db", db_path, "review", "reject", "s1", "--reviewer", DEMO_REVIEWER)
+    assert after.exit_code == 0, after.output

@@ -10,6 +10,7 @@ from clusterradar.errors import InputError
 from clusterradar.quarterly.quarters import (
     Quarter,
     current_quarter,
+    normalise_quarter,
     parse_quarter,
     quarter_of,
     quarters_between,
@@ -22,10 +23,20 @@ def test_parse_accepts_common_spellings(text):
     assert str(parse_quarter(text)) == "2026Q4"
 
 
-@pytest.mark.parametrize("text", ["2026Q5", "2026Q0", "Q4 2026", "2026-10", "", "26Q1"])
+@pytest.mark.parametrize(
+    "text", ["2026Q5", "2026Q0", "Q4 2026", "2026-10", "", "26Q1", "banana", "2026Q4x"]
+)
 def test_parse_rejects_anything_else_with_an_input_error(text):
     with pytest.raises(InputError, match="not a quarter"):
         parse_quarter(text)
+    with pytest.raises(InputError, match=r"expected e\.g\. 2026Q4"):
+        normalise_quarter(text)
+
+
+def test_normalise_quarter_gives_the_stored_spelling():
+    assert normalise_quarter("2026q4") == "2026Q4"
+    assert normalise_quarter(" 2026-q1 ") == "2026Q1"
+    assert normalise_quarter(None) is None
 
 
 def test_quarter_boundaries_and_as_of_is_the_last_day():

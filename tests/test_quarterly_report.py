@@ -218,6 +218,39 @@ def test_diff_lists_classifications_that_changed_between_as_of_dates(two_quarter
     }
 
 
+def test_a_later_partial_classification_run_replaces_only_its_own_clusters(two_quarters):
+    """`classify --cluster holz-cluster --quarter 2026Q4` after the full run: the diff and the
+    report take holz-cluster from the partial run and everyone else still from the full run."""
+    with connect(two_quarters) as con, transaction(con):
+        _classification_run(
+            con,
+            "run4-partial",
+            "2026Q4",
+            T4 + dt.timedelta(days=3),
+            {("holz-cluster", "intensity"): "balanced_dual_use"},
+        )
+    labels, _ = label_names()
+    with connect(two_quarters, read_only=True) as con:
+        diff = diff_quarters(con, Q3, Q4)
+        report = collect_report(con, Q4, intensity_labels=labels)
+    suggested = {(s.cluster_id, s.dimension): (s.before, s.after) for s in diff.suggestion_changes}
+    assert suggested == {
+        ("holz-cluster", "intensity"): ("no_svi_relevance", "balanced_dual_use"),
+        ("food-net", "intensity"): ("no_svi_relevance", None),
+        ("new-net", "intensity"): (None, "balanced_dual_use"),
+        ("new-net", "application_fields"): (None, "aerospace_space_defence"),
+    }
+    assert diff.to_run_id == "run4-partial"
+    # The review queue still counts the full run's four top suggestions, not the partial one.
+    assert report.review.top_suggestions == 4 and report.review.run_id == "run4-partial"
+    assert report.review.decided == 1  # holz-cluster's new suggestion is not decided yet
+    assert {(d.cluster_id, d.dimension) for d in report.differing} == {
+        ("new-net", "intensity"),
+        ("holz-cluster", "intensity"),
+    }
+    assert report.land_mix["sachsen"] == {"primarily_security": 1}
+
+
 def test_diff_of_a_quarter_with_itself_is_empty(two_quarters):
     with connect(two_quarters, read_only=True) as con:
         diff = diff_quarters(con, Q4, Q4)

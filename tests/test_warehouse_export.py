@@ -185,3 +185,37 @@ def test_bad_as_of_is_one_clear_error(cli, labelled_db, tmp_path, bad):
 def test_unknown_format_is_refused(cli, labelled_db, tmp_path):
     result = cli("--db", labelled_db, "export", "--format", "xlsx", "--out", tmp_path)
     assert result.exit_code == 1 and "--format: expected one of csv, parquet, json" in result.stderr
+
+
+def test_export_of_a_quarter_is_as_of_its_last_day(cli, reviewed_db, tmp_path):
+    # optence's review (valid from 2026-07-01) is in force at the end of 2026Q3, not of Q2.
+    for quarter in ("2026Q2", "2026q3"):
+        result = cli(
+            "--db", reviewed_db, "export", "--format", "json", "--out", tmp_path / quarter,
+            "--quarter", quarter,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    q2 = json.loads((tmp_path / "2026Q2" / "classifications.json").read_text(encoding="utf-8"))
+    q3 = json.loads((tmp_path / "2026q3" / "classifications.json").read_text(encoding="utf-8"))
+    assert "as of 2026-09-30" in result.stdout
+    assert len(q3) == len(_expected(reviewed_db, dt.date(2026, 9, 30)))
+    assert len(q2) == len(_expected(reviewed_db, dt.date(2026, 6, 30)))
+    optence = [(r["dimension"], r["label_key"]) for r in q3 if r["cluster_id"] == "optence"]
+    assert ("intensity", NO_SVI_RELEVANCE) in optence
+    assert ("intensity", NO_SVI_RELEVANCE) not in [
+        (r["dimension"], r["label_key"]) for r in q2 if r["cluster_id"] == "optence"
+    ]
+
+
+def test_export_refuses_both_quarter_and_as_of_and_a_bad_quarter(cli, labelled_db, tmp_path):
+    both = cli(
+        "--db", labelled_db, "export", "--out", tmp_path, "--quarter", "2026Q3",
+        "--as-of", "2026-09-30",
+    )  # fmt: skip
+    assert both.exit_code == 1
+    assert (
+        both.stderr.strip() == "error: --as-of and --quarter exclude each other; give one of them"
+    )
+    bad = cli("--db", labelled_db, "export", "--out", tmp_path, "--quarter", "banana")
+    assert bad.exit_code == 1 and bad.stderr.strip().startswith("error: --quarter: not a quarter")
+    assert not (tmp_path / "classifications.csv").exists()

@@ -138,15 +138,24 @@ def export(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: today).")
     ] = None,
+    quarter: Annotated[
+        str | None,
+        typer.Option(
+            "--quarter", help="Quarter such as 2026Q3: as of its last day (not with --as-of)."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing export.")] = False,
 ) -> None:
-    """Export the effective classification at a date plus a Frictionless datapackage.json."""
+    """Export the effective classification at a date plus a Frictionless datapackage.json.
+
+    The files are always named classifications.<ext>: give each as-of date its own --out folder.
+    """
     from clusterradar.cli import settings_of
     from clusterradar.warehouse.db import connect
-    from clusterradar.warehouse.export import export_classifications, parse_as_of
+    from clusterradar.warehouse.export import export_as_of, export_classifications
 
     settings = settings_of(ctx)
-    date = parse_as_of(as_of)
+    date = export_as_of(as_of, quarter)
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
         result = export_classifications(con, out, fmt.lower(), date, force)
     typer.echo(f"wrote {result.rows} rows (as of {result.as_of.isoformat()}) to {result.path}")

@@ -73,6 +73,21 @@ def parse_as_of(text: str | None) -> dt.date:
         raise InputError(f"--as-of: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
+def export_as_of(as_of: str | None, quarter: str | None) -> dt.date:
+    """The as-of date of an export: ``--as-of`` YYYY-MM-DD, or the last day of ``--quarter``
+    (the quarter's as-of date, as in reports and diffs), or today; never both flags."""
+    if as_of is not None and quarter is not None:
+        raise InputError("--as-of and --quarter exclude each other; give one of them")
+    if quarter is not None:
+        from clusterradar.quarterly.quarters import parse_quarter
+
+        try:
+            return parse_quarter(quarter).as_of
+        except InputError as exc:
+            raise InputError(f"--quarter: {exc}") from None
+    return parse_as_of(as_of)
+
+
 def classification_rows(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, taxonomy: Taxonomy
 ) -> list[dict[str, Any]]:

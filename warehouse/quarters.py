@@ -43,11 +43,33 @@ class StageState:
         return self.status in FINISHED_STATUSES
 
 
-def scope_of(cluster_ids: list[str] | None) -> str:
-    """'all' for a full run, else a canonical text naming the clusters of a partial run."""
-    if not cluster_ids:
-        return "all"
-    return "clusters:" + ",".join(sorted(set(cluster_ids)))
+def scope_of(
+    cluster_ids: list[str] | None,
+    max_pages: int | None = None,
+    *,
+    registry_listed_only: bool = False,
+) -> str:
+    """Canonical text naming which clusters a run covers and with what page budget.
+
+    ``all``, ``listed`` (only the quarter's registry listing) or ``clusters:<id,...>``, then
+    ``;max_pages=N`` when a page budget was given: a quick ``--max-pages 2`` run must never be
+    reused by the real one.
+    """
+    if cluster_ids:
+        base = "clusters:" + ",".join(sorted(set(cluster_ids)))
+    elif registry_listed_only:
+        base = "listed"
+    else:
+        base = "all"
+    return base if max_pages is None else f"{base};max_pages={max_pages}"
+
+
+def scope_covers(done: str, wanted: str) -> bool:
+    """Whether a finished stage of scope `done` covers a run of scope `wanted`: same page
+    budget, and the same clusters or all of them (``all`` covers ``listed`` and partial runs)."""
+    done_base, _, done_budget = done.partition(";")
+    wanted_base, _, wanted_budget = wanted.partition(";")
+    return done_budget == wanted_budget and done_base in ("all", wanted_base)
 
 
 def start_attempt(con: duckdb.DuckDBPyConnection, quarter: str, options: dict[str, Any]) -> str:
@@ -112,8 +134,18 @@ def stage_states(con: duckdb.DuckDBPyConnection, quarter: str) -> list[StageStat
 def finished_stage(
     con: duckdb.DuckDBPyConnection, quarter: str, stage: str, scope: str
 ) -> StageState | None:
-    """The finished state that covers `scope` (a full run covers every partial one), or None."""
-    for state in stage_states(con, quarter):
-        if state.stage == stage and state.finished and state.scope in ("all", scope):
-            return state
-    return None
+    """The newest finished state that covers `scope` (see :func:`scope_covers`), or None."""
+    found = [
+        state
+        for state in stage_states(con, quarter)
+        if state.stage == stage and state.finished and scope_covers(state.scope, scope)
+    ]
+    return max(found, key=lambda state: state.finished_at or dt.datetime.min, default=None)
+
+
+def sites_crawled(con: duckdb.DuckDBPyConnection, quarter: str, max_pages: int | None) -> set[str]:
+    """Clusters with an outcome in a finished site crawl of `quarter` with that page budget."""
+    rows = con.execute(
+        query("quarterly_sites_crawled"), {"quarter": quarter, "max_pages": max_pages}
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -1,17 +1,28 @@
--- Review queue of one quarter ($quarter): the newest finished classification run of the quarter,
--- its top-ranked suggestions, how many are decided, how many differ from the classification
--- in force on $as_of (intensity: label differs; thematic: label not in the current set) and
--- how many concern a (cluster, dimension) with no classification in force at all.
-WITH run AS (
-    SELECT run_id
+-- Review queue of one quarter ($quarter): per (cluster, dimension) the top-ranked suggestion of
+-- the newest finished classification run of the quarter that classified it (so a later partial
+-- run replaces only its own clusters, as in review_queue_candidates.sql); how many are
+-- decided, how many differ from the classification in force on $as_of (intensity: label
+-- differs; thematic: label not in the current set) and how many concern a (cluster,
+-- dimension) with no classification in force at all. `run_id` is the newest contributing run,
+-- `runs` how many runs contribute.
+WITH runs AS (
+    SELECT run_id, finished_at, started_at
     FROM classification_runs
     WHERE quarter = $quarter AND status = 'finished'
-    ORDER BY finished_at DESC NULLS LAST, started_at DESC
-    LIMIT 1
+),
+latest AS (
+    SELECT s.cluster_id, s.dimension,
+           arg_max(s.run_id, (coalesce(r.finished_at, r.started_at), r.started_at)) AS run_id
+    FROM suggestions s
+    JOIN runs r ON r.run_id = s.run_id
+    GROUP BY s.cluster_id, s.dimension
 ),
 top AS (
-    SELECT s.*
-    FROM suggestions s JOIN run USING (run_id)
+    SELECT s.*, coalesce(r.finished_at, r.started_at) AS run_finished_at
+    FROM suggestions s
+    JOIN latest l
+      ON l.cluster_id = s.cluster_id AND l.dimension = s.dimension AND l.run_id = s.run_id
+    JOIN runs r ON r.run_id = s.run_id
     WHERE s.rank = 1
 ),
 eff AS (
@@ -23,7 +34,8 @@ decided AS (
     SELECT DISTINCT suggestion_id FROM review_decisions WHERE suggestion_id IS NOT NULL
 )
 SELECT
-    (SELECT run_id FROM run) AS run_id,
+    arg_max(top.run_id, top.run_finished_at) AS run_id,
+    count(DISTINCT top.run_id) AS runs,
     count(*) AS top_suggestions,
     count(DISTINCT top.cluster_id) AS clusters,
     count(*) FILTER (WHERE d.suggestion_id IS NOT NULL) AS decided,
