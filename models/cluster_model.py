@@ -109,6 +109,7 @@ class ClusterModel:
         self.evidence_per_suggestion = evidence_per_suggestion
         self.intensity = IntensityModel()
         self.gate = NoSviGate()
+        self.n_civil = 0  # reviewed no_svi_relevance clusters seen in training (see fit)
         self.thematic = ThematicScorer(
             prototypes={d: prototypes.by_dimension[d] for d in THEMATIC_DIMENSIONS}
         )
@@ -125,21 +126,40 @@ class ClusterModel:
             meta,
         )
 
-    def fit(self, training: list[TrainingCluster], config: IntensityConfig) -> ClusterModel:
+    def fit(
+        self,
+        training: list[TrainingCluster],
+        config: IntensityConfig,
+        *,
+        thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
+        civil: list[TrainingCluster] = (),  # type: ignore[assignment]
+    ) -> ClusterModel:
+        """Fit on labelled clusters (levels 1..5); ``thematic_only`` clusters (reviewed
+        thematic labels, no level) teach the thematic scorer only. ``civil`` clusters (reviewed
+        ``no_svi_relevance``) are accepted for the no-SVI gate: the gate does not learn from
+        negatives yet, so they are counted (``n_civil``) but change no score; they already
+        change the training-data hash, so a review decision always retrains."""
         feats = [self.features(t.key, t.passages, t.meta) for t in training]
-        return self.fit_features(training, feats, config)
+        extra = [self.features(t.key, t.passages, t.meta) for t in thematic_only]
+        self.n_civil = len(civil)
+        return self.fit_features(training, feats, config, thematic_only, extra)
 
     def fit_features(
-        self, training: list[TrainingCluster], feats: list[ClusterFeatures], config: IntensityConfig
+        self,
+        training: list[TrainingCluster],
+        feats: list[ClusterFeatures],
+        config: IntensityConfig,
+        thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
+        thematic_feats: list[ClusterFeatures] = (),  # type: ignore[assignment]
     ) -> ClusterModel:
         """Fit on precomputed features (they depend on the prototypes only, not on labels)."""
         self.intensity = IntensityModel(config).fit(feats, [t.level for t in training])
         self.gate = NoSviGate().fit(feats)
         reviewed: dict[str, dict[str, list[str]]] = {}
-        for t in training:
+        for t in [*training, *thematic_only]:
             for dimension, labels in t.thematic.items():
                 reviewed.setdefault(dimension, {})[t.key] = labels
-        self.thematic.fit(feats, reviewed)
+        self.thematic.fit([*feats, *thematic_feats], reviewed)
         return self
 
     # -- prediction ------------------------------------------------------------------------

@@ -26,7 +26,12 @@ from clusterradar.models.corpus import (
 )
 from clusterradar.models.features import ClusterMeta
 from clusterradar.models.intensity import KINDS, IntensityConfig
-from clusterradar.models.training_data import LabelledText, load_labelled, training_data_hash
+from clusterradar.models.training_data import (
+    LabelledText,
+    TrainingData,
+    load_training_data,
+    training_data_hash,
+)
 from clusterradar.settings import Settings
 
 
@@ -75,7 +80,10 @@ def intensity_config(settings: Settings) -> IntensityConfig:
 def training_clusters(
     kit: TextKit, labelled: list[LabelledText], db_path: Path | None
 ) -> list[TrainingCluster]:
-    """Warehouse passages plus the table text of every labelled cluster, embedded."""
+    """Warehouse passages plus the table text of every labelled cluster, embedded.
+
+    ``level`` is 0 for clusters without a level 1..5 (civil and thematic-only examples).
+    """
     table = passages_of_documents(
         kit, [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
     )
@@ -84,7 +92,7 @@ def training_clusters(
     return [
         TrainingCluster(
             t.cluster_id,
-            t.level,
+            t.level or 0,
             texts[t.cluster_id],
             dict(t.thematic),
             ClusterMeta(t.name, t.table_text_parts[2]),
@@ -93,17 +101,37 @@ def training_clusters(
     ]
 
 
-def fit_model(settings: Settings, kit: TextKit, training: list[TrainingCluster]) -> ClusterModel:
+def fit_model(
+    settings: Settings,
+    kit: TextKit,
+    training: list[TrainingCluster],
+    *,
+    thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
+    civil: list[TrainingCluster] = (),  # type: ignore[assignment]
+) -> ClusterModel:
     prototypes = Prototypes.build(kit.embedder.encode)
     model = ClusterModel(prototypes, kit.term_categories, settings.models.evidence_per_suggestion)
-    return model.fit(training, intensity_config(settings))
+    return model.fit(
+        training, intensity_config(settings), thematic_only=thematic_only, civil=civil
+    )
+
+
+def _fit_training_data(
+    settings: Settings, kit: TextKit, data: TrainingData, db_path: Path | None
+) -> tuple[ClusterModel, int]:
+    training = training_clusters(kit, data.labelled, db_path)
+    thematic_only = training_clusters(kit, data.thematic_only, db_path)
+    civil = training_clusters(kit, data.civil, db_path)
+    model = fit_model(settings, kit, training, thematic_only=thematic_only, civil=civil)
+    return model, len(training)
 
 
 def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
     """Train (or reuse) the model for today's labels and text; stored when a warehouse exists."""
     kit = load_text_kit(settings)
     config = intensity_config(settings)
-    labelled, source = load_labelled(settings, kit.embedder.model_id)
+    data = load_training_data(settings, kit.embedder.model_id)
+    labelled, source = data.labelled, data.source
     if len(labelled) < 2:
         raise ModelError(
             f"only {len(labelled)} labelled clusters; "
@@ -114,15 +142,14 @@ def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
         "intensity": config.as_dict(),
         "evidence_per_suggestion": settings.models.evidence_per_suggestion,
     }
-    data_hash = training_data_hash(labelled, kit.embedder.model_id, parameters)
+    data_hash = training_data_hash(data, kit.embedder.model_id, parameters)
     if db_path is not None and not force:
         stored = load_model_by_hash(db_path, data_hash, code_version())
         if stored is not None:
             return TrainedModel(
                 stored.model_version, data_hash, stored.n_examples, stored.model, True, source
             )
-    training = training_clusters(kit, labelled, db_path)
-    model = fit_model(settings, kit, training)
+    model, n_examples = _fit_training_data(settings, kit, data, db_path)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     version = f"{settings.models.classifier}-{now:%Y%m%dT%H%M%S}-{data_hash[:8]}"
     if db_path is not None:
@@ -134,9 +161,9 @@ def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
                 training_data_hash=data_hash,
                 classifier=settings.models.classifier,
                 embedding_model=kit.embedder.model_id,
-                n_examples=len(training),
+                n_examples=n_examples,
                 code_version=code_version(),
                 model=model,
             ),
         )
-    return TrainedModel(version, data_hash, len(training), model, False, source)
+    return TrainedModel(version, data_hash, n_examples, model, False, source)

@@ -5,6 +5,12 @@ accepted or overridden review decisions) in the intensity dimension, plus review
 labels. Text: the cluster's current passages in the warehouse plus its table text (name +
 Teilbereiche, or name + Technologiefelder for registry clusters) as one more document.
 Without a warehouse file the packaged label files give the labels and the table text only.
+
+Three kinds of labelled cluster (:class:`TrainingData`), so no review decision is lost:
+``labelled`` have an intensity level 1..5 (the ordinal model learns from them); ``civil`` were
+decided ``no_svi_relevance`` (natural negatives for the no-SVI gate); ``thematic_only`` have
+reviewed thematic labels but no level 1..5 (the thematic scorer learns from them). All three
+enter the training-data hash, so every review decision changes the next ``train``.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ from clusterradar.settings import Settings
 
 @dataclass(slots=True)
 class LabelledText:
-    """A labelled cluster before embedding: labels, table text and warehouse passages."""
+    """A labelled cluster before embedding: labels, table text and warehouse passages.
+
+    ``level`` is None for clusters without an intensity level 1..5 (``no_svi_relevance``, or
+    only thematic labels reviewed).
+    """
 
     cluster_id: str
     name: str
     website: str | None
-    level: int
+    level: int | None
     table_text_parts: tuple[str, str | None, bool]  # (name, Teilbereiche-like text, go-cluster)
     thematic: dict[str, list[str]] = field(default_factory=dict)
     passages: list = field(default_factory=list)  # warehouse passages (pipeline.store.Passage)
@@ -52,10 +62,21 @@ def labelled_from_files() -> list[LabelledText]:
     ]
 
 
-def labelled_from_warehouse(
+@dataclass(slots=True)
+class TrainingData:
+    """Everything reviewers and the paper decided, split by what each model can learn from."""
+
+    labelled: list[LabelledText]  # intensity level 1..5
+    civil: list[LabelledText] = field(default_factory=list)  # intensity no_svi_relevance
+    thematic_only: list[LabelledText] = field(default_factory=list)  # reviewed thematic, no level
+    source: str = ""
+
+
+def training_data_from_warehouse(
     db_path: Path, model_id: str | None, as_of: dt.date | None = None
-) -> list[LabelledText]:
-    """Labelled clusters as the warehouse says today, with their current passages."""
+) -> TrainingData:
+    """Labelled, civil and thematic-only clusters as the warehouse says today, with passages."""
+    from clusterradar.labels import NO_SVI_RELEVANCE
     from clusterradar.pipeline.store import cluster_passages
     from clusterradar.warehouse import connect
     from clusterradar.warehouse.history import effective_at
@@ -72,74 +93,104 @@ def labelled_from_warehouse(
                 "foerdermassnahmen FROM clusters"
             ).fetchall()
         }
-        labelled_ids = sorted(
-            {
-                v.cluster_id
-                for v in versions
-                if v.dimension == INTENSITY
-                and v.labels
-                and v.labels[0] in levels
-                and v.cluster_id in clusters
-            }
+        intensity = {
+            v.cluster_id: v.labels[0]
+            for v in versions
+            if v.dimension == INTENSITY and v.labels and v.cluster_id in clusters
+        }
+        thematic_of: dict[str, dict[str, list[str]]] = {}
+        for v in versions:
+            if v.dimension in THEMATIC_DIMENSIONS and v.cluster_id in clusters:
+                thematic_of.setdefault(v.cluster_id, {})[v.dimension] = list(v.labels)
+        wanted = sorted(
+            {cid for cid, key in intensity.items() if key in levels or key == NO_SVI_RELEVANCE}
+            | set(thematic_of)
         )
-        passages = cluster_passages(con, labelled_ids, model_id) if labelled_ids else {}
-    out = []
-    for cluster_id in labelled_ids:
+        passages = cluster_passages(con, wanted, model_id) if wanted else {}
+    data = TrainingData(labelled=[])
+    for cluster_id in wanted:
         name, website, technologiefelder, go_cluster, foerdermassnahmen = clusters[cluster_id]
         go = bool(go_cluster) or any(
             "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
         )
-        intensity = next(
-            v for v in versions if v.cluster_id == cluster_id and v.dimension == INTENSITY
-        )
-        thematic = {
-            v.dimension: list(v.labels)
-            for v in versions
-            if v.cluster_id == cluster_id and v.dimension in THEMATIC_DIMENSIONS
-        }
         description = (
             paper[cluster_id].teilbereiche
             if cluster_id in paper
             else ", ".join(technologiefelder or [])
         )
-        out.append(
-            LabelledText(
-                cluster_id=cluster_id,
-                name=name,
-                website=website,
-                level=levels[intensity.labels[0]],
-                table_text_parts=(name, description, go),
-                thematic=thematic,
-                passages=passages.get(cluster_id, []),
-            )
+        key = intensity.get(cluster_id)
+        text = LabelledText(
+            cluster_id=cluster_id,
+            name=name,
+            website=website,
+            level=levels.get(key) if key else None,
+            table_text_parts=(name, description, go),
+            thematic=thematic_of.get(cluster_id, {}),
+            passages=passages.get(cluster_id, []),
         )
-    return out
+        if text.level is not None:
+            data.labelled.append(text)
+        else:
+            if key == NO_SVI_RELEVANCE:
+                data.civil.append(text)
+            if text.thematic:
+                data.thematic_only.append(text)
+    return data
+
+
+def labelled_from_warehouse(
+    db_path: Path, model_id: str | None, as_of: dt.date | None = None
+) -> list[LabelledText]:
+    """Clusters with an intensity level 1..5 as the warehouse says today, with passages."""
+    return training_data_from_warehouse(db_path, model_id, as_of).labelled
+
+
+def load_training_data(settings: Settings, model_id: str | None) -> TrainingData:
+    """The warehouse's labelled/civil/thematic-only clusters when it has any, else the files."""
+    if Path(settings.db).exists():
+        found = training_data_from_warehouse(Path(settings.db), model_id)
+        if found.labelled:
+            found.source = f"warehouse {settings.db}"
+            return found
+    return TrainingData(labelled_from_files(), source="packaged label files (no warehouse)")
 
 
 def load_labelled(settings: Settings, model_id: str | None) -> tuple[list[LabelledText], str]:
-    """(labelled clusters, where they came from) — the warehouse when it exists, else the files."""
-    if Path(settings.db).exists():
-        found = labelled_from_warehouse(Path(settings.db), model_id)
-        if found:
-            return found, f"warehouse {settings.db}"
-    return labelled_from_files(), "packaged label files (no warehouse)"
+    """(clusters with a level 1..5, where they came from) — what the evaluation folds over."""
+    data = load_training_data(settings, model_id)
+    return data.labelled, data.source
 
 
-def training_data_hash(labelled: list[LabelledText], model_id: str, parameters: dict) -> str:
-    """Identifies the training input: labels, text (passage hashes), embedder and parameters."""
-    payload = {
+def _hash_entry(t: LabelledText) -> dict:
+    return {
+        "id": t.cluster_id,
+        "level": t.level,
+        "thematic": {k: sorted(v) for k, v in sorted(t.thematic.items())},
+        "table": list(t.table_text_parts),
+        "passages": sorted(p.passage_hash for p in t.passages),
+    }
+
+
+def training_data_hash(
+    labelled: list[LabelledText] | TrainingData, model_id: str, parameters: dict
+) -> str:
+    """Identifies the training input: labels, text (passage hashes), embedder and parameters.
+
+    With a :class:`TrainingData`, civil (no_svi_relevance) and thematic-only clusters count
+    too; without any of them the hash equals the one of the labelled list alone, so artefacts
+    trained before they existed stay valid.
+    """
+    data = labelled if isinstance(labelled, TrainingData) else TrainingData(list(labelled))
+    payload: dict = {
         "model_id": model_id,
         "parameters": parameters,
-        "clusters": [
-            {
-                "id": t.cluster_id,
-                "level": t.level,
-                "thematic": {k: sorted(v) for k, v in sorted(t.thematic.items())},
-                "table": list(t.table_text_parts),
-                "passages": sorted(p.passage_hash for p in t.passages),
-            }
-            for t in sorted(labelled, key=lambda t: t.cluster_id)
-        ],
+        "clusters": [_hash_entry(t) for t in sorted(data.labelled, key=lambda t: t.cluster_id)],
     }
+    if data.civil:
+        payload["civil"] = [_hash_entry(t) for t in sorted(data.civil, key=lambda t: t.cluster_id)]
+    if data.thematic_only:
+        payload["thematic_only"] = [
+            _hash_entry(t) for t in sorted(data.thematic_only, key=lambda t: t.cluster_id)
+        ]
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(blob).hexdigest()

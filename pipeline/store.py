@@ -7,6 +7,7 @@ logic, so ``predict --documents`` and ``evaluate --documents`` see text exactly 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ __all__ = [
     "Passage",
     "ScoredPassage",
     "cluster_passages",
+    "earlier_crawl_note",
     "page_kind_from_url",
     "passages_from_documents",
     "score_text",
@@ -51,6 +53,11 @@ class Passage:
     language: str | None = None
     embedding: np.ndarray | None = None
     seq: int = 0
+    crawl_run_id: str | None = None
+    crawled_at: dt.datetime | None = None
+    # Set only when the cluster's latest crawl yielded no passages (site down or empty) and
+    # these come from an earlier crawl: reviewers must see that the evidence is old.
+    earlier_crawl_note: str | None = None
 
 
 @dataclass(slots=True, frozen=True)
@@ -118,6 +125,35 @@ def page_kind_from_url(url: str | None) -> str | None:
     return "other"
 
 
+_UNREACHABLE_OUTCOMES = frozenset(
+    {"dns_error", "timeout", "http_error", "refused_private", "offsite_redirect", "robots_denied"}
+)
+
+
+def earlier_crawl_note(
+    crawled_at: dt.datetime | None,
+    latest_crawl_at: dt.datetime | None,
+    latest_outcome: str | None,
+) -> str | None:
+    """Why the passages come from an earlier crawl, in words a reviewer reads next to them.
+
+    None when they come from the latest crawl (``latest_crawl_at`` is None). For example
+    ``"from crawl of 2026-08-01; site unreachable since 2026-11-01 (http_error)"``.
+    """
+    if latest_crawl_at is None:
+        return None
+    since = f"{latest_crawl_at:%Y-%m-%d}"
+    outcome = latest_outcome or "ok"
+    if outcome in _UNREACHABLE_OUTCOMES:
+        state = f"site unreachable since {since} ({outcome})"
+    elif outcome == "no_website":
+        state = f"no website known since {since}"
+    else:
+        state = f"crawl of {since} yielded no text ({outcome})"
+    crawled = f"{crawled_at:%Y-%m-%d}" if crawled_at is not None else "an earlier date"
+    return f"from crawl of {crawled}; {state}"
+
+
 def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
     result: dict[str, list[Passage]] = defaultdict(list)
     seen: dict[str, set[str]] = defaultdict(set)
@@ -134,6 +170,10 @@ def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
         score,
         language,
         vector,
+        crawl_run_id,
+        crawled_at,
+        latest_crawl_at,
+        latest_outcome,
     ) in rows:
         if hash_ in seen[cluster_id]:
             continue  # the same passage on two pages of one site counts once
@@ -152,6 +192,9 @@ def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
                 language=language,
                 embedding=None if vector is None else np.asarray(vector, dtype=np.float32),
                 seq=int(seq),
+                crawl_run_id=crawl_run_id,
+                crawled_at=crawled_at,
+                earlier_crawl_note=earlier_crawl_note(crawled_at, latest_crawl_at, latest_outcome),
             )
         )
     return dict(result)
@@ -164,8 +207,12 @@ def cluster_passages(
 ) -> dict[str, list[Passage]]:
     """Each cluster's current passages, de-duplicated by passage hash within the cluster.
 
-    "Current" means the snapshots of the cluster's latest site crawl run that has snapshots;
-    unchanged snapshots contribute the passages of the snapshot they point at, under the new
+    "Current" means the snapshots of the cluster's latest site crawl run that yielded
+    passages: when the latest crawl yielded none (site unreachable, empty, or not processed
+    yet), the latest earlier crawl that did stands in, and every passage then carries an
+    ``earlier_crawl_note`` ("from crawl of 2026-08-01; site unreachable since 2026-11-01
+    (http_error)"). An unreachable website must not turn a cluster into one without text.
+    Unchanged snapshots contribute the passages of the snapshot they point at, under the new
     URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
     (None where not embedded yet). Clusters without passages are absent from the result.
     """

@@ -22,12 +22,19 @@ from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clusterradar.errors import ClusterradarError, InputError, NotFoundError, WarehouseLockedError
 from clusterradar.review import auth, vocabulary
 from clusterradar.review.agreement import pair_agreement
 from clusterradar.review.decisions import record_decision
-from clusterradar.review.pages import load_cluster_page, load_pending, load_queue_page
+from clusterradar.review.messages import german, not_found
+from clusterradar.review.pages import (
+    check_filters,
+    load_cluster_page,
+    load_pending,
+    load_queue_page,
+)
 from clusterradar.review.queue import REASONS, QueueFilters, matches, next_after
 from clusterradar.settings import Settings
 from clusterradar.warehouse import reviews
@@ -68,6 +75,13 @@ MESSAGES = {
     "empty": "Keine offenen Vorschläge mehr.",
     "logout": "Abgemeldet.",
 }
+HTTP_ERRORS_DE = {
+    403: "Sicherheitsprüfung fehlgeschlagen (CSRF-Token fehlt oder ist falsch). Bitte die Seite "
+    "neu laden und noch einmal versuchen.",
+    404: "Diese Seite gibt es nicht.",
+    405: "Diese Aktion ist hier nicht erlaubt.",
+}
+CSRF_FAILED = "CSRF token missing or wrong"
 
 
 class LoginRequired(Exception):
@@ -106,6 +120,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals.update(
         label_de=vocabulary.label_de,
+        land_de=vocabulary.land_de,
         dimension_label=vocabulary.dimension_label,
         choices=vocabulary.choices,
         is_multi_label=vocabulary.is_multi_label,
@@ -154,8 +169,20 @@ def create_app(settings: Settings) -> FastAPI:
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"message": str(exc), "session": None, "csrf_token": ""},
+            {"message": None, "error": german(exc), "session": None, "csrf_token": ""},
             status_code=status,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """Framework errors (403 CSRF, 404 unknown path, 405) as a German page, not JSON."""
+        text = HTTP_ERRORS_DE.get(exc.status_code, f"Fehler {exc.status_code}.")
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"message": None, "error": text, "session": None, "csrf_token": ""},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
         )
 
     def render(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
@@ -179,7 +206,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     def check_csrf(session: auth.Session, token: str) -> None:
         if not auth.tokens_match(session.csrf_token, token):
-            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+            raise HTTPException(status_code=403, detail=CSRF_FAILED)
 
     def secure(request: Request) -> bool:
         return request.url.scheme == "https"
@@ -220,9 +247,9 @@ def create_app(settings: Settings) -> FastAPI:
     ) -> Response:
         expected = login_signer.unsign(request.cookies.get(LOGIN_COOKIE))
         if not auth.tokens_match(expected, csrf_token):
-            raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+            raise HTTPException(status_code=403, detail=CSRF_FAILED)
         client = request.client.host if request.client else "unknown"
-        keys = (f"user:{username}", f"addr:{client}")
+        keys = (username, client)
         if throttle.blocked(*keys):
             return render(
                 request,
@@ -281,11 +308,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     def filters_of(bundesland, dimension, label, run, quarter) -> QueueFilters:
         return QueueFilters(
-            bundesland=bundesland or None,
-            dimension=dimension or None,
-            label=label or None,
-            run_id=run or None,
-            quarter=quarter or None,
+            bundesland=bundesland.strip() or None,
+            dimension=dimension.strip() or None,
+            label=label.strip() or None,
+            run_id=run.strip() or None,
+            quarter=quarter.strip() or None,
         )
 
     @app.get("/", response_class=HTMLResponse)
@@ -301,6 +328,20 @@ def create_app(settings: Settings) -> FastAPI:
         filters = filters_of(bundesland, dimension, label, run, quarter)
         with connect(db_path, timeout=timeout) as con:
             session = session_of(request, con)
+            try:
+                filters = check_filters(con, filters)
+            except InputError as exc:
+                return render(
+                    request,
+                    "error.html",
+                    {
+                        "session": session,
+                        "csrf_token": session.csrf_token,
+                        "error": german(exc),
+                        "filter_error": True,
+                    },
+                    status=400,
+                )
             page = load_queue_page(con, review, session.user_name, filters)
         params = filters.as_params()
         first = page.queue.items[0].candidate if page.queue.items else None
@@ -335,6 +376,7 @@ def create_app(settings: Settings) -> FastAPI:
         filters = filters_of(bundesland, dimension, label, run, quarter)
         with connect(db_path, timeout=timeout) as con:
             session = session_of(request, con)
+            filters = check_filters(con, filters)
             items = load_pending(con, review, viewer=session.user_name, filters=filters)
         items = [item for item in items if matches(item, filters)]
         item = next_after(items, after or None)
@@ -422,7 +464,7 @@ def create_app(settings: Settings) -> FastAPI:
             return render(
                 request,
                 "error.html",
-                {"session": session, "csrf_token": session.csrf_token, "message": str(exc)},
+                {"session": session, "csrf_token": session.csrf_token, "error": german(exc)},
                 status=400,
             )
         msg = action if outcome.concluded else "pending"
@@ -439,7 +481,10 @@ def create_app(settings: Settings) -> FastAPI:
             session = session_of(request, con)
             snapshot = reviews.load_snapshot(con, snapshot_id)
         if snapshot is None:
-            raise NotFoundError(f"no page snapshot {snapshot_id!r}")
+            raise not_found(
+                f"no page snapshot {snapshot_id!r}",
+                f"Kein gespeicherter Seitenstand {snapshot_id!r}.",
+            )
         text = snapshot.extracted_text or ""
         at = text.find(passage) if passage else -1
         parts = (text[:at], passage, text[at + len(passage) :]) if at >= 0 else (text, "", "")

@@ -7,8 +7,8 @@
   expiry delete the row, so a stolen cookie dies with the session.
 - CSRF: a random token per session, embedded in every form and compared in constant time on
   every POST. The login form, which has no session yet, uses a signed per-browser token instead.
-- Brute force: :class:`LoginThrottle` refuses further attempts for a name or client address after
-  repeated failures.
+- Brute force: :class:`LoginThrottle` refuses further attempts for a name from one client address
+  after 5 failures, and for the whole address after 30 (within 5 minutes).
 """
 
 from __future__ import annotations
@@ -207,33 +207,44 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Refuses logins for a key (user name or client address) after `limit` failures within
-    `window` seconds. In memory: a restart forgets, which is acceptable for a localhost tool."""
+    """Refuses logins after repeated failures, counted per (user name, client address) and per
+    client address, within `window` seconds.
 
-    def __init__(self, limit: int = 5, window: float = 300.0):
+    `limit` failures for one name from one address block that name from that address only: every
+    reviewer usually comes from the same address (127.0.0.1 behind the default binding), so a
+    colleague mistyping their password must not lock the others out. `address_limit` (higher)
+    caps guessing across many names from one address. A success clears only its own
+    (name, address) count, so an attacker with an account cannot reset the address ceiling by
+    logging in between guesses. In memory: a restart forgets, acceptable for a localhost tool.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 300.0, address_limit: int = 30):
         self.limit = limit
+        self.address_limit = address_limit
         self.window = window
-        self._failures: dict[str, deque[float]] = {}
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
+    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
         failures = self._failures.setdefault(key, deque())
         while failures and failures[0] <= now - self.window:
             failures.popleft()
         return failures
 
-    def blocked(self, *keys: str) -> bool:
+    def blocked(self, user: str, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            return any(len(self._recent(key, now)) >= self.limit for key in keys)
+            return (
+                len(self._recent(("user", user, address), now)) >= self.limit
+                or len(self._recent(("address", address), now)) >= self.address_limit
+            )
 
-    def failed(self, *keys: str) -> None:
+    def failed(self, user: str, address: str) -> None:
         now = time.monotonic()
         with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+            self._recent(("user", user, address), now).append(now)
+            self._recent(("address", address), now).append(now)
 
-    def succeeded(self, *keys: str) -> None:
+    def succeeded(self, user: str, address: str) -> None:
         with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+            self._failures.pop(("user", user, address), None)

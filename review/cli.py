@@ -42,7 +42,9 @@ def _json(data) -> str:
 def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port, 1-65535 (default 8000).")
+    ] = None,
 ) -> None:
     """Start the review web app (uvicorn). Bound to localhost unless --host says otherwise."""
     import uvicorn
@@ -109,23 +111,22 @@ def list_pending(
     ] = None,
     label: Annotated[str | None, typer.Option(help="Only suggestions of this label key.")] = None,
     run: Annotated[str | None, typer.Option(help="Use this classification run.")] = None,
-    quarter: Annotated[str | None, typer.Option(help="Use the latest run of this quarter.")] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="Use the latest run of this quarter (e.g. 2026Q4).")
+    ] = None,
     reviewer: Annotated[
         str | None, typer.Option(help="Four-eyes mode: hide what this reviewer decided.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List pending suggestions, most useful first (same order as the web queue)."""
-    from clusterradar.review import vocabulary
-    from clusterradar.review.pages import load_pending
+    from clusterradar.review.pages import check_filters, load_pending
     from clusterradar.review.queue import QueueFilters, build_queue
     from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
-    if dimension:
-        vocabulary.check_dimension(dimension)
-    filters = QueueFilters(bundesland, dimension, label, run, quarter)
     with connect(settings.db, timeout=settings.lock_timeout) as con:
+        filters = check_filters(con, QueueFilters(bundesland, dimension, label, run, quarter))
         items = load_pending(con, settings.review, viewer=reviewer, filters=filters)
     queue = build_queue(items, filters)
     rows = [
@@ -209,7 +210,15 @@ def show(
         )
 
 
-def _decide(ctx: typer.Context, suggestion_id: str, action: str, reviewer: str, labels, comment):
+def _decide(
+    ctx: typer.Context,
+    suggestion_id: str,
+    action: str,
+    reviewer: str,
+    labels,
+    comment,
+    force: bool = False,
+):
     from clusterradar.review import auth
     from clusterradar.review.decisions import record_decision
     from clusterradar.warehouse.db import connect
@@ -225,6 +234,7 @@ def _decide(ctx: typer.Context, suggestion_id: str, action: str, reviewer: str, 
         labels=labels,
         comment=comment,
         four_eyes=settings.review.four_eyes,
+        force=force,
         timeout=settings.lock_timeout,
     )
     d = outcome.decision
@@ -248,9 +258,18 @@ def accept(
     suggestion_id: Annotated[str, typer.Argument(help="Suggestion id (see review list).")],
     reviewer: Reviewer,
     comment: Comment = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Accept even if a newer finished run has suggestions for this cluster and "
+            "dimension (the suggestion is superseded).",
+        ),
+    ] = False,
 ) -> None:
-    """Accept a suggestion: its label takes effect from today (joins a multi-label set)."""
-    _decide(ctx, suggestion_id, "accept", reviewer, None, comment)
+    """Accept a suggestion: its label takes effect from today (joins a multi-label set).
+    Refuses a suggestion superseded by a newer finished run unless --force."""
+    _decide(ctx, suggestion_id, "accept", reviewer, None, comment, force)
 
 
 @review_app.command("reject")

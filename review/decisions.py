@@ -12,6 +12,11 @@ On conclusion:
   dimension the complete new label set of that dimension);
 - **reject** appends no version: the classification in force stays.
 
+An **accept** of a *superseded* suggestion -- one from an older run while a newer finished run
+has suggestions for the same cluster and dimension -- is refused unless forced: it would put in
+force a label the current model may no longer suggest (the queue and cluster page only show the
+newest run; a stale tab or an old id from a script would otherwise succeed silently).
+
 The version records the deciding reviewer(s), the decision time, the suggestion's model version,
 its evidence URLs and the concluding decision's id (``source_ref``). Accepted and overridden
 decisions are thereby also the next training examples: training reads ``effective_at(today)``.
@@ -27,9 +32,9 @@ from pathlib import Path
 
 import duckdb
 
-from clusterradar.errors import InputError, NotFoundError
 from clusterradar.review import vocabulary
 from clusterradar.review.agreement import decisions_agree
+from clusterradar.review.messages import input_error, not_found
 from clusterradar.warehouse import reviews
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import current_labels, record_version, utcnow
@@ -53,11 +58,30 @@ class DecisionOutcome:
     )  # labels effective after the decision (None: never classified)
 
 
-def _already_concluded_message(decision: ReviewDecision) -> str:
+ACTION_DE = {"accept": "angenommen", "reject": "abgelehnt", "override": "überschrieben"}
+
+
+def _already_concluded(decision: ReviewDecision):
     when = decision.decided_at.strftime("%Y-%m-%d %H:%M")
-    return (
+    return input_error(
         f"suggestion {decision.suggestion_id} was already decided "
-        f"({decision.action} by {decision.reviewer}, {when} UTC)"
+        f"({decision.action} by {decision.reviewer}, {when} UTC)",
+        f"Dieser Vorschlag wurde bereits entschieden "
+        f"({ACTION_DE.get(decision.action, decision.action)} von {decision.reviewer}, "
+        f"{when} UTC).",
+    )
+
+
+def _superseded(suggestion: reviews.Suggestion, newer: reviews.NewerRun):
+    run = f"{newer.run_id} ({newer.quarter or 'no quarter'}, finished {newer.finished_at:%Y-%m-%d})"
+    return input_error(
+        f"suggestion {suggestion.suggestion_id} of run {suggestion.run_id} is superseded: newer "
+        f"run {run} has suggestions for {suggestion.cluster_id} {suggestion.dimension}; decide "
+        f"those (clusterradar review show {suggestion.cluster_id}) or pass --force",
+        f"Dieser Vorschlag ist überholt: der neuere Lauf {newer.run_id} "
+        f"({newer.quarter or 'ohne Quartal'}, abgeschlossen {newer.finished_at:%Y-%m-%d}) hat "
+        f"eigene Vorschläge für {suggestion.cluster_id} / "
+        f"{vocabulary.dimension_label(suggestion.dimension)}. Bitte die Clusterseite neu laden.",
     )
 
 
@@ -83,33 +107,52 @@ def decide(
     labels: list[str] | None = None,
     comment: str | None = None,
     four_eyes: bool = False,
+    force: bool = False,
     now: dt.datetime | None = None,
 ) -> DecisionOutcome:
-    """Save one decision inside the caller's transaction and apply it (see module docstring)."""
+    """Save one decision inside the caller's transaction and apply it (see module docstring).
+    `force` allows accepting a superseded suggestion."""
     if action not in reviews.ACTIONS:
-        raise InputError(f"unknown action {action!r}; use accept, reject or override")
+        raise input_error(
+            f"unknown action {action!r}; use accept, reject or override",
+            f"Unbekannte Aktion {action!r}: Annehmen, Ablehnen oder Überschreiben.",
+        )
     reviewer = reviewer.strip()
     if not reviewer:
-        raise InputError("a decision needs a reviewer name")
+        raise input_error(
+            "a decision needs a reviewer name", "Eine Entscheidung braucht einen Namen."
+        )
     suggestion = reviews.load_suggestion(con, suggestion_id)
     if suggestion is None:
-        raise NotFoundError(f"no suggestion {suggestion_id!r}; see 'clusterradar review list'")
+        raise not_found(
+            f"no suggestion {suggestion_id!r}; see 'clusterradar review list'",
+            f"Kein Vorschlag {suggestion_id!r}.",
+        )
     multi = vocabulary.is_multi_label(suggestion.dimension)
     if action == "override":
         chosen = vocabulary.check_labels(suggestion.dimension, labels or [])
     elif labels:
-        raise InputError(f"{action} takes no labels; use override to choose other labels")
+        raise input_error(
+            f"{action} takes no labels; use override to choose other labels",
+            "Labels lassen sich nur beim Überschreiben wählen.",
+        )
     else:
         chosen = []
     scope = [suggestion_id] if multi else reviews.group_suggestion_ids(con, suggestion)
     concluded_by = reviews.conclusion_of(con, scope)
     if concluded_by is not None:
-        raise InputError(_already_concluded_message(concluded_by))
+        raise _already_concluded(concluded_by)
+    if action == "accept" and not force:
+        newer = reviews.newer_run_for(con, suggestion)
+        if newer is not None:
+            raise _superseded(suggestion, newer)
     earlier = reviews.decisions_for(con, suggestion_id)
     if four_eyes and any(d.reviewer == reviewer for d in earlier):
-        raise InputError(
+        raise input_error(
             f"{reviewer} already decided suggestion {suggestion_id}; four-eyes mode needs a "
-            "second, different reviewer"
+            "second, different reviewer",
+            "Sie haben diesen Vorschlag bereits entschieden; im Vier-Augen-Modus muss eine "
+            "zweite, andere Person zustimmen.",
         )
     now = now or utcnow()
     current = current_labels(con, suggestion.cluster_id, suggestion.dimension, now.date())
@@ -171,6 +214,7 @@ def record_decision(
     labels: list[str] | None = None,
     comment: str | None = None,
     four_eyes: bool = False,
+    force: bool = False,
     timeout: float = 30.0,
 ) -> DecisionOutcome:
     """Open the warehouse briefly, save and apply one decision in one transaction, close again.
@@ -190,9 +234,12 @@ def record_decision(
                     labels=labels,
                     comment=comment,
                     four_eyes=four_eyes,
+                    force=force,
                 )
         except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
-            raise InputError(
+            raise input_error(
                 f"suggestion {suggestion_id} was decided by someone else at the same moment; "
-                "reload and check"
+                "reload and check",
+                "Jemand anderes hat diesen Vorschlag im selben Moment entschieden; bitte die "
+                "Seite neu laden und prüfen.",
             ) from exc

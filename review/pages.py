@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from clusterradar.errors import NotFoundError
 from clusterradar.review import vocabulary
+from clusterradar.review.messages import input_error, not_found
 from clusterradar.review.queue import Queue, QueueFilters, QueueItem, build_queue, pending_items
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import reviews
@@ -64,6 +64,41 @@ def current_classification(
         (v.cluster_id, v.dimension): list(v.labels)
         for v in effective_at(con, as_of or dt.date.today())
     }
+
+
+def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> QueueFilters:
+    """The filters validated (InputError naming the first bad one) and normalised: a quarter
+    like ``2026q4`` becomes ``2026Q4``. An unknown filter value would otherwise just show an
+    empty queue, which looks like "nothing to do"."""
+    if filters.dimension:
+        vocabulary.check_dimension(filters.dimension)
+    if filters.label:
+        vocabulary.check_label_key(filters.label, filters.dimension)
+    if filters.bundesland:
+        vocabulary.check_bundesland(filters.bundesland)
+    quarter = vocabulary.check_quarter(filters.quarter) if filters.quarter else None
+    if filters.run_id:
+        row = con.execute(
+            "SELECT status FROM classification_runs WHERE run_id = ?", [filters.run_id]
+        ).fetchone()
+        if row is None:
+            raise input_error(
+                f"no classification run {filters.run_id!r}",
+                f"Kein Klassifikationslauf {filters.run_id!r}.",
+            )
+        if row[0] != "finished":
+            raise input_error(
+                f"classification run {filters.run_id!r} is {row[0]}, not finished; only "
+                "finished runs reach the queue",
+                f"Der Klassifikationslauf {filters.run_id!r} ist nicht abgeschlossen ({row[0]}).",
+            )
+    return QueueFilters(
+        bundesland=filters.bundesland,
+        dimension=filters.dimension,
+        label=filters.label,
+        run_id=filters.run_id,
+        quarter=quarter,
+    )
 
 
 def load_pending(
@@ -128,7 +163,7 @@ def load_cluster_page(
     candidates = reviews.cluster_suggestions(con, cluster_id)
     versions = timeline(con, cluster_id)
     if facts is None and not candidates and not versions:
-        raise NotFoundError(f"no cluster {cluster_id!r}")
+        raise not_found(f"no cluster {cluster_id!r}", f"Kein Cluster {cluster_id!r}.")
     evidence = reviews.evidence_for(con, [c.suggestion_id for c in candidates])
     by_dimension: dict[str, list[QueueCandidate]] = {}
     for candidate in candidates:

@@ -5,14 +5,18 @@ current effective classification, so the ordering is tested without a database.
 
 A queue item is the top-ranked still-open suggestion of one (latest finished run, cluster,
 dimension). For the single-label dimension (intensity) any concluded decision closes the whole
-group: the alternatives of rank 2, 3, ... are not asked again. For the multi-label dimensions each
-label is decided on its own; after rank 1, further labels are queued only when scored at least
-``min_score`` (the cluster page still shows all of them).
+group: the alternatives of rank 2, 3, ... are not asked again. For the multi-label (thematic)
+dimensions each label is decided on its own, and only labels scored at least ``min_score`` are
+queued -- rank 1 included: a classifier always ranks *some* label first, and a rank-1 score of
+0.09 is noise, not a finding (the cluster page still shows every suggestion). A cluster whose
+intensity verdict is ``no_svi_relevance`` gets no thematic items at all: the verdict is the open
+top intensity suggestion, or, once that dimension is decided, the intensity in force.
 
 Order: suggestions that differ from the current effective classification first, then uncertain
 ones (score below ``low_confidence``), then new clusters (no labels in force in any dimension),
 then dimensions a known cluster was never classified in, then suggestions that merely confirm
-what is in force; within each group the lowest score first.
+what is in force. Within each group intensity comes before the thematic dimensions (it decides
+whether the thematic ones matter at all), and the higher score first.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from clusterradar.labels import NO_SVI_RELEVANCE
 from clusterradar.warehouse.reviews import QueueCandidate
 
 REASONS = ("differs", "low_confidence", "new_cluster", "unclassified", "confirms")
 DIMENSION_ORDER = ("intensity", "function_logic", "application_fields", "svi_domains")
+INTENSITY = "intensity"
 
 
 @dataclass(slots=True)
@@ -111,7 +117,7 @@ def _open_in_group(
             return None
         eligible = ordered[:1]
     else:
-        eligible = [c for c in ordered if not c.concluded and (c.rank == 1 or c.score >= min_score)]
+        eligible = [c for c in ordered if not c.concluded and c.score >= min_score]
     for candidate in eligible:
         if four_eyes and viewer is not None and viewer in candidate.reviewers:
             continue  # this reviewer already gave their half of the four eyes
@@ -135,9 +141,12 @@ def pending_items(
         key = (candidate.run_id, candidate.cluster_id, candidate.dimension)
         groups.setdefault(key, []).append(candidate)
     classified = {cluster_id for cluster_id, _ in current}
+    irrelevant = _without_svi_relevance(groups, current)
     items = []
     for (_, cluster_id, dimension), group in groups.items():
         multi = is_multi_label(dimension)
+        if multi and cluster_id in irrelevant:
+            continue
         top = _open_in_group(
             group, multi_label=multi, viewer=viewer, four_eyes=four_eyes, min_score=min_score
         )
@@ -156,10 +165,34 @@ def pending_items(
     return items
 
 
+def _without_svi_relevance(
+    groups: dict[tuple[str, str, str], list[QueueCandidate]],
+    current: dict[tuple[str, str], list[str]],
+) -> set[str]:
+    """Clusters whose intensity verdict is ``no_svi_relevance``: the top suggestion while the
+    intensity dimension is still open, else the intensity in force."""
+    verdicts: dict[str, list[str]] = {
+        cluster_id: labels
+        for (cluster_id, dimension), labels in current.items()
+        if dimension == INTENSITY
+    }
+    for (_, cluster_id, dimension), group in groups.items():
+        if dimension == INTENSITY and not any(c.concluded for c in group):
+            verdicts[cluster_id] = [min(group, key=lambda c: c.rank).label_key]
+    return {cluster_id for cluster_id, labels in verdicts.items() if labels == [NO_SVI_RELEVANCE]}
+
+
 def _sort_key(item: QueueItem) -> tuple:
     c = item.candidate
     dim = DIMENSION_ORDER.index(c.dimension) if c.dimension in DIMENSION_ORDER else 99
-    return (REASONS.index(item.reason), c.score, c.cluster_name.casefold(), dim, c.suggestion_id)
+    return (
+        REASONS.index(item.reason),
+        c.dimension != INTENSITY,
+        -c.score,
+        c.cluster_name.casefold(),
+        dim,
+        c.suggestion_id,
+    )
 
 
 def matches(item: QueueItem, filters: QueueFilters) -> bool:

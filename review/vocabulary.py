@@ -1,11 +1,34 @@
-"""The taxonomy as the review app needs it: German names, which dimensions take several labels,
-and validation of the labels a reviewer chooses."""
+"""The taxonomy and the Länder as the review app needs them: German names, which dimensions take
+several labels, and validation of the labels, Länder and quarters a reviewer names."""
 
 from __future__ import annotations
 
 import functools
 
 from clusterradar.errors import InputError
+from clusterradar.labels import BUNDESLAENDER
+from clusterradar.quarterly.quarters import parse_quarter
+from clusterradar.review.messages import input_error
+
+# Registry slug -> German name (the slugs are the registry's, see clusterradar.labels).
+BUNDESLAND_NAMES = {
+    "baden-wuerttemberg": "Baden-Württemberg",
+    "bayern": "Bayern",
+    "berlin": "Berlin",
+    "brandenburg": "Brandenburg",
+    "bremen": "Bremen",
+    "hamburg": "Hamburg",
+    "hessen": "Hessen",
+    "mecklenburg-vorpommern": "Mecklenburg-Vorpommern",
+    "niedersachsen": "Niedersachsen",
+    "nordrhein-westfalen": "Nordrhein-Westfalen",
+    "rheinland-pfalz": "Rheinland-Pfalz",
+    "saarland": "Saarland",
+    "sachsen": "Sachsen",
+    "sachsen-anhalt": "Sachsen-Anhalt",
+    "schleswig-holstein": "Schleswig-Holstein",
+    "thueringen": "Thüringen",
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,12 +65,53 @@ def choices(dimension: str) -> list[tuple[str, str]]:
     return [(c.key, c.label_de) for c in dim.categories]
 
 
+def land_de(slug: str) -> str:
+    """German name of a Land slug; an unknown slug is shown as itself."""
+    return BUNDESLAND_NAMES.get(slug, slug)
+
+
 def check_dimension(dimension: str) -> str:
     if dimension not in dimension_keys():
-        raise InputError(
-            f"unknown dimension {dimension!r}; use one of {', '.join(dimension_keys())}"
+        keys = ", ".join(dimension_keys())
+        raise input_error(
+            f"unknown dimension {dimension!r}; use one of {keys}",
+            f"Unbekannte Dimension {dimension!r}; erlaubt sind: {keys}.",
         )
     return dimension
+
+
+def check_label_key(label: str, dimension: str | None = None) -> str:
+    """A label key of `dimension`, or of any dimension when none is given (queue filter)."""
+    dimensions = [check_dimension(dimension)] if dimension else dimension_keys()
+    if not any(label in taxonomy().keys(d) for d in dimensions):
+        where = f"dimension {dimension}" if dimension else "any dimension"
+        wo = f"der Dimension {dimension}" if dimension else "der Taxonomie"
+        raise input_error(
+            f"unknown label {label!r} in {where}; see 'clusterradar labels show' for the keys",
+            f"Unbekanntes Label {label!r} in {wo}.",
+        )
+    return label
+
+
+def check_bundesland(slug: str) -> str:
+    """A registry Land slug (``baden-wuerttemberg``, ...)."""
+    if slug not in BUNDESLAENDER:
+        raise input_error(
+            f"unknown Bundesland {slug!r}; use one of {', '.join(BUNDESLAENDER)}",
+            f"Unbekanntes Bundesland {slug!r}.",
+        )
+    return slug
+
+
+def check_quarter(text: str) -> str:
+    """A quarter as the runs store it (``2026Q4``); lower case and ``2026-Q4`` are accepted."""
+    try:
+        return str(parse_quarter(text.strip().upper()))
+    except InputError as exc:
+        raise input_error(
+            f"not a quarter: {text!r} (expected e.g. 2026Q4)",
+            f"Kein Quartal: {text!r} (erwartet z. B. 2026Q4).",
+        ) from exc
 
 
 def check_labels(dimension: str, labels: list[str]) -> list[str]:
@@ -57,12 +121,20 @@ def check_labels(dimension: str, labels: list[str]) -> list[str]:
     known = taxonomy().keys(dimension)
     unknown = [key for key in labels if key not in known]
     if unknown:
-        raise InputError(
-            f"unknown label {unknown[0]!r} for dimension {dimension}; use one of {', '.join(known)}"
+        keys = ", ".join(known)
+        raise input_error(
+            f"unknown label {unknown[0]!r} for dimension {dimension}; use one of {keys}",
+            f"Unbekanntes Label {unknown[0]!r} für die Dimension {dimension_label(dimension)}.",
         )
     chosen = sorted(set(labels))
     if not chosen:
-        raise InputError(f"choose at least one label for dimension {dimension}")
+        raise input_error(
+            f"choose at least one label for dimension {dimension}",
+            f"Bitte mindestens ein Label für {dimension_label(dimension)} wählen.",
+        )
     if not is_multi_label(dimension) and len(chosen) != 1:
-        raise InputError(f"dimension {dimension} takes exactly one label, got {len(chosen)}")
+        raise input_error(
+            f"dimension {dimension} takes exactly one label, got {len(chosen)}",
+            f"{dimension_label(dimension)} hat genau ein Label, gewählt wurden {len(chosen)}.",
+        )
     return chosen

@@ -222,3 +222,44 @@ def test_process_command_reports_counts_and_a_rerun_reports_zero(warehouse, monk
     counts = json.loads(again.stdout)
     assert counts["pages_extracted"] == 0 and counts["passages_embedded"] == 0
     assert runner.invoke(app, ["process", "--help"]).exit_code == 0
+
+
+def _add_outcome(con, run_id: str, cluster_id: str, outcome: str, finished: dt.datetime) -> None:
+    con.execute(
+        "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, detail, "
+        "finished_at) VALUES (?, ?, ?, ?, 0, 'HTTP 503', ?)",
+        [run_id, cluster_id, f"https://{cluster_id}.example/", outcome, finished],
+    )
+
+
+def test_unreachable_site_keeps_the_passages_of_its_last_good_crawl_and_says_so(settings):
+    process_pending(settings, progress=False)
+    with connect(settings.db) as con, transaction(con):
+        _add_outcome(con, "r1", "cst-sued", "ok", T0)
+        _add_run(con, "r2", T1)
+        _add_outcome(con, "r2", "cst-sued", "http_error", T1)  # site down: no snapshots at all
+    process_pending(settings, progress=False)
+    with connect(settings.db) as con:
+        current = cluster_passages(con, cluster_ids=["cst-sued", "food"])
+    passages = current["cst-sued"]
+    assert passages and any("BAAINBw" in p.text for p in passages)
+    assert {p.crawl_run_id for p in passages} == {"r1"}
+    assert {p.earlier_crawl_note for p in passages} == {
+        "from crawl of 2026-08-01; site unreachable since 2026-11-01 (http_error)"
+    }
+    assert all(p.earlier_crawl_note is None for p in current["food"])  # its latest crawl is r1
+
+
+def test_latest_crawl_with_only_error_snapshots_falls_back_to_the_earlier_crawl(settings):
+    process_pending(settings, progress=False)
+    with connect(settings.db) as con, transaction(con):
+        _add_run(con, "r2", T1)
+        _add_snapshot(con, "r2-cst-index", "r2", "cst-sued", "https://cst-sued.example/", None,
+                      fetched=T1)  # fmt: skip
+        con.execute("UPDATE page_snapshots SET http_status = 503 WHERE snapshot_id = 'r2-cst-index'")
+        _add_outcome(con, "r2", "cst-sued", "http_error", T1)
+    process_pending(settings, progress=False)
+    with connect(settings.db) as con:
+        passages = cluster_passages(con, cluster_ids=["cst-sued"])["cst-sued"]
+    assert {p.snapshot_id for p in passages} >= {"r1-cst-index", "r1-cst-ueber-uns"}
+    assert all("site unreachable since 2026-11-01" in p.earlier_crawl_note for p in passages)

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from clusterradar.review import auth
-from clusterradar.warehouse.db import connect
+from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import current_labels
-from tests.test_review_seed import Seeded, seed_warehouse
+from tests.test_review_seed import Seeded, add_run, add_suggestion, seed_warehouse
 
 TODAY = dt.date.today()
 
@@ -227,3 +227,62 @@ def test_review_help_lists_every_command(cli):
     result = cli("review", "--help")
     for command in ("serve", "add-user", "list", "show", "accept", "reject", "override"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--quarter", "banana", "not a quarter: 'banana'"),
+        ("--quarter", "2026q5", "not a quarter"),
+        ("--label", "foo", "unknown label 'foo'"),
+        ("--bundesland", "atlantis", "unknown Bundesland 'atlantis'"),
+        ("--run", "nosuch", "no classification run 'nosuch'"),
+        ("--dimension", "colour", "unknown dimension 'colour'"),
+    ],
+)
+def test_list_refuses_unknown_filter_values_with_one_error_line(
+    cli, seeded: Seeded, option, value, message
+):
+    result = cli("--db", seeded.db, "review", "list", option, value)
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    assert "shown" not in result.stdout
+
+
+def test_list_accepts_a_lowercase_quarter_and_registry_land_slugs(cli, seeded: Seeded):
+    q3 = json.loads(
+        cli("--db", seeded.db, "review", "list", "--quarter", "2026q3", "--json").stdout
+    )
+    assert q3["shown"] == 5 and {s["quarter"] for s in q3["suggestions"]} == {"2026Q3"}
+    q4 = cli("--db", seeded.db, "review", "list", "--quarter", "2026Q4")
+    assert q4.exit_code == 0 and "0 shown" in q4.stdout  # a valid quarter without runs
+    bremen = json.loads(
+        cli("--db", seeded.db, "review", "list", "--bundesland", "bremen", "--json").stdout
+    )
+    assert [s["cluster_id"] for s in bremen["suggestions"]] == ["aviaspace"]
+
+
+def test_accepting_a_superseded_suggestion_needs_force(cli, seeded: Seeded):
+    old = seeded.sid("photonics-bw/intensity/primarily_civil_security_relevant")
+    with connect(seeded.db) as con, transaction(con):
+        add_run(con, "r2", quarter="2026Q4", finished_at=dt.datetime(2026, 11, 2, 9))
+        add_suggestion(con, "r2", "photonics-bw", "intensity", "balanced_dual_use", 0.7, 1)
+    refused = cli("--db", seeded.db, "review", "accept", old, "--reviewer", "anna")
+    assert refused.exit_code == 1 and "Traceback" not in refused.stderr
+    assert "superseded" in refused.stderr and "newer run r2 (2026Q4" in refused.stderr
+    assert "--force" in refused.stderr
+    with connect(seeded.db) as con:
+        assert con.execute("SELECT count(*) FROM review_decisions").fetchone()[0] == 0
+    forced = cli("--db", seeded.db, "review", "accept", old, "--reviewer", "anna", "--force")
+    assert forced.exit_code == 0, forced.stderr
+    assert labels(seeded, "photonics-bw", "intensity") == ["primarily_civil_security_relevant"]
+    # a suggestion of the newest run is never superseded; another cluster is unaffected
+    fresh = seeded.sid("aviaspace/intensity/balanced_dual_use")
+    assert cli("--db", seeded.db, "review", "accept", fresh, "--reviewer", "ben").exit_code == 0
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_serve_refuses_a_port_out_of_range_without_a_traceback(cli, db_path, port):
+    result = cli("--db", db_path, "review", "serve", "--port", port)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr and "Invalid value for '--port'" in result.stderr

@@ -55,6 +55,76 @@ def test_multi_label_ranks_after_the_first_need_the_minimum_score():
     assert [i.suggestion_id for i in pending(rows, min_score=0.4)] == ["b2"]
 
 
+def test_thematic_rank_one_needs_the_minimum_score_too():
+    rows = [
+        candidate("h1", "h", "application_fields", "land_defence_technology", 0.09, 1),
+        candidate("h2", "h", "application_fields", "cybersecurity", 0.05, 2),
+        candidate("i1", "i", "function_logic", "protection_defence", 0.55, 1),
+    ]
+    assert [i.suggestion_id for i in pending(rows, min_score=0.5)] == ["i1"]
+
+
+def test_intensity_rank_one_is_queued_whatever_its_score():
+    rows = [candidate("j1", "j", "intensity", "civil_base_technology", 0.2, 1)]
+    assert [i.suggestion_id for i in pending(rows, min_score=0.5)] == ["j1"]
+
+
+def test_within_a_group_intensity_comes_first_then_the_higher_score():
+    # all new clusters: the audit saw a 0.09 thematic label lead the "new cluster" group
+    rows = [
+        candidate("k1", "k", "application_fields", "land_defence_technology", 0.55, 1),
+        candidate("k2", "k", "intensity", "balanced_dual_use", 0.62, 1),
+        candidate("l1", "l", "svi_domains", "digital_sovereignty", 0.95, 1),
+        candidate("l2", "l", "intensity", "primarily_security", 0.91, 1),
+    ]
+    items = pending(rows, min_score=0.5)
+    assert {i.reason for i in items} == {"new_cluster"}
+    assert [i.suggestion_id for i in items] == ["l2", "k2", "l1", "k1"]
+
+
+def test_groups_keep_the_documented_order_differs_then_uncertain_then_new():
+    rows = [
+        candidate("m1", "m", "intensity", "civil_base_technology", 0.9, 1),  # new cluster
+        candidate("n1", "n", "svi_domains", "health_biotech", 0.55, 1),  # uncertain, agrees
+        candidate("o1", "o", "svi_domains", "energy_raw_materials", 0.95, 1),  # differs
+        candidate("o2", "o", "intensity", "balanced_dual_use", 0.7, 1),  # differs
+    ]
+    current = {
+        ("n", "svi_domains"): ["health_biotech"],
+        ("o", "svi_domains"): ["health_biotech"],
+        ("o", "intensity"): ["primarily_security"],
+    }
+    items = pending(rows, current, min_score=0.5)
+    assert [(i.suggestion_id, i.reason) for i in items] == [
+        ("o2", "differs"),
+        ("o1", "differs"),
+        ("n1", "low_confidence"),
+        ("m1", "new_cluster"),
+    ]
+
+
+def test_no_thematic_items_for_a_cluster_whose_intensity_verdict_is_no_svi_relevance():
+    rows = [
+        candidate("p1", "p", "intensity", "no_svi_relevance", 0.8, 1),
+        candidate("p2", "p", "svi_domains", "digital_sovereignty", 0.9, 1),
+        candidate("p3", "p", "function_logic", "protection_defence", 0.7, 1),
+        candidate("q1", "q", "intensity", "civil_base_technology", 0.8, 1),
+        candidate("q2", "q", "svi_domains", "digital_sovereignty", 0.9, 1),
+    ]
+    assert [i.suggestion_id for i in pending(rows)] == ["p1", "q1", "q2"]
+
+
+def test_the_intensity_in_force_decides_once_the_intensity_suggestion_is_concluded():
+    thematic = candidate("r2", "r", "svi_domains", "digital_sovereignty", 0.9, 1)
+    # the reviewer rejected "no relevance": the paper's label stays, thematic items count again
+    rejected = [candidate("r1", "r", "intensity", "no_svi_relevance", 0.8, 1, concluded=True)]
+    current = {("r", "intensity"): ["balanced_dual_use"]}
+    assert [i.suggestion_id for i in pending([*rejected, thematic], current)] == ["r2"]
+    # accepted: no relevance is in force, thematic items are pointless
+    current = {("r", "intensity"): ["no_svi_relevance"]}
+    assert pending([*rejected, thematic], current) == []
+
+
 def test_four_eyes_hides_an_item_from_the_reviewer_who_decided_it_but_not_from_others():
     rows = [candidate("c1", "c", "intensity", "primarily_security", 0.8, 1, reviewers=["anna"])]
     assert pending(rows, viewer="anna", four_eyes=True) == []
@@ -83,7 +153,7 @@ def test_filters_keep_total_pending_and_count_what_is_shown():
 def test_next_after_walks_the_queue_and_restarts_at_the_front_for_unknown_ids():
     items = pending(
         [
-            candidate(f"g{i}", f"g{i}", "intensity", "primarily_security", 0.1 * i, 1)
+            candidate(f"g{i}", f"g{i}", "intensity", "primarily_security", 1 - 0.1 * i, 1)
             for i in range(1, 4)
         ]
     )
@@ -120,14 +190,28 @@ def test_agreement_compares_each_reviewers_first_decision_per_suggestion():
     assert pair.rate == 0.5
 
 
-def test_login_throttle_blocks_after_the_limit_and_forgets_on_success():
-    throttle = LoginThrottle(limit=2, window=60)
-    throttle.failed("user:a")
-    assert not throttle.blocked("user:a")
-    throttle.failed("user:a")
-    assert throttle.blocked("user:a", "addr:1") and not throttle.blocked("user:b")
-    throttle.succeeded("user:a")
-    assert not throttle.blocked("user:a")
+def test_login_throttle_blocks_a_name_per_address_and_forgets_on_success():
+    throttle = LoginThrottle(limit=2, window=60, address_limit=5)
+    throttle.failed("ben", "127.0.0.1")
+    assert not throttle.blocked("ben", "127.0.0.1")
+    throttle.failed("ben", "127.0.0.1")
+    assert throttle.blocked("ben", "127.0.0.1")
+    assert not throttle.blocked("anna", "127.0.0.1")  # a colleague on the same address
+    assert not throttle.blocked("ben", "10.0.0.7")  # ben from elsewhere
+    throttle.succeeded("ben", "127.0.0.1")
+    assert not throttle.blocked("ben", "127.0.0.1")
+
+
+def test_login_throttle_caps_failures_across_names_from_one_address():
+    throttle = LoginThrottle(limit=2, window=60, address_limit=5)
+    for name in ("a", "b", "c", "d"):
+        throttle.failed(name, "10.0.0.9")
+    assert not throttle.blocked("anna", "10.0.0.9")
+    throttle.failed("e", "10.0.0.9")
+    assert throttle.blocked("anna", "10.0.0.9") and not throttle.blocked("anna", "127.0.0.1")
+    throttle.succeeded("e", "10.0.0.9")  # a success does not reset the address ceiling
+    assert throttle.blocked("anna", "10.0.0.9")
+    assert LoginThrottle().address_limit == 30 and LoginThrottle().limit == 5
 
 
 def test_redirect_targets_and_links_are_restricted_to_safe_forms():

@@ -47,15 +47,22 @@ def add_cluster(con, cluster_id: str, name: str, lands: list[str], website: str 
     )
 
 
-def add_run(con, run_id: str, *, quarter: str = "2026Q3", finished: bool = True) -> None:
+def add_run(
+    con,
+    run_id: str,
+    *,
+    quarter: str = "2026Q3",
+    finished: bool = True,
+    finished_at: dt.datetime = dt.datetime(2026, 10, 1, 9),
+) -> None:
     con.execute(
         """INSERT INTO classification_runs (run_id, quarter, started_at, finished_at, status,
            model_version, code_version, training_data_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             run_id,
             quarter,
-            dt.datetime(2026, 10, 1, 8),
-            dt.datetime(2026, 10, 1, 9) if finished else None,
+            finished_at - dt.timedelta(hours=1),
+            finished_at if finished else None,
             "finished" if finished else "running",
             f"model-{run_id}",
             "0.1.0",
@@ -97,7 +104,9 @@ def add_suggestion(
     return suggestion_id
 
 
-def add_snapshot(con, snapshot_id: str, cluster_id: str, url: str, text: str) -> None:
+def add_snapshot(
+    con, snapshot_id: str, cluster_id: str, url: str, text: str, final_url: str | None = None
+) -> None:
     con.execute(
         "INSERT INTO page_bodies (content_hash, body) VALUES (?, ?)",
         [f"hash-{snapshot_id}", b"<html><body><script>alert('raw')</script></body></html>"],
@@ -110,7 +119,7 @@ def add_snapshot(con, snapshot_id: str, cluster_id: str, url: str, text: str) ->
             snapshot_id,
             cluster_id,
             url,
-            url,
+            final_url or url,
             dt.datetime(2026, 9, 30, 12),
             f"hash-{snapshot_id}",
             "Über uns <b>Titel</b>",

@@ -9,9 +9,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clusterradar.review.app import create_app
-from clusterradar.warehouse.db import connect
+from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import effective_at
-from tests.test_review_seed import PASSWORD, Seeded, seed_warehouse, settings_for
+from tests.test_review_seed import (
+    PASSWORD,
+    Seeded,
+    add_run,
+    add_snapshot,
+    add_suggestion,
+    seed_warehouse,
+    settings_for,
+)
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TODAY = dt.date.today()
@@ -126,6 +134,18 @@ def test_login_is_throttled_after_five_failures_even_with_the_right_password(cli
     assert login(client, name="ben").status_code == 429
 
 
+def test_one_reviewers_failures_do_not_lock_out_colleagues_on_the_same_address(
+    seeded: Seeded,
+):
+    app = create_app(settings_for(seeded.db))  # one app: one throttle, one client address
+    ben, anna = (TestClient(app, follow_redirects=False) for _ in range(2))
+    for _ in range(5):
+        assert login(ben, name="ben", password="wrong password").status_code == 401
+    assert login(ben, name="ben").status_code == 429
+    assert login(anna, name="anna").status_code == 303
+    assert anna.get("/").status_code == 200
+
+
 def test_login_without_its_csrf_token_is_rejected(client: TestClient):
     client.get("/login")
     response = client.post("/login", data={"username": "anna", "password": PASSWORD})
@@ -134,6 +154,20 @@ def test_login_without_its_csrf_token_is_rejected(client: TestClient):
 
 def test_login_next_cannot_redirect_off_site(client: TestClient):
     assert login(client, next="//evil.example/x").headers["location"] == "/"
+
+
+def test_errors_of_the_framework_are_german_pages_not_json(client: TestClient):
+    login(client)
+    forbidden = client.post("/logout", data={"csrf_token": "wrong"})
+    assert forbidden.status_code == 403 and "Sicherheitsprüfung fehlgeschlagen" in forbidden.text
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Diese Seite gibt es nicht" in missing.text
+    snapshot = client.get("/snapshots/nope")
+    assert snapshot.status_code == 404 and "Kein gespeicherter Seitenstand" in snapshot.text
+    cluster = client.get("/clusters/nowhere")
+    assert cluster.status_code == 404 and "Kein Cluster" in cluster.text
+    for page in (forbidden, missing, snapshot, cluster):
+        assert "detail" not in page.text and "no page snapshot" not in page.text
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong-token"])
@@ -186,6 +220,90 @@ def test_queue_shows_counts_and_filters_by_bundesland_dimension_and_label(client
     assert "queue-empty" in client.get("/?quarter=2030Q1").text
 
 
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ("dimension=foo", "Unbekannte Dimension"),
+        ("label=foo", "Unbekanntes Label"),
+        ("dimension=intensity&label=digital_sovereignty", "Unbekanntes Label"),
+        ("bundesland=atlantis", "Unbekanntes Bundesland"),
+        ("quarter=banana", "Kein Quartal"),
+        ("quarter=2026q5", "Kein Quartal"),
+        ("run=nosuch", "Kein Klassifikationslauf"),
+        ("run=r0-running", "nicht abgeschlossen"),
+    ],
+)
+def test_unknown_filter_values_are_a_400_with_a_german_message_not_an_empty_queue(
+    client: TestClient, query: str, problem: str
+):
+    login(client)
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert problem in response.text and "queue-empty" not in response.text
+    assert 'id="reset-filters"' in response.text
+    assert client.get(f"/next?{query}").status_code == 400
+
+
+def test_a_lowercase_quarter_filter_is_accepted(client: TestClient):
+    login(client)
+    page = client.get("/?quarter=2026q3")
+    assert page.status_code == 200 and re.search(r'id="shown-count">5<', page.text)
+    assert 'value="2026Q3"' in page.text  # shown normalised
+
+
+def test_bundesland_filter_and_column_show_german_names(client: TestClient):
+    login(client)
+    page = client.get("/").text
+    assert '<option value="baden-wuerttemberg">Baden-Württemberg</option>' in page
+    assert "<td>Baden-Württemberg</td>" in page and ">baden-wuerttemberg<" not in page
+
+
+def test_accepting_a_suggestion_superseded_by_a_newer_run_is_refused(
+    client: TestClient, seeded: Seeded
+):
+    old = seeded.sid("newco/intensity/civil_base_technology")
+    with connect(seeded.db) as con, transaction(con):
+        add_run(con, "r2", quarter="2026Q4", finished_at=dt.datetime(2026, 11, 2, 9))
+        newer = add_suggestion(con, "r2", "newco", "intensity", "balanced_dual_use", 0.8, 1)
+    login(client)
+    response = decide(client, old, "accept")
+    assert response.status_code == 400
+    assert "überholt" in response.text and "r2" in response.text
+    assert decision_rows(seeded) == [] and versions(seeded, "newco", "intensity") == []
+    assert decide(client, newer, "accept").status_code == 303
+    assert labels_on(seeded, TODAY, "newco", "intensity") == ["balanced_dual_use"]
+
+
+def test_evidence_links_to_the_url_the_snapshot_was_fetched_from(
+    client: TestClient, seeded: Seeded
+):
+    with connect(seeded.db) as con, transaction(con):
+        add_snapshot(
+            con,
+            "snap-http",
+            "newco",
+            "https://newco.example/profil",  # normalised to https ...
+            "Wir entwickeln Sensorik.",
+            final_url="http://newco.example/profil",  # ... but only http answered
+        )
+        sid = add_suggestion(
+            con,
+            "r1",
+            "newco",
+            "svi_domains",
+            "public_safety_civil_protection",
+            0.8,
+            1,
+            [("https://newco.example/profil", "snap-http", "Wir entwickeln Sensorik.")],
+        )
+    login(client)
+    page = client.get("/clusters/newco").text
+    assert 'href="http://newco.example/profil"' in page
+    assert 'href="https://newco.example/profil"' not in page
+    decide(client, sid, "accept")
+    assert versions(seeded, "newco", "svi_domains")[-1][6] == ["http://newco.example/profil"]
+
+
 def test_accept_appends_a_review_version_effective_from_the_decision_date(
     client: TestClient, seeded: Seeded
 ):
@@ -219,7 +337,8 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
         r'href="/clusters/([^?"]+)\?s=s\d+', client.get("/?dimension=intensity").text
     )
     again = decide(client, seeded.sid("cyberforum/intensity/balanced_dual_use"), "accept")
-    assert again.status_code == 400 and "already decided" in again.text
+    assert again.status_code == 400 and "bereits entschieden" in again.text
+    assert "already decided" not in again.text  # the web app speaks German
 
 
 def test_override_puts_exactly_the_chosen_label_in_force(client: TestClient, seeded: Seeded):
@@ -239,9 +358,9 @@ def test_override_puts_exactly_the_chosen_label_in_force(client: TestClient, see
 @pytest.mark.parametrize(
     ("labels", "problem"),
     [
-        (["no_such_label"], "unknown label"),
-        (["primarily_security", "balanced_dual_use"], "exactly one"),
-        ([], "at least one"),
+        (["no_such_label"], "Unbekanntes Label"),
+        (["primarily_security", "balanced_dual_use"], "genau ein Label"),
+        ([], "mindestens ein Label"),
     ],
 )
 def test_override_with_invalid_labels_is_refused_and_changes_nothing(
@@ -306,7 +425,7 @@ def test_four_eyes_mode_needs_two_different_agreeing_reviewers(seeded: Seeded):
     assert f"s={suggestion}" not in anna.get("/").text  # her half is done
     assert f"s={suggestion}" in ben.get("/").text
     again = decide(anna, suggestion, "accept")
-    assert again.status_code == 400 and "different reviewer" in again.text
+    assert again.status_code == 400 and "zweite, andere Person" in again.text
     decide(ben, suggestion, "reject")  # disagrees: still not effective
     assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["balanced_dual_use"]
     assert decide(carla, suggestion, "accept").headers["location"].endswith("msg=accept")
@@ -348,7 +467,7 @@ def test_cluster_page_shows_facts_labels_in_force_suggestions_and_timeline(
     login(client)
     decide(client, seeded.sid("cyberforum/intensity/primarily_security"), "accept")
     page = client.get("/clusters/cyberforum").text
-    assert "CyberForum e. V." in page and "baden-wuerttemberg" in page
+    assert "CyberForum e. V." in page and "<dd>Baden-Württemberg</dd>" in page
     assert 'href="https://cyberforum.de/"' in page
     assert "Primär sicherheitsorientiert" in page  # German labels
     assert "Digitale" in page or "digital" in page.lower()

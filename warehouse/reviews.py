@@ -142,6 +142,43 @@ def group_suggestion_ids(con: duckdb.DuckDBPyConnection, suggestion: Suggestion)
     return [r[0] for r in rows]
 
 
+@dataclass(slots=True)
+class NewerRun:
+    """A finished classification run that superseded a suggestion's run."""
+
+    run_id: str
+    quarter: str | None
+    finished_at: dt.datetime
+
+
+def newer_run_for(con: duckdb.DuckDBPyConnection, suggestion: Suggestion) -> NewerRun | None:
+    """The latest finished run that finished after the suggestion's run and has suggestions for
+    the same cluster and dimension (the suggestion is then superseded), else None."""
+    cursor = con.execute(
+        """
+        SELECT r.run_id, r.quarter, r.finished_at
+        FROM classification_runs r
+        WHERE r.status = 'finished' AND r.run_id <> $run_id
+          AND r.finished_at > (
+              SELECT coalesce(finished_at, started_at) FROM classification_runs
+              WHERE run_id = $run_id)
+          AND EXISTS (
+              SELECT 1 FROM suggestions s
+              WHERE s.run_id = r.run_id AND s.cluster_id = $cluster_id
+                AND s.dimension = $dimension)
+        ORDER BY r.finished_at DESC
+        LIMIT 1
+        """,
+        {
+            "run_id": suggestion.run_id,
+            "cluster_id": suggestion.cluster_id,
+            "dimension": suggestion.dimension,
+        },
+    )
+    found = _records(cursor, NewerRun)
+    return found[0] if found else None
+
+
 def conclusion_of(
     con: duckdb.DuckDBPyConnection, suggestion_ids: list[str]
 ) -> ReviewDecision | None:
@@ -238,15 +275,22 @@ def insert_conclusion(
 def evidence_for(
     con: duckdb.DuckDBPyConnection, suggestion_ids: list[str]
 ) -> dict[str, list[Evidence]]:
-    """Evidence passages per suggestion, best first."""
+    """Evidence passages per suggestion, best first.
+
+    When the passage comes from a stored page snapshot, its URL is the one that was actually
+    fetched (the snapshot's ``final_url`` after redirects, else its ``url``), not the evidence
+    row's normalised URL: normalising rewrites http to https, a dead link for http-only sites."""
     found: dict[str, list[Evidence]] = {sid: [] for sid in suggestion_ids}
     if not suggestion_ids:
         return found
     cursor = con.execute(
         """
-        SELECT suggestion_id, rank, url, snapshot_id, passage, reason, score
-        FROM suggestion_evidence WHERE list_contains(?, suggestion_id)
-        ORDER BY suggestion_id, rank
+        SELECT e.suggestion_id, e.rank, coalesce(p.final_url, p.url, e.url) AS url,
+               e.snapshot_id, e.passage, e.reason, e.score
+        FROM suggestion_evidence e
+        LEFT JOIN page_snapshots p ON p.snapshot_id = e.snapshot_id
+        WHERE list_contains(?, e.suggestion_id)
+        ORDER BY e.suggestion_id, e.rank
         """,
         [suggestion_ids],
     )

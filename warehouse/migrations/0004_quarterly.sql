@@ -15,7 +15,7 @@ CREATE TABLE quarter_stage_events (
     attempt_id    VARCHAR NOT NULL,
     quarter       VARCHAR NOT NULL,
     stage         VARCHAR NOT NULL,                  -- registry | sites | pipeline | classify | review
-    scope         VARCHAR NOT NULL DEFAULT 'all',    -- 'all' or 'clusters:<id,id,...>'
+    scope         VARCHAR NOT NULL DEFAULT 'all',    -- 'all', 'listed' or 'clusters:<ids>', + ';max_pages=N'
     status        VARCHAR NOT NULL,                  -- running | done | skipped | failed | interrupted
     recorded_at   TIMESTAMP NOT NULL,
     ref_id        VARCHAR,                           -- crawl_run_id or classification run_id
