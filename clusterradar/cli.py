@@ -31,9 +31,25 @@ class ClusterradarGroup(TyperGroup):
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing half-written was kept. Rerun to continue.", err=True)
+        except Exception as exc:
+            if not is_interrupt(exc):
+                raise
+            click.echo(INTERRUPTED, err=True)
             ctx.exit(130)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(130)
+
+
+INTERRUPTED = "interrupted; nothing half-written was kept. Rerun to continue."
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C surfaces as KeyboardInterrupt, or from inside a DuckDB query as its own
+    InterruptException / a RuntimeError 'Query interrupted'."""
+    if isinstance(exc, KeyboardInterrupt) or "interrupt" in type(exc).__name__.lower():
+        return True
+    return isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()
 
 
 app = typer.Typer(

@@ -95,6 +95,42 @@ class Settings:
 
 
 _SECTIONS = ("crawl", "nlp", "models", "review")
+
+# Inclusive bounds (None: unbounded) checked after every source is applied, so a bad value
+# from a file, the environment or a flag is one clear error instead of a hung or odd crawl.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "lock_timeout": (0, None),
+    "crawl.max_pages": (1, None),
+    "crawl.max_depth": (0, None),
+    "crawl.concurrent_per_domain": (1, None),
+    "crawl.concurrent_requests": (1, None),
+    "crawl.download_timeout": (0.1, None),
+    "crawl.download_maxsize": (1024, None),
+    "crawl.retry_times": (0, 10),
+    "nlp.passage_sentences": (1, None),
+    "nlp.passage_max_chars": (50, None),
+    "nlp.boilerplate_min_share": (0.0, 1.0),
+    "nlp.batch_size": (1, None),
+    "models.evidence_per_suggestion": (1, None),
+    "review.port": (1, 65535),
+    "review.session_hours": (1, None),
+    "review.low_confidence": (0.0, 1.0),
+    "review.queue_min_score": (0.0, 1.0),
+}
+
+
+def _check_ranges(settings: Settings) -> None:
+    for dotted, (low, high) in _RANGES.items():
+        section, _, key = dotted.rpartition(".")
+        target: Any = getattr(settings, section) if section else settings
+        if not hasattr(target, key):
+            continue
+        value = getattr(target, key)
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f">= {low}" if high is None else f"between {low} and {high}"
+            raise ConfigError(f"setting {dotted} = {value!r} is out of range (must be {bounds})")
+
+
 _SHORT_ENV = {"CLUSTERRADAR_DB": ("", "db"), "CLUSTERRADAR_MODEL": ("nlp", "embedding_model")}
 
 
@@ -188,4 +224,5 @@ def load_settings(
             continue
         section, _, key = dotted.rpartition(".")
         _set(settings, section, key, value, "command line")
+    _check_ranges(settings)
     return settings

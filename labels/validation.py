@@ -366,6 +366,8 @@ def check_clusters_data(
         return None
 
     clusters_node = _child(node, "clusters")
+    if not data["clusters"]:
+        report.add(clusters_node or node, "'clusters' is empty: list at least one labelled cluster")
     ids: dict[str, int] = {}
     names: dict[str, int] = {}
     for index, raw in enumerate(data["clusters"]):

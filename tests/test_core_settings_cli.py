@@ -59,3 +59,56 @@ def test_bad_config_file_is_one_line_error(cli, tmp_path: Path):
     result = cli("--config", config, "config", "show")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and "cannot read TOML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CLUSTERRADAR_CRAWL_CONCURRENT_PER_DOMAIN", "0"),
+        ("CLUSTERRADAR_CRAWL_MAX_PAGES", "0"),
+        ("CLUSTERRADAR_CRAWL_DOWNLOAD_TIMEOUT", "-1"),
+        ("CLUSTERRADAR_REVIEW_PORT", "99999"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_the_setting_named(name, value):
+    dotted = name.removeprefix("CLUSTERRADAR_").lower().replace("_", ".", 1)
+    with pytest.raises(ConfigError, match=f"setting {dotted} = .* is out of range"):
+        load_settings(environ={name: value})
+
+
+def test_ctrl_c_inside_a_duckdb_query_counts_as_an_interrupt():
+    import duckdb
+
+    from clusterradar.cli import is_interrupt
+
+    assert is_interrupt(RuntimeError("Query interrupted"))
+    assert is_interrupt(KeyboardInterrupt())
+    assert is_interrupt(duckdb.InterruptException("INTERRUPT Error: Interrupted!"))
+    assert not is_interrupt(RuntimeError("disk full"))
+
+
+def test_sigint_to_a_running_command_exits_130_without_a_traceback(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # a real process gets a real SIGINT while importing or loading the labels
+    from clusterradar.warehouse import migrate
+
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    script = Path(sys.executable).with_name("clusterradar")
+    proc = subprocess.Popen(
+        [str(script), "--db", str(db), "init"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    time.sleep(0.3)  # still importing or already loading labels: both must be quiet
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert proc.returncode in (0, 130)  # 0 only if it finished before the signal arrived

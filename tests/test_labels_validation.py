@@ -162,3 +162,11 @@ def test_labels_check_fails_for_every_error_kind_with_file_and_line(cli, fixture
     first = result.stderr.splitlines()[0]
     assert first.startswith(f"{path}:") and first.split(":")[1].isdigit()
     assert result.stdout == ""
+
+
+def test_an_empty_clusters_list_is_a_problem_not_an_ok(cli, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("clusters: []\n", encoding="utf-8")
+    result = cli("labels", "check", "--clusters", empty)
+    assert result.exit_code == 1
+    assert f"{empty}:1: 'clusters' is empty" in result.output
