@@ -46,7 +46,10 @@ def classify(
         list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")
     ] = None,
     quarter: Annotated[
-        str | None, typer.Option("--quarter", help="Quarter the run belongs to, e.g. 2026Q4 (2026q4 is accepted).")
+        str | None,
+        typer.Option(
+            "--quarter", help="Quarter the run belongs to, e.g. 2026Q4 (2026q4 is accepted)."
+        ),
     ] = None,
 ) -> None:
     """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""

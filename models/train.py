@@ -111,9 +111,7 @@ def fit_model(
 ) -> ClusterModel:
     prototypes = Prototypes.build(kit.embedder.encode)
     model = ClusterModel(prototypes, kit.term_categories, settings.models.evidence_per_suggestion)
-    return model.fit(
-        training, intensity_config(settings), thematic_only=thematic_only, civil=civil
-    )
+    return model.fit(training, intensity_config(settings), thematic_only=thematic_only, civil=civil)
 
 
 def _fit_training_data(

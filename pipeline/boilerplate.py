@@ -1,10 +1,15 @@
 """Text that is on the page but not about the cluster: consent banners and site-wide repeats.
 
-Two mechanisms. Per paragraph: consent and "enable JavaScript" notices are recognised by their
-wording, because they survive HTML-level pruning on some CMS. Per site: a paragraph that appears
-on most pages of one site (footer address, newsletter box, menu rendered as text) is navigation,
-not content. We only judge repetition on sites with at least three pages; with two pages every
-shared sentence would look like boilerplate.
+Per paragraph: consent and "enable JavaScript" notices are recognised by their wording,
+because they survive HTML-level pruning on some CMS. Per site, two rules: a paragraph that
+appears on most pages of one site (footer address, newsletter box, menu rendered as text) is
+navigation, not content — judged only on sites with at least three pages, since with two pages
+every shared sentence would look like boilerplate. And menu items that survived extraction on
+only some pages (trafilatura keeps the menu of short pages, drops it on long ones, so the share
+rule misses it): a run of at least three consecutive short lines (≤ 4 words) that each appear on
+at least two pages of the site is a menu. A lone repeated heading is not a run and stays.
+(The HTML-level rule in :mod:`clusterradar.pipeline.extract` removes ``<nav>`` and friends
+first; this catches menus built without telling markup.)
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["is_consent_or_noise_paragraph", "normalise_paragraph", "remove_site_boilerplate"]
 
 MIN_SITE_PAGES = 3
+MENU_LINE_WORDS = 4  # a menu item: at most this many words
+MENU_MIN_PAGES = 2  # ... on at least this many pages of the site
+MENU_MIN_RUN = 3  # ... in a run of at least this many such lines
 
 _CONSENT = re.compile(
     r"\b(cookies?|cookie-einstellungen|einwilligung|consent|tracking|"
@@ -58,28 +66,61 @@ def is_consent_or_noise_paragraph(paragraph: str) -> bool:
     return hits >= 2 or (hits == 1 and len(text) < 120)
 
 
+def _menu_runs(paragraphs: list[str], menu_lines: set[str]) -> set[int]:
+    """Indexes of runs of >= MENU_MIN_RUN consecutive paragraphs that are repeated menu lines."""
+    drop: set[int] = set()
+    run: list[int] = []
+    for index, paragraph in enumerate([*paragraphs, ""]):
+        if paragraph and normalise_paragraph(paragraph) in menu_lines:
+            run.append(index)
+            continue
+        if len(run) >= MENU_MIN_RUN:
+            drop.update(run)
+        run = []
+    return drop
+
+
+def _is_short_line(paragraph: str) -> bool:
+    return len(paragraph.split()) <= MENU_LINE_WORDS
+
+
 def remove_site_boilerplate(
     pages: list[ExtractedPage], min_share: float = 0.6
 ) -> list[ExtractedPage]:
-    """Drop paragraphs that occur on at least ``min_share`` of one site's pages.
+    """Drop paragraphs repeated on ``min_share`` of one site's pages, and repeated menu runs.
 
     ``pages`` are the pages of ONE site (one cluster in one crawl run). Pages are returned in
-    the same order, with ``paragraphs`` and ``text`` rebuilt; other fields are unchanged. Sites
-    with fewer than three non-empty pages are returned as they are.
+    the same order, with ``paragraphs`` and ``text`` rebuilt; other fields are unchanged. The
+    share rule needs three non-empty pages, the menu-run rule two.
     """
     non_empty = [page for page in pages if page.paragraphs]
-    if len(non_empty) < MIN_SITE_PAGES:
+    if len(non_empty) < MENU_MIN_PAGES:
         return list(pages)
     counts: Counter[str] = Counter()
     for page in non_empty:
         counts.update({normalise_paragraph(p) for p in page.paragraphs})
-    threshold = max(2.0, min_share * len(non_empty))
-    repeated = {key for key, count in counts.items() if count >= threshold}
-    if not repeated:
+    repeated: set[str] = set()
+    if len(non_empty) >= MIN_SITE_PAGES:
+        threshold = max(2.0, min_share * len(non_empty))
+        repeated = {key for key, count in counts.items() if count >= threshold}
+    menu_lines = {
+        normalise_paragraph(p)
+        for page in non_empty
+        for p in page.paragraphs
+        if _is_short_line(p) and counts[normalise_paragraph(p)] >= MENU_MIN_PAGES
+    }
+    if not repeated and not menu_lines:
         return list(pages)
-    return [
-        page.with_paragraphs([p for p in page.paragraphs if normalise_paragraph(p) not in repeated])
-        if page.paragraphs
-        else page
-        for page in pages
-    ]
+    cleaned = []
+    for page in pages:
+        if not page.paragraphs:
+            cleaned.append(page)
+            continue
+        menu = _menu_runs(page.paragraphs, menu_lines)
+        kept = [
+            p
+            for i, p in enumerate(page.paragraphs)
+            if i not in menu and normalise_paragraph(p) not in repeated
+        ]
+        cleaned.append(page if kept == page.paragraphs else page.with_paragraphs(kept))
+    return cleaned

@@ -18,6 +18,7 @@ import functools
 import importlib.metadata
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -55,6 +56,7 @@ _USE_ALIASES = {
     "universal-sentence-encoder-multilingual",
 }
 DEFAULT_BATCH_SIZE = 32
+_E5_NAME = re.compile(r"(^|[/_-])e5([/_-]|$)")  # intfloat/multilingual-e5-small, e5-base-v2
 _WRITE_BATCH = 256
 
 
@@ -140,14 +142,18 @@ class SentenceTransformerEmbedder:
                 f"package {install_hint} or set CLUSTERRADAR_MODEL to an available model "
                 f"(offline: {USE_NAME} or {MINILM_NAME})"
             ) from exc
-        self.model_id = model_id or name_or_path
+        # e5 models expect a task prefix. Our comparisons are symmetric (passage vs passage,
+        # passage vs category description), for which the e5 authors recommend "query: " on
+        # both sides. The prefix is part of the model id: vectors made without it (or with
+        # "passage: ") must never be reused from the cache.
+        is_e5 = bool(_E5_NAME.search(name_or_path.lower()))
+        self._prefix = "query: " if is_e5 else ""
+        self.model_id = model_id or (f"{name_or_path}#query-prefix" if is_e5 else name_or_path)
         dimension_of = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
         self.dimension = int(dimension_of() or 0)
         self.batch_size = batch_size
-        # e5 models expect a task prefix; passages are what we embed.
-        self._prefix = "passage: " if "e5" in name_or_path.lower() else ""
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

