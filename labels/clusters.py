@@ -15,24 +15,26 @@ from typing import Any
 
 from clusterradar.labels.taxonomy import Taxonomy
 
-BUNDESLAENDER = (
-    "baden-wuerttemberg",
-    "bayern",
-    "berlin",
-    "brandenburg",
-    "bremen",
-    "hamburg",
-    "hessen",
-    "mecklenburg-vorpommern",
-    "niedersachsen",
-    "nordrhein-westfalen",
-    "rheinland-pfalz",
-    "saarland",
-    "sachsen",
-    "sachsen-anhalt",
-    "schleswig-holstein",
-    "thueringen",
-)
+# Registry slug -> German name: the one list of the 16 Länder every stage uses.
+BUNDESLAND_NAMES: dict[str, str] = {
+    "baden-wuerttemberg": "Baden-Württemberg",
+    "bayern": "Bayern",
+    "berlin": "Berlin",
+    "brandenburg": "Brandenburg",
+    "bremen": "Bremen",
+    "hamburg": "Hamburg",
+    "hessen": "Hessen",
+    "mecklenburg-vorpommern": "Mecklenburg-Vorpommern",
+    "niedersachsen": "Niedersachsen",
+    "nordrhein-westfalen": "Nordrhein-Westfalen",
+    "rheinland-pfalz": "Rheinland-Pfalz",
+    "saarland": "Saarland",
+    "sachsen": "Sachsen",
+    "sachsen-anhalt": "Sachsen-Anhalt",
+    "schleswig-holstein": "Schleswig-Holstein",
+    "thueringen": "Thüringen",
+}
+BUNDESLAENDER = tuple(BUNDESLAND_NAMES)
 
 
 def default_clusters_path() -> Path:

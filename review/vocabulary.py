@@ -7,28 +7,9 @@ import functools
 
 from clusterradar.errors import InputError
 from clusterradar.labels import BUNDESLAENDER
+from clusterradar.labels.clusters import BUNDESLAND_NAMES
 from clusterradar.quarterly.quarters import parse_quarter
 from clusterradar.review.messages import input_error
-
-# Registry slug -> German name (the slugs are the registry's, see clusterradar.labels).
-BUNDESLAND_NAMES = {
-    "baden-wuerttemberg": "Baden-Württemberg",
-    "bayern": "Bayern",
-    "berlin": "Berlin",
-    "brandenburg": "Brandenburg",
-    "bremen": "Bremen",
-    "hamburg": "Hamburg",
-    "hessen": "Hessen",
-    "mecklenburg-vorpommern": "Mecklenburg-Vorpommern",
-    "niedersachsen": "Niedersachsen",
-    "nordrhein-westfalen": "Nordrhein-Westfalen",
-    "rheinland-pfalz": "Rheinland-Pfalz",
-    "saarland": "Saarland",
-    "sachsen": "Sachsen",
-    "sachsen-anhalt": "Sachsen-Anhalt",
-    "schleswig-holstein": "Schleswig-Holstein",
-    "thueringen": "Thüringen",
-}
 
 
 @functools.lru_cache(maxsize=1)
