@@ -28,11 +28,25 @@ AllowPrivate = Annotated[
     ),
 ]
 Quarter = Annotated[
-    str | None, typer.Option("--quarter", help="Tag the run with a quarter, e.g. 2026Q4.")
+    str | None,
+    typer.Option("--quarter", help="Tag the run with a quarter, e.g. 2026Q4 (checked)."),
 ]
 NoProgress = Annotated[
     bool, typer.Option("--no-progress", help="No live progress display (summary only).")
 ]
+
+
+def split_values(values: list[str] | None) -> list[str]:
+    """Values of a repeatable option, each possibly comma-separated: ``-c a,b -c c`` ->
+    ``[a, b, c]`` (order kept, duplicates and blanks dropped). Click cannot take
+    ``--clusters a b`` (``b`` would be an extra argument), so the flag is repeated instead."""
+    found: list[str] = []
+    for value in values or []:
+        for part in value.split(","):
+            part = part.strip()
+            if part and part not in found:
+                found.append(part)
+    return found
 
 
 def _console():
@@ -101,7 +115,12 @@ def crawl_sites_command(
     ctx: typer.Context,
     clusters: Annotated[
         list[str] | None,
-        typer.Option("--clusters", "-c", help="Cluster id to crawl (repeatable; default: all)."),
+        typer.Option(
+            "--clusters",
+            "-c",
+            help="Cluster id(s) to crawl: repeat the flag or separate ids by commas "
+            "(-c a -c b, or -c a,b); default: all.",
+        ),
     ] = None,
     max_pages: Annotated[
         int | None, typer.Option("--max-pages", help="Page budget per site (default 40).", min=1)
@@ -110,9 +129,10 @@ def crawl_sites_command(
     quarter: Quarter = None,
     no_progress: NoProgress = False,
 ) -> None:
-    """Crawl the initiatives' own websites (all, or --clusters ID ...); resumes an interrupted run.
+    """Crawl the initiatives' own websites (all, or -c ID -c ID ...); resumes an interrupted run
+    that asked for the same clusters and settings.
 
-    Example: clusterradar crawl sites --clusters photonics-bw --max-pages 20
+    Example: clusterradar crawl sites -c photonics-bw -c aerospace-hub --max-pages 20
     """
     from rich.table import Table
 
@@ -121,7 +141,7 @@ def crawl_sites_command(
 
     result = crawl_sites(
         settings_of(ctx),
-        cluster_ids=list(clusters) if clusters else None,
+        cluster_ids=split_values(clusters) or None,
         max_pages=max_pages,
         allow_private=allow_private,
         quarter=quarter,
@@ -150,12 +170,17 @@ def clusters_add(
     website: Annotated[str, typer.Option("--website", help="Its website (http or https URL).")],
     land: Annotated[
         list[str] | None,
-        typer.Option("--land", help="Bundesland slug or name, e.g. bayern (repeatable)."),
+        typer.Option(
+            "--land",
+            help="Bundesland slug or name: repeat the flag or separate by commas "
+            "(--land bayern --land hessen, or --land bayern,hessen).",
+        ),
     ] = None,
 ) -> None:
     """Add an initiative the registry lacks; prints its new id.
 
-    Example: clusterradar clusters add --name "Nord" --website https://nord.example --land bremen
+    Example: clusterradar clusters add --name "Nord" --website https://nord.example
+    --land bremen --land hamburg
     """
     from urllib.parse import urlsplit
 
@@ -170,7 +195,7 @@ def clusters_add(
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in website.strip():
         raise InputError(f"--website {website!r} is not an http(s) URL like https://example.de/")
     slugs = []
-    for value in land or []:
+    for value in split_values(land):
         slug = bundesland_slug(value)
         if slug is None:
             raise InputError(

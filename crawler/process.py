@@ -3,7 +3,9 @@
 Twisted's reactor cannot be restarted, so every crawl runs its Scrapy engine in a fresh process
 (started by :mod:`clusterradar.crawler.runner`). Progress goes to stdout as JSON lines, Scrapy's
 log to the run's log file. The last line is ``{"event": "done", ...}``. Exit code 0: the crawl
-finished; 3: it was shut down (SIGINT/SIGTERM) before finishing.
+finished; 3 (:data:`EXIT_INTERRUPTED`): it received SIGINT/SIGTERM; 4 (:data:`EXIT_FAILED`): the
+engine stopped for any other reason (e.g. ``start_error``), which is a failure, not an
+interruption; 1: an uncaught exception.
 """
 
 from __future__ import annotations
@@ -19,11 +21,33 @@ from pathlib import Path
 from typing import Any
 
 EXIT_INTERRUPTED = 3
+EXIT_FAILED = 4
+
+
+def exit_code(finish_reason: str | None, signalled: bool) -> int:
+    """Only a received shutdown signal makes a crawl "interrupted"; any finish reason other
+    than ``finished`` without one (``start_error``, ``closespider_*``, ...) is a failure."""
+    if signalled:
+        return EXIT_INTERRUPTED
+    return 0 if finish_reason == "finished" else EXIT_FAILED
+
+
+def _signal_aware_process(settings: Any):
+    """A CrawlerProcess that remembers whether SIGINT/SIGTERM arrived (Scrapy's own handlers
+    then shut down gracefully, or at once on the second signal)."""
+    from scrapy.crawler import CrawlerProcess
+
+    class SignalAwareProcess(CrawlerProcess):
+        signalled = False
+
+        def _signal_shutdown(self, signum: int, frame: Any) -> None:
+            self.signalled = True
+            super()._signal_shutdown(signum, frame)
+
+    return SignalAwareProcess(settings)
 
 
 def run_job(job: dict[str, Any]) -> int:
-    from scrapy.crawler import CrawlerProcess
-
     from clusterradar.crawler.settings import scrapy_settings
     from clusterradar.crawler.spiders import RegistrySpider, SiteSpider, emit
     from clusterradar.settings import CrawlSettings
@@ -45,7 +69,7 @@ def run_job(job: dict[str, Any]) -> int:
             "CLUSTERRADAR_LOCK_TIMEOUT": timeout,
         }
     )
-    process = CrawlerProcess(settings)
+    process = _signal_aware_process(settings)
     if job["kind"] == "sites":
         seeds = [tuple(s) for s in job["seeds"]]
         with connect(db, read_only=True, timeout=timeout) as con:
@@ -95,8 +119,9 @@ def run_job(job: dict[str, Any]) -> int:
         writer = getattr(crawler, "clusterradar_writer", None)
         if writer is not None:
             summary["upsert"] = dataclasses.asdict(writer.counts)
-    emit({"event": "done", "reason": reason, "summary": summary})
-    return 0 if reason == "finished" else EXIT_INTERRUPTED
+    signalled = bool(getattr(process, "signalled", False))
+    emit({"event": "done", "reason": reason, "signalled": signalled, "summary": summary})
+    return exit_code(reason, signalled)
 
 
 def _stop_when_orphaned(interval: float = 1.0) -> None:

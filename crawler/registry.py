@@ -14,7 +14,8 @@ from scrapy.http import TextResponse
 from scrapy.selector import Selector
 
 from clusterradar.crawler import selectors as sel
-from clusterradar.urls import normalise_url, slugify
+from clusterradar.crawler.site import stored_url
+from clusterradar.urls import slugify
 
 BUNDESLAND_SLUGS = (
     "baden-wuerttemberg",
@@ -127,7 +128,7 @@ def _values(dd: Selector) -> list[str]:
 
 def parse_profile(response: TextResponse) -> RegistryEntry | ParseFailure:
     """One initiative from its profile page, or a ParseFailure saying what was missing."""
-    url = normalise_url(response.url)
+    url = stored_url(response.url)  # as fetched (scheme kept); matching normalises it
     name = response.xpath(sel.PROFILE_NAME).get("").strip()
     facts = response.xpath(sel.PROFILE_FACTS)
     if not name:

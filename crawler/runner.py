@@ -2,13 +2,18 @@
 
 Each call records a ``crawl_runs`` row, starts the Scrapy engine in a child process
 (:mod:`clusterradar.crawler.process`; the Twisted reactor cannot restart), forwards SIGINT and
-SIGTERM to it, shows progress from the child's JSON lines, and closes the run. An interrupted
-site crawl is continued by the next call (same run id; sites with an outcome are skipped).
+SIGTERM to it (escalating to a forced stop and SIGKILL when the child does not stop: see
+:class:`_Stopper`), shows progress from the child's JSON lines, and closes the run. A run ends
+``interrupted`` only when a stop signal was received; any other early end is ``failed``. An
+interrupted site crawl is continued by the next call that asks for the same thing (same run id;
+sites with an outcome are skipped).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -21,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clusterradar.errors import CrawlError
+from clusterradar.errors import CrawlError, InputError
 from clusterradar.settings import Settings
 from clusterradar.warehouse.crawls import (
     SiteResult,
@@ -71,9 +76,87 @@ class RegistryCrawlResult:
 @dataclass(slots=True)
 class _ChildResult:
     returncode: int
-    interrupted: bool
+    interrupted: bool  # a stop signal was received (by us, or by the child itself: exit 3)
     done: dict[str, Any] | None
     counts: Counter
+
+    def failure(self) -> str:
+        """One line saying why the child ended early (for CrawlError)."""
+        reason = (self.done or {}).get("reason")
+        if reason:
+            return f"the crawl engine stopped early (finish reason {reason!r})"
+        if self.returncode < 0:
+            return f"the crawl process was killed (signal {-self.returncode})"
+        return f"the crawl process failed (exit code {self.returncode})"
+
+
+EXIT_INTERRUPTED = 3  # clusterradar.crawler.process.EXIT_INTERRUPTED (not imported: no Scrapy)
+STOP_GRACE_SECONDS = 20.0  # after the first stop signal: time for Scrapy's graceful shutdown
+KILL_GRACE_SECONDS = 5.0  # after the forced stop: time before SIGKILL
+
+
+class _Stopper:
+    """Stops the crawl child on SIGINT/SIGTERM, escalating when it does not stop.
+
+    1st signal: forwarded (Scrapy finishes the pages in flight). 2nd signal, or no exit within
+    ``grace`` seconds: SIGTERM again (Scrapy stops at once). 3rd signal, or still alive after
+    ``kill_grace`` more seconds: SIGKILL. Rows already committed stay; a site is written in one
+    transaction, so a killed child leaves no half site.
+    """
+
+    def __init__(self, proc: subprocess.Popen, grace: float, kill_grace: float):
+        self.proc = proc
+        self.grace = grace
+        self.kill_grace = kill_grace
+        self.step = 0
+        self.lock = threading.RLock()
+        self.timer: threading.Timer | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self.step > 0
+
+    def on_signal(self, signum: int, _frame: Any = None) -> None:
+        self.escalate(signum)
+
+    def escalate(self, signum: int = signal.SIGTERM) -> None:
+        with self.lock:
+            if self.proc.poll() is not None:
+                self.step = max(self.step, 1)
+                return
+            self.step += 1
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.step == 1:
+                self.proc.send_signal(signum)
+                self._say(
+                    f"stopping: finishing the pages in flight (up to {self.grace:g} s; "
+                    "Ctrl-C again to stop at once)"
+                )
+                self._arm(self.grace)
+            elif self.step == 2:
+                self.proc.send_signal(signal.SIGTERM)
+                self._say("stopping now")
+                self._arm(self.kill_grace)
+            else:
+                self.proc.kill()
+                self._say("crawl process killed")
+
+    def _arm(self, seconds: float) -> None:
+        self.timer = threading.Timer(seconds, self.escalate)
+        self.timer.daemon = True
+        self.timer.start()
+
+    @staticmethod
+    def _say(text: str) -> None:
+        # os.write, not print/rich: this may run inside a signal handler.
+        with contextlib.suppress(OSError):
+            os.write(2, f"\n{text}\n".encode())
+
+    def cancel(self) -> None:
+        with self.lock:
+            if self.timer is not None:
+                self.timer.cancel()
 
 
 def _state_dir(db: Path) -> Path:
@@ -93,7 +176,6 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
         job_path = handle.name
     counts: Counter = Counter()
     done: dict[str, Any] | None = None
-    interrupted = False
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "clusterradar.crawler.process", job_path],
@@ -102,19 +184,14 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
         text=True,
         encoding="utf-8",
         env=env,
-        start_new_session=True,  # a terminal Ctrl-C reaches us once; we forward it once
+        start_new_session=True,  # a terminal Ctrl-C reaches only us; _Stopper forwards/escalates
     )
 
-    def forward(signum: int, _frame: Any) -> None:
-        nonlocal interrupted
-        interrupted = True
-        if proc.poll() is None:
-            proc.send_signal(signum)
-
+    stopper = _Stopper(proc, STOP_GRACE_SECONDS, KILL_GRACE_SECONDS)
     handlers: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
-            handlers[sig] = signal.signal(sig, forward)
+            handlers[sig] = signal.signal(sig, stopper.on_signal)
     display = Progress(
         TextColumn(f"[bold]{label}"),
         BarColumn(),
@@ -156,13 +233,15 @@ def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -
                 )
             returncode = proc.wait()
     finally:
+        stopper.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         Path(job_path).unlink(missing_ok=True)
-    return _ChildResult(returncode, interrupted or returncode < 0 or returncode == 3, done, counts)
+    interrupted = stopper.requested or returncode == EXIT_INTERRUPTED
+    return _ChildResult(returncode, interrupted, done, counts)
 
 
 def _job(
@@ -179,6 +258,34 @@ def _job(
     }
 
 
+# Crawl settings that change WHAT a site crawl fetches: a run is resumed only when they match.
+_REQUEST_SETTINGS = ("max_pages", "max_depth", "capture_pdf", "obey_robots", "download_maxsize")
+
+
+def request_hash(kind: str, cluster_ids: list[str] | None, crawl: Any, allow_private: bool) -> str:
+    """Fingerprint of what a crawl asks for: kind, cluster selection, page budget and the
+    settings that change what is fetched (not politeness such as timeouts or throttling)."""
+    asked = {
+        "kind": kind,
+        "clusters": sorted(set(cluster_ids)) if cluster_ids else None,
+        "allow_private": allow_private,
+        **{name: getattr(crawl, name) for name in _REQUEST_SETTINGS},
+    }
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _checked_quarter(quarter: str | None) -> str | None:
+    from clusterradar.quarterly.quarters import normalise_quarter
+
+    return normalise_quarter(quarter)  # InputError (one line) for 2026Q7 or 'bogus'
+
+
+def _say(text: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(text, highlight=False)
+
+
 def crawl_sites(
     settings: Settings,
     *,
@@ -191,9 +298,12 @@ def crawl_sites(
     """Crawl the websites of all (or the named) clusters; continue an interrupted run.
 
     Every site ends with a ``site_outcomes`` row (clusters without a website get
-    ``no_website``). Raises KeyboardInterrupt after an interruption (the run stays resumable),
-    CrawlError when the crawl process fails.
+    ``no_website``). An unfinished run of the same quarter is continued only when it asked for
+    the same clusters and settings (:func:`request_hash`); otherwise it is marked ``abandoned``
+    and a new run starts. Raises KeyboardInterrupt after an interruption by a signal (the run
+    stays resumable), CrawlError when the crawl process fails for any other reason.
     """
+    quarter = _checked_quarter(quarter)
     crawl = dataclasses.replace(settings.crawl)
     if max_pages is not None:
         if max_pages < 1:
@@ -201,6 +311,7 @@ def crawl_sites(
         crawl.max_pages = max_pages
     allow = allow_private or crawl.allow_private
     run_settings = dataclasses.replace(settings, crawl=crawl)
+    asked = request_hash("sites", cluster_ids, crawl, allow)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         seeds = site_seeds(con, cluster_ids)
         if not seeds:
@@ -208,13 +319,15 @@ def crawl_sites(
                 "no initiatives in the warehouse; run 'clusterradar init', 'crawl registry' "
                 "or 'clusters add' first"
             )
-        run_id = resumable_run(con, "sites", quarter)
+        decision = resumable_run(con, "sites", quarter, asked)
+        run_id = decision.run_id
         resumed = run_id is not None
         if run_id is None:
             snapshot = {
                 **dataclasses.asdict(crawl),
                 "allow_private": allow,
                 "clusters": cluster_ids,
+                "request_hash": asked,
             }
             run_id = start_run(con, "sites", quarter=quarter, settings=snapshot)
         else:
@@ -225,6 +338,11 @@ def crawl_sites(
             if not (website or "").strip():
                 write_site(con, run_id, SiteResult(cid, None, "no_website", "no website known"))
         to_crawl = [(cid, website.strip()) for cid, website in todo if (website or "").strip()]
+    for old in decision.abandoned:
+        _say(f"abandoned unfinished run {old}: it asked for other clusters or settings")
+    if resumed:
+        started = f"{decision.started_at:%Y-%m-%d %H:%M:%S} UTC" if decision.started_at else "?"
+        _say(f"resuming run {run_id} started {started} ({len(done)} sites already done)")
     log_file = _state_dir(settings.db) / "logs" / f"{run_id}.log"
     child: _ChildResult | None = None
     if to_crawl:
@@ -235,17 +353,20 @@ def crawl_sites(
         summary = run_summary(con, run_id)
         if child is not None and child.done:
             summary["skipped_links"] = child.done.get("summary", {}).get("skipped", {})
-        if child is None or child.returncode == 0:
+        if child is None or (child.returncode == 0 and not child.interrupted):
             status = "finished"
         elif child.interrupted:
             status = "interrupted"
         else:
             status = "failed"
+        if child is not None and status == "failed":
+            summary["failure"] = child.failure()
         finish_run(con, run_id, status, summary)
     if status == "interrupted":
         raise KeyboardInterrupt
     if status == "failed":
-        raise CrawlError(f"the crawl process failed (exit code {child.returncode}); see {log_file}")
+        assert child is not None
+        raise CrawlError(f"site crawl {run_id} failed: {child.failure()}; see {log_file}")
     return SiteCrawlResult(
         crawl_run_id=run_id,
         resumed=resumed,
@@ -256,6 +377,19 @@ def crawl_sites(
         errors=summary["page_errors"],
         log_file=str(log_file) if to_crawl else None,
     )
+
+
+def check_start_url(url: str) -> str:
+    """The registry start URL, stripped, if it is http(s) with a host; InputError otherwise."""
+    from clusterradar.crawler.site import usable_website
+
+    cleaned = (url or "").strip()
+    if not usable_website(cleaned):
+        raise InputError(
+            f"--start-url {url!r} is not an http(s) URL with a host, "
+            "like https://www.clusterplattform.de/"
+        )
+    return cleaned
 
 
 def crawl_registry(
@@ -269,10 +403,12 @@ def crawl_registry(
     """Crawl the Clusterplattform: upsert every initiative, append sightings, mark missing ones.
 
     Entries missing from a COMPLETE run (finished, no parse failures, at least as many entries
-    as the portal's "N Treffer") get ``missing_since``.
-    Raises CrawlError when no initiative could be parsed (the layout may have changed).
+    as the portal's "N Treffer") get ``missing_since``. The start URL is checked before a run is
+    recorded (InputError). Raises KeyboardInterrupt after a stop signal, CrawlError when the
+    crawl fails or parses no initiative (one line: why, and the log file).
     """
-    url = start_url or settings.crawl.registry_start_url
+    quarter = _checked_quarter(quarter)
+    url = check_start_url(start_url or settings.crawl.registry_start_url)
     allow = allow_private or settings.crawl.allow_private
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         snapshot = {**dataclasses.asdict(settings.crawl), "start_url": url, "allow_private": allow}
@@ -287,21 +423,19 @@ def crawl_registry(
     if summary.get("start_failure"):
         failures.insert(0, summary["start_failure"])
     entries = int(summary.get("entries", 0))
+    pages_fetched = int(summary.get("pages_fetched", 0))
     reported = summary.get("reported_total")
+    finished = child.returncode == 0 and not child.interrupted
     # Missing-marking needs a trustworthy full list: no failure, and no fewer entries than the
     # portal's own hit count (fewer means paging or selectors silently lost some).
     complete = (
-        child.returncode == 0
-        and entries > 0
-        and not failures
-        and (reported is None or entries >= int(reported))
+        finished and entries > 0 and not failures and (reported is None or entries >= int(reported))
     )
     missing: list[str] = []
-    status = (
-        "finished" if child.returncode == 0 else ("interrupted" if child.interrupted else "failed")
-    )
-    if entries == 0 and status == "finished":
-        status = "failed"
+    if finished:
+        status = "finished" if entries > 0 else "failed"
+    else:
+        status = "interrupted" if child.interrupted else "failed"
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         if complete:
             missing = mark_missing(con, run_id)
@@ -309,20 +443,33 @@ def crawl_registry(
             "entries": entries,
             "reported_total": reported,
             "parse_failures": len(failures),
+            "pages_fetched": pages_fetched,
             "new": len(upsert["new"]),
             "updated": len(upsert["updated"]),
             "matched_paper": len(upsert["matched_paper"]),
             "missing": len(missing),
             "complete": complete,
         }
+        if not finished and not child.interrupted:
+            stats["failure"] = child.failure()
         finish_run(con, run_id, status, stats)
     if status == "interrupted":
         raise KeyboardInterrupt
+    if not finished:
+        raise CrawlError(
+            f"registry crawl {run_id} failed after {entries} initiative(s): {child.failure()}; "
+            f"see {log_file}"
+        )
     if entries == 0:
         detail = "; ".join(failures[:3]) or "no hit list entries found"
+        if pages_fetched == 0:
+            raise CrawlError(
+                f"registry crawl fetched no page from {url} ({detail}); see {log_file}"
+            )
         raise CrawlError(
             f"registry crawl found no initiatives at {url} ({len(failures)} problem(s): {detail}); "
-            f"the layout may have changed, see crawler/selectors.py and {log_file}"
+            f"{pages_fetched} page(s) were fetched but none parsed, so the layout may have "
+            f"changed: see crawler/selectors.py and {log_file}"
         )
     return RegistryCrawlResult(
         crawl_run_id=run_id,

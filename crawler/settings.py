@@ -45,6 +45,9 @@ def scrapy_settings(
         "STATS_DUMP": True,
         "CLUSTERRADAR_ALLOW_PRIVATE": allow_private,
         "CLUSTERRADAR_CAPTURE_PDF": crawl.capture_pdf,
+        # Host names are checked where Twisted resolves them for the connection (thread pool,
+        # no TOCTOU); IP literals and localhost by the middleware below, without DNS.
+        "TWISTED_DNS_RESOLVER": f"{_MW}.PublicAddressResolver",
         "DOWNLOADER_MIDDLEWARES": {
             # Before robots.txt (100): a refused host is never contacted, not even for robots.txt.
             f"{_MW}.PrivateAddressMiddleware": 60,

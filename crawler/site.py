@@ -132,6 +132,21 @@ def clean_link(base_url: str, href: str) -> str | None:
     )
 
 
+def stored_url(url: str) -> str:
+    """A URL as it is stored: the one requested, scheme and port kept, host lower-cased;
+    ``;jsessionid``, the print flag (``?view=renderPrint``) and the fragment removed.
+
+    :func:`clusterradar.urls.normalise_url` (https, no default port) is only a matching and
+    de-duplication key; storing it would claim an https fetch of an http page.
+    """
+    parts = urlsplit(_JSESSIONID.sub("", url.strip()))
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "view" for key, _ in pairs):
+        query = urlencode([(k, v) for k, v in pairs if k != "view"])
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
+
+
 def usable_website(url: str) -> bool:
     """An http(s) URL with a host and a valid port (registry data can hold anything)."""
     try:
@@ -142,14 +157,18 @@ def usable_website(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
 
 
-def skip_reason(url: str) -> str | None:
-    """Why a link is not worth fetching (binary, login, calendar, search page), or None."""
+def skip_reason(url: str, *, capture_pdf: bool = False) -> str | None:
+    """Why a link is not worth fetching (binary, login, calendar, search page), or None.
+
+    With ``capture_pdf`` a ``.pdf`` link is worth fetching (stored with note ``pdf captured``).
+    """
     if len(url) > MAX_URL_LENGTH:
         return "url too long"
     parts = urlsplit(url)
     lowered = (parts.path + ("?" + parts.query if parts.query else "")).lower()
     last = parts.path.rsplit("/", 1)[-1].lower()
-    if "." in last and last.rsplit(".", 1)[-1] in BINARY_EXTENSIONS:
+    extension = last.rsplit(".", 1)[-1] if "." in last else ""
+    if extension in BINARY_EXTENSIONS and not (capture_pdf and extension == "pdf"):
         return "binary"
     if _LOGIN.search(lowered):
         return "login"
@@ -177,6 +196,10 @@ def link_priority(url: str, depth: int, anchor_text: str = "") -> int:
     each level of depth costs a little."""
     kind = page_kind(url, anchor_text)
     return _KIND_PRIORITY[kind] - 5 * depth
+
+
+def is_pdf_type(content_type: str | None) -> bool:
+    return bool(content_type) and content_type.split(";")[0].strip().lower() == "application/pdf"
 
 
 def is_text_type(content_type: str | None) -> bool:

@@ -23,6 +23,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -32,7 +33,7 @@ from twisted.python.failure import Failure
 
 from clusterradar.crawler import registry as reg
 from clusterradar.crawler import site
-from clusterradar.crawler.middlewares import HostNotResolved, PrivateAddressRefused
+from clusterradar.crawler.middlewares import HostNotResolved, PrivateAddressRefused, refusal_of
 from clusterradar.urls import normalise_url, same_site
 from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteResult, new_id
 from clusterradar.warehouse.history import utcnow
@@ -58,6 +59,10 @@ def classify_failure(failure: Failure) -> tuple[str, str, bool]:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, PrivateAddressRefused):
         return "refused_private", text, False
+    request = getattr(failure, "request", None)
+    refused = refusal_of(urlsplit(request.url).hostname or "") if request is not None else None
+    if refused is not None:  # the resolver refused it; Twisted reports that as a DNS error
+        return "refused_private", refused, False
     if isinstance(exc, HostNotResolved):
         return "dns_error", text, False
     if isinstance(exc, IgnoreRequest):
@@ -215,7 +220,7 @@ class SiteSpider(scrapy.Spider):
         if not state.scope.contains(url):
             state.skipped["offsite"] += 1
             return
-        reason = site.skip_reason(url)
+        reason = site.skip_reason(url, capture_pdf=self.capture_pdf)
         if reason:
             state.skipped[reason] += 1
             return
@@ -271,7 +276,7 @@ class SiteSpider(scrapy.Spider):
         snap = PageSnapshot(
             snapshot_id=new_id(),
             cluster_id=state.cluster_id,
-            url=normalise_url(requested),
+            url=site.stored_url(requested),  # as requested: scheme kept
             final_url=response.url,
             fetched_at=utcnow(),
             http_status=response.status,
@@ -286,16 +291,25 @@ class SiteSpider(scrapy.Spider):
         if response.status in _REDIRECT_STATUSES and response.headers.get("Location"):
             follow = self._redirect(state, response, snap, chain)
         elif response.status == 304:
-            previous = self.previous.get((state.cluster_id, snap.url))
+            previous = self.previous.get((state.cluster_id, normalise_url(snap.url)))
             if previous is None:
                 snap.note = "304 without an earlier copy"
             else:
                 self._mark_unchanged(snap, previous)
                 body = self.load_body(previous.content_hash) if self.load_body else None
+                if body is not None and body.startswith(b"%PDF-"):
+                    body = None  # an unchanged captured PDF: nothing to read links from
         elif "download_stopped" in response.flags or not site.is_text_type(snap.content_type):
-            snap.note = f"binary skipped ({(snap.content_type or '?').split(';')[0]})"
-            if self.capture_pdf and "download_stopped" not in response.flags:
+            if (
+                self.capture_pdf
+                and site.is_pdf_type(snap.content_type)
+                and "download_stopped" not in response.flags
+                and response.status < 300
+            ):
+                snap.note = "pdf captured"  # stored as is; the pipeline skips non-HTML bodies
                 self._store(state, snap, response.body)
+            else:
+                snap.note = f"binary skipped ({(snap.content_type or '?').split(';')[0]})"
         elif response.status >= 400:
             snap.note = f"http {response.status}"
             if meta["cr_seed"]:
@@ -321,7 +335,7 @@ class SiteSpider(scrapy.Spider):
 
     def _store(self, state: _SiteState, snap: PageSnapshot, body: bytes) -> None:
         digest = hashlib.sha256(body).hexdigest()
-        previous = self.previous.get((state.cluster_id, snap.url))
+        previous = self.previous.get((state.cluster_id, normalise_url(snap.url)))
         if previous is not None and previous.content_hash == digest:
             self._mark_unchanged(snap, previous)
         elif digest in state.hashes:
@@ -374,7 +388,7 @@ class SiteSpider(scrapy.Spider):
                 PageSnapshot(
                     snapshot_id=new_id(),
                     cluster_id=state.cluster_id,
-                    url=normalise_url(request.url),
+                    url=site.stored_url(request.url),
                     final_url=None,
                     fetched_at=utcnow(),
                     http_status=None,
@@ -427,6 +441,7 @@ class RegistrySpider(scrapy.Spider):
         self.failures: list[str] = []
         self.list_pages = 0
         self.entries = 0
+        self.pages_fetched = 0  # responses that reached a parse callback
         self.start_failure: str | None = None
 
     async def start(self):
@@ -445,10 +460,12 @@ class RegistrySpider(scrapy.Spider):
         self.failures.append(f"{failure.request.url}: profile not fetched ({detail})")
 
     def parse_start(self, response: Response) -> list[Any]:
+        self.pages_fetched += 1
         if not isinstance(response, TextResponse):
             self.start_failure = f"{response.url}: start page is not HTML"
             return []
         if reg.is_hit_list(response):
+            self.pages_fetched -= 1  # parse_list counts this response
             return self.parse_list(response)
         forms = reg.search_form_urls(response)
         if not forms:
@@ -459,6 +476,7 @@ class RegistrySpider(scrapy.Spider):
         ]
 
     def parse_list(self, response: Response) -> list[Any]:
+        self.pages_fetched += 1
         if not isinstance(response, TextResponse):
             self.failures.append(f"{response.url}: hit list page is not HTML")
             return []
@@ -483,6 +501,7 @@ class RegistrySpider(scrapy.Spider):
         return out
 
     def parse_profile(self, response: Response) -> list[Any]:
+        self.pages_fetched += 1
         if not isinstance(response, TextResponse):
             self.failures.append(f"{response.url}: profile is not HTML")
             return []
@@ -499,6 +518,7 @@ class RegistrySpider(scrapy.Spider):
             "entries": self.entries,
             "reported_total": self.reported_total,
             "list_pages": self.list_pages,
+            "pages_fetched": self.pages_fetched,
             "failures": self.failures,
             "start_failure": self.start_failure,
         }

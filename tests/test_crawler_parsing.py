@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from scrapy.http import HtmlResponse, Request
 
 from clusterradar.crawler import registry, site
-from clusterradar.crawler.middlewares import PrivateAddressMiddleware, PrivateAddressRefused
+from clusterradar.crawler.middlewares import (
+    PrivateAddressMiddleware,
+    PrivateAddressRefused,
+    PrivateAddressResolved,
+    PublicAddressResolver,
+    refusal_of,
+)
+from clusterradar.crawler.settings import scrapy_settings
 
 WEB = Path(__file__).parent / "fixtures" / "web"
 PORTAL = WEB / "portal"
@@ -240,9 +248,15 @@ def test_private_and_loopback_hosts_are_refused_unless_allowed():
     for url in (
         "http://127.0.0.1:8000/",
         "http://localhost/",
+        "http://api.localhost/",
         "http://10.1.2.3/",
         "http://[::1]/",
         "http://169.254.169.254/latest/",
+        "http://2130706433/",  # 127.0.0.1 as one number
+        "http://127.1/",
+        "http://0x7f000001/",
+        "http://0177.0.0.1/",
+        "http://0.0.0.0/",
     ):
         with pytest.raises(PrivateAddressRefused):
             refuse.process_request(Request(url))
@@ -266,3 +280,72 @@ def test_private_and_loopback_hosts_are_refused_unless_allowed():
 )
 def test_only_http_urls_with_a_host_are_usable_websites(url, usable):
     assert site.usable_website(url) is usable
+
+
+def test_the_private_address_check_never_does_dns_on_scrapys_thread(monkeypatch):
+    """Names are checked by the resolver where Twisted connects (thread pool, no TOCTOU)."""
+
+    def no_dns(*args, **kwargs):
+        raise AssertionError("DNS lookup on the calling thread")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(socket, "gethostbyname", no_dns)
+    refuse = PrivateAddressMiddleware(allow_private=False)
+    assert refuse.process_request(Request("http://slow-dns.example/")) is None
+    with pytest.raises(PrivateAddressRefused):
+        refuse.process_request(Request("http://2130706433/"))
+
+
+def test_the_resolver_refuses_non_public_results_and_remembers_why():
+    with pytest.raises(PrivateAddressResolved):
+        PublicAddressResolver._refuse_private("10.0.0.7", "intranet.example")
+    assert (
+        refusal_of("INTRANET.example.")
+        == "intranet.example resolves to non-public address 10.0.0.7"
+    )
+    assert PublicAddressResolver._refuse_private("93.184.216.34", "x.example") == "93.184.216.34"
+    assert refusal_of("x.example") is None
+
+
+def test_scrapy_settings_are_polite_by_default():
+    from clusterradar.settings import PROJECT_URL, CrawlSettings
+
+    built = scrapy_settings(CrawlSettings(), allow_private=False)
+    assert built["ROBOTSTXT_OBEY"] is True
+    assert PROJECT_URL in built["USER_AGENT"] and "clusterradar" in built["USER_AGENT"]
+    assert built["AUTOTHROTTLE_ENABLED"] is True
+    assert 1 <= built["CONCURRENT_REQUESTS_PER_DOMAIN"] <= 2
+    assert 0 < built["DOWNLOAD_MAXSIZE"] <= 50 * 1024 * 1024
+    assert 0 < built["DOWNLOAD_TIMEOUT"] <= 60
+    assert built["RETRY_ENABLED"] and 0 < built["RETRY_TIMES"] <= 3
+    assert built["COOKIES_ENABLED"] is False and built["TELNETCONSOLE_ENABLED"] is False
+    assert built["TWISTED_DNS_RESOLVER"].endswith("middlewares.PublicAddressResolver")
+    assert built["CLUSTERRADAR_ALLOW_PRIVATE"] is False
+
+
+def test_only_a_received_signal_makes_a_crawl_interrupted():
+    from clusterradar.crawler.process import EXIT_FAILED, EXIT_INTERRUPTED, exit_code
+
+    assert exit_code("finished", signalled=False) == 0
+    assert exit_code("start_error", signalled=False) == EXIT_FAILED
+    assert exit_code(None, signalled=False) == EXIT_FAILED
+    assert exit_code("shutdown", signalled=True) == EXIT_INTERRUPTED
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("http://127.0.0.1:8001/a/b.html", "http://127.0.0.1:8001/a/b.html"),
+        ("HTTP://X.de/p.html;jsessionid=ABC.live1?view=renderPrint#top", "http://x.de/p.html"),
+        ("https://x.de/liste?gtp=1_list%3D2&view=renderPrint", "https://x.de/liste?gtp=1_list%3D2"),
+        ("http://x.de", "http://x.de/"),
+    ],
+)
+def test_stored_urls_keep_the_scheme_and_lose_only_session_noise(url, stored):
+    assert site.stored_url(url) == stored
+
+
+def test_pdf_links_are_fetched_only_with_capture_pdf():
+    assert site.skip_reason("https://x.de/bericht.pdf") == "binary"
+    assert site.skip_reason("https://x.de/bericht.pdf", capture_pdf=True) is None
+    assert site.skip_reason("https://x.de/bild.jpg", capture_pdf=True) == "binary"

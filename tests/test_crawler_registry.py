@@ -77,10 +77,8 @@ def test_registry_crawl_upserts_matches_paper_clusters_and_marks_missing_ones(
         assert (
             aero[0] == "paper" and aero[1] == "Aerospace Hub" and aero[2] == "aerospace-hub.example"
         )
-        assert (
-            aero[3].endswith("/CLUSTER/Redaktion/DE/Cluster/aerospace-hub-bayern.html")
-            and ";jsessionid" not in aero[3]
-        )
+        # Stored as fetched: the portal's http scheme kept, jsessionid stripped.
+        assert aero[3] == start + "CLUSTER/Redaktion/DE/Cluster/aerospace-hub-bayern.html"
         assert aero[4] == ["Luft- und Raumfahrt", "Sicherheit"] and aero[5] == ["go-cluster"]
         assert (
             clusters["photonik-paper"][2] == "https://photonik-thueringen.example/"
@@ -178,8 +176,9 @@ def test_registry_crawl_that_parses_nothing_fails_loudly(db_path, cli):
             "--no-progress",
             env=FAST,
         )
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "found no initiatives" in result.stderr and "search form" in result.stderr
+    assert "layout may have changed" in result.stderr  # a page came back, none parsed
     assert rows(db_path, "SELECT status FROM crawl_runs") == [("failed",)]
 
 
@@ -245,3 +244,69 @@ def test_crawl_sites_without_any_initiative_says_what_to_do(db_path, cli):
     result = cli("--db", db_path, "crawl", "sites", "--no-progress")
     assert result.exit_code != 0 and "no initiatives in the warehouse" in result.stderr
     assert rows(db_path, "SELECT count(*) FROM crawl_runs") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "start_url", ["not a url", "ftp://portal.example/", "https:///no-host", "http://x:99999/"]
+)
+def test_a_bad_registry_start_url_is_a_one_line_error_before_any_run(db_path, cli, start_url):
+    result = cli("--db", db_path, "crawl", "registry", "--start-url", start_url, "--no-progress")
+    assert result.exit_code == 1, result.output  # not 130: nothing was interrupted
+    assert result.stderr.startswith("error: --start-url") and result.stderr.count("\n") == 1
+    assert "interrupted" not in result.stderr
+    assert rows(db_path, "SELECT count(*) FROM crawl_runs") == [(0,)]
+
+
+def test_an_unreachable_registry_fails_without_blaming_the_layout(db_path, cli):
+    with LocalWeb({"portal": WEB / "portal"}) as web:
+        start = web.url("portal") + "/"
+        web.set_offline("portal", True)
+        result = cli(
+            "--db", db_path, "crawl", "registry", "--start-url", start, "--allow-private",
+            "--no-progress", env=FAST | {"CLUSTERRADAR_CRAWL_RETRY_TIMES": "0"},
+        )  # fmt: skip
+    assert result.exit_code == 1
+    assert "fetched no page" in result.stderr and "connection refused" in result.stderr
+    assert "layout" not in result.stderr and "interrupted" not in result.stderr
+    assert rows(db_path, "SELECT status FROM crawl_runs") == [("failed",)]
+
+
+def test_a_crawl_that_fails_inside_scrapy_is_failed_not_interrupted(db_path, monkeypatch):
+    from clusterradar.crawler import runner
+    from clusterradar.errors import CrawlError
+    from clusterradar.settings import Settings
+
+    # Get past our own URL check, so Scrapy itself fails (finish reason 'start_error').
+    monkeypatch.setattr(runner, "check_start_url", lambda url: url)
+    with pytest.raises(CrawlError, match="start_error") as raised:
+        runner.crawl_registry(Settings(db=db_path), start_url="not a url", progress=False)
+    assert "\n" not in str(raised.value)
+    ((status, stats),) = rows(db_path, "SELECT status, stats FROM crawl_runs")
+    assert status == "failed" and "start_error" in json.loads(stats)["failure"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["crawl", "sites", "--quarter", "2026Q7"],
+        ["crawl", "registry", "--quarter", "bogus", "--start-url", "http://127.0.0.1:1/"],
+    ],
+)
+def test_an_invalid_quarter_is_a_one_line_error_before_any_run(db_path, cli, args):
+    result = cli("--db", db_path, *args, "--no-progress")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert rows(db_path, "SELECT count(*) FROM crawl_runs") == [(0,)]
+
+
+def test_multiple_values_may_be_repeated_or_comma_separated(db_path, cli):
+    clusters = cli("--db", db_path, "crawl", "sites", "-c", "x,y", "-c", "z", "--no-progress")
+    assert clusters.stderr.startswith("error: unknown cluster id(s): x, y, z")
+    added = cli(
+        "--db", db_path, "clusters", "add", "--name", "Nord", "--website", "https://nord.example/",
+        "--land", "hamburg,bremen", "--land", "Hessen",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert rows(db_path, "SELECT bundeslaender FROM clusters") == [
+        (["hamburg", "bremen", "hessen"],)
+    ]

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -91,7 +92,7 @@ def good_snapshots(crawled, run_id: str) -> dict[str, tuple]:
         "FROM page_snapshots WHERE crawl_run_id = ? AND cluster_id = 'good'",
         [run_id],
     )
-    base = crawled["good"].replace("http://", "https://")
+    base = crawled["good"]
     return {r[0].removeprefix(base): r[1:] for r in found}
 
 
@@ -164,12 +165,21 @@ def test_calendars_logins_search_binaries_robots_paths_and_other_sites_are_not_f
         "utm_source",
     ):
         assert forbidden not in joined
-    jsonly = crawled["web"].url("jsonly").replace("http://", "https://")
+    jsonly = crawled["web"].url("jsonly")
     good_urls = [
         u
         for (u,) in rows(crawled["db"], "SELECT url FROM page_snapshots WHERE cluster_id = 'good'")
     ]
     assert not any(u.startswith(jsonly) for u in good_urls)  # a link to another cluster's site
+
+
+def test_stored_urls_are_the_ones_fetched_scheme_included(crawled):
+    urls = [
+        u
+        for (u,) in rows(crawled["db"], "SELECT url FROM page_snapshots WHERE cluster_id = 'good'")
+    ]
+    assert urls and all(u.startswith(crawled["good"] + "/") for u in urls)  # http, as served
+    assert not any("https://" in u or ";jsessionid" in u for u in urls)
 
 
 def test_mistyped_binary_is_recorded_without_a_body(crawled):
@@ -261,24 +271,48 @@ def test_page_budget_limits_each_site(tmp_path):
     assert result.outcomes == {"ok": 1}
 
 
+def _private_host_name() -> str | None:
+    """This machine's name if it resolves to a non-public address (mostly 127.0.x.1 or a
+    container address): a NAME that only the resolver, not the middleware, can refuse."""
+    from clusterradar.crawler.middlewares import is_public_address
+
+    name = socket.gethostname()
+    try:
+        address = socket.gethostbyname(name)
+    except OSError:
+        return None
+    if is_public_address(address) or name.lower().endswith("localhost"):
+        return None  # public: not ours to connect to; *localhost: the middleware catches it
+    return name
+
+
 def test_loopback_host_without_allow_private_is_refused(db_path, cli):
+    named = _private_host_name()
     with LocalWeb({"good": WEB / "good"}) as web:
         add_cluster(db_path, "loopback", web.url("good") + "/")
         add_cluster(db_path, "localhost", web.url("good").replace("127.0.0.1", "localhost") + "/")
-        result = cli("--db", db_path, "crawl", "sites", "--no-progress")
+        add_cluster(db_path, "numeric", web.url("good").replace("127.0.0.1", "2130706433") + "/")
+        if named:
+            add_cluster(db_path, "named", web.url("good").replace("127.0.0.1", named) + "/")
+        fast = {"CLUSTERRADAR_CRAWL_AUTOTHROTTLE": "false", "CLUSTERRADAR_CRAWL_RETRY_TIMES": "0"}
+        result = cli("--db", db_path, "crawl", "sites", "--no-progress", env=fast)
     assert result.exit_code == 0, result.output
-    found = rows(db_path, "SELECT cluster_id, outcome, pages FROM site_outcomes ORDER BY 1")
-    assert found == [("localhost", "refused_private", 0), ("loopback", "refused_private", 0)]
+    found = rows(db_path, "SELECT cluster_id, outcome, pages, detail FROM site_outcomes ORDER BY 1")
+    expected = ["localhost", "loopback", "numeric"] + (["named"] if named else [])
+    assert {r[0]: r[1:3] for r in found} == {c: ("refused_private", 0) for c in expected}
+    if named:  # refused by the resolver at connection time, mapped to refused_private
+        assert dict((r[0], r[3]) for r in found)["named"].startswith(f"{named} resolves to")
     assert rows(db_path, "SELECT count(*) FROM page_snapshots") == [(0,)]
 
 
-def test_sigterm_interrupts_and_a_rerun_continues_without_duplicates(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_interrupts_and_a_rerun_continues_without_duplicates(tmp_path, stop):
     db = tmp_path / "w.duckdb"
     migrate(db)
     # site0 answers at once; the others are slow on every page, so the first outcome is written
     # long before the crawl could end.
     sites = {}
-    for n in range(6):
+    for n in range(4):
         site_dir = tmp_path / f"site{n}"
         shutil.copytree(WEB / "good", site_dir)
         if n == 0:
@@ -313,21 +347,170 @@ def test_sigterm_interrupts_and_a_rerun_continues_without_duplicates(tmp_path):
             if rows(db, "SELECT count(*) FROM site_outcomes")[0][0] >= 1:
                 break
             time.sleep(0.25)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)  # SIGINT: what Ctrl-C sends
         _, stderr = proc.communicate(timeout=30)
-        assert proc.returncode != 0
+        assert proc.returncode == 130
         assert b"interrupted" in stderr
         ((run_id, status),) = rows(db, "SELECT crawl_run_id, status FROM crawl_runs")
         assert status == "interrupted"
         done_before = rows(db, "SELECT count(*) FROM site_outcomes")[0][0]
-        assert 1 <= done_before < 6
+        assert 1 <= done_before < 4
         rerun = subprocess.run(command, env=env, capture_output=True, timeout=60)
         assert rerun.returncode == 0, rerun.stderr.decode()
+        assert f"resuming run {run_id} started".encode() in rerun.stderr
     assert rows(db, "SELECT crawl_run_id, status FROM crawl_runs") == [(run_id, "finished")]
-    assert rows(db, "SELECT count(*) FROM site_outcomes WHERE outcome = 'ok'") == [(6,)]
+    assert rows(db, "SELECT count(*) FROM site_outcomes WHERE outcome = 'ok'") == [(4,)]
     duplicates = rows(
         db, "SELECT cluster_id, url, count(*) FROM page_snapshots GROUP BY ALL HAVING count(*) > 1"
     )
     assert duplicates == []
     pages = dict(rows(db, "SELECT cluster_id, count(*) FROM page_snapshots GROUP BY ALL"))
-    assert pages == {"site0": 1} | {f"site{n}": 3 for n in range(1, 6)}
+    assert pages == {"site0": 1} | {f"site{n}": 3 for n in range(1, 4)}
+
+
+# --- stop signals, resume decisions, PDFs ---------------------------------------------------
+
+CLI_COMMAND = [sys.executable, "-c", "from clusterradar.cli import main; main()"]
+
+
+def tiny_site(root: Path, name: str, files: dict[str, str | bytes] | None = None) -> Path:
+    """A one-page site (plus `files`) under root/name."""
+    site_dir = root / name
+    site_dir.mkdir()
+    pages = {"index.html": "<h1>Netzwerk</h1><p>" + "Sicherheit und Forschung " * 5 + "</p>"}
+    for path, content in (pages | (files or {})).items():
+        target = site_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return site_dir
+
+
+def crawl_env(db: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CLUSTERRADAR_DB": str(db),
+        "CLUSTERRADAR_CRAWL_AUTOTHROTTLE": "false",
+        "CLUSTERRADAR_CRAWL_DOWNLOAD_MAXSIZE": "1048576",
+        **extra,
+    }
+
+
+def wait_for(db: Path, sql: str, minimum: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if rows(db, sql)[0][0] >= minimum:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {sql}")
+
+
+def test_a_hung_crawl_is_stopped_by_escalation_and_keeps_committed_rows(tmp_path):
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    fast = tiny_site(tmp_path, "fast")
+    hung = tiny_site(tmp_path, "hung", {"_site.yaml": "routes:\n  - {path: /, delay: 60}\n"})
+    # A grace period of 1 s instead of 20 s; the hung page would hold a graceful stop for 60 s.
+    command = [
+        sys.executable,
+        "-c",
+        "import clusterradar.crawler.runner as r; r.STOP_GRACE_SECONDS = 1.0; "
+        "r.KILL_GRACE_SECONDS = 2.0; from clusterradar.cli import main; main()",
+        *["crawl", "sites", "--allow-private", "--no-progress"],
+    ]
+    env = crawl_env(db, CLUSTERRADAR_CRAWL_DOWNLOAD_TIMEOUT="120")
+    with LocalWeb({"fast": fast, "hung": hung}) as web:
+        add_cluster(db, "fast", web.url("fast") + "/")
+        add_cluster(db, "hung", web.url("hung") + "/")
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_for(db, "SELECT count(*) FROM site_outcomes", 1)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)  # once: the parent must escalate by itself
+        _, stderr = proc.communicate(timeout=20)
+        stopped_after = time.monotonic() - started
+    assert proc.returncode == 130, stderr.decode()
+    assert stopped_after < 10, stopped_after
+    assert b"Rerun to continue" in stderr
+    assert rows(db, "SELECT status FROM crawl_runs") == [("interrupted",)]
+    assert rows(db, "SELECT cluster_id, outcome FROM site_outcomes") == [("fast", "ok")]
+
+
+def test_resume_continues_only_a_run_that_asked_for_the_same_clusters(tmp_path, capsys):
+    from clusterradar.crawler.runner import request_hash
+    from clusterradar.warehouse.crawls import SiteResult, finish_run, start_run, write_site
+
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    settings = fast_settings(db)
+    with LocalWeb({"site": tiny_site(tmp_path, "site")}) as web:
+        for name in ("a", "b", "c"):
+            add_cluster(db, name, f"{web.url('site')}/?cluster={name}")
+
+        def interrupted_run(clusters: list[str]) -> str:
+            asked = request_hash("sites", clusters, settings.crawl, True)
+            with connect(db) as con:
+                run_id = start_run(con, "sites", quarter="2026Q4", settings={"request_hash": asked})
+                write_site(con, run_id, SiteResult(clusters[0], None, "ok", "done before"))
+                finish_run(con, run_id, "interrupted", {})
+            return run_id
+
+        # An interrupted `-c a -c b` is not "resumed" by `-c c`: abandoned, a new run starts.
+        ab = interrupted_run(["a", "b"])
+        other = crawl_sites(
+            settings, cluster_ids=["c"], quarter="2026q4", allow_private=True, progress=False
+        )
+        assert not other.resumed and other.crawl_run_id != ab
+        assert f"abandoned unfinished run {ab}" in capsys.readouterr().err
+        # The same request (order of ids does not matter) continues the run, skipping `a`.
+        again = interrupted_run(["a", "b"])
+        resumed = crawl_sites(
+            settings, cluster_ids=["b", "a"], quarter="2026Q4", allow_private=True, progress=False
+        )
+        assert resumed.resumed and resumed.crawl_run_id == again
+        assert f"resuming run {again} started" in capsys.readouterr().err
+    status = dict(rows(db, "SELECT crawl_run_id, status FROM crawl_runs"))
+    assert status == {ab: "abandoned", other.crawl_run_id: "finished", again: "finished"}
+    crawled = rows(db, "SELECT crawl_run_id, cluster_id, detail FROM site_outcomes ORDER BY 1, 2")
+    assert [(r, c) for r, c, _ in crawled if r == again] == [(again, "a"), (again, "b")]
+    assert (again, "a", "done before") in crawled  # kept, not crawled twice
+    assert [c for r, c, _ in crawled if r == other.crawl_run_id] == ["c"]
+
+
+def pdf_site(root: Path) -> Path:
+    pdf = (WEB / "good" / "jahresbericht.pdf").read_bytes()
+    return tiny_site(
+        root,
+        "pdfsite",
+        {
+            "index.html": '<h1>Netzwerk</h1><p><a href="/downloads/bericht.pdf">Bericht</a> '
+            + "Sicherheit und Forschung " * 5
+            + "</p>",
+            "downloads/bericht.pdf": pdf,
+        },
+    )
+
+
+@pytest.mark.parametrize("capture_pdf", [False, True], ids=["pdf-off", "pdf-on"])
+def test_pdf_links_are_captured_only_when_asked(tmp_path, capture_pdf):
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    settings = fast_settings(db)
+    settings.crawl.capture_pdf = capture_pdf
+    with LocalWeb({"pdfsite": pdf_site(tmp_path)}) as web:
+        base = web.url("pdfsite")
+        add_cluster(db, "pdf", base + "/")
+        crawl_sites(settings, allow_private=True, progress=False)
+    found = rows(
+        db,
+        "SELECT s.url, s.note, s.content_type, b.body FROM page_snapshots s "
+        "LEFT JOIN page_bodies b USING (content_hash) WHERE s.url LIKE '%.pdf'",
+    )
+    if not capture_pdf:
+        assert found == []  # skipped by extension: never requested
+        return
+    ((url, note, content_type, body),) = found
+    assert url == base + "/downloads/bericht.pdf"  # stored as fetched: http, not https
+    assert note == "pdf captured" and content_type.startswith("application/pdf")
+    assert bytes(body) == (WEB / "good" / "jahresbericht.pdf").read_bytes()

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from clusterradar.errors import NotFoundError
+from clusterradar.urls import normalise_url
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import utcnow
 
@@ -141,15 +142,47 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def resumable_run(con: duckdb.DuckDBPyConnection, kind: str, quarter: str | None) -> str | None:
-    """The newest unfinished run of this kind and quarter whose process is gone, if any."""
-    for run_id, status, stats in con.execute(
+@dataclass(slots=True)
+class ResumeDecision:
+    """What to do with earlier unfinished runs of the same kind and quarter."""
+
+    run_id: str | None  # the run to continue (same request), or None: start a new one
+    started_at: dt.datetime | None
+    abandoned: list[str] = field(default_factory=list)  # runs that asked for something else
+
+
+def resumable_run(
+    con: duckdb.DuckDBPyConnection, kind: str, quarter: str | None, request_hash: str
+) -> ResumeDecision:
+    """Pick the run to continue and abandon the ones that cannot be (call in a transaction).
+
+    A run is continued only when it asked for the same thing (``settings.request_hash``: kind,
+    cluster selection, page budget, settings that change what is fetched) and its process is
+    gone. An unfinished run that asked for something else is marked ``abandoned``: resuming it
+    with another cluster list would mark it finished without the sites it was started for.
+    A ``running`` run whose process is alive belongs to another crawl and is left alone.
+    """
+    decision = ResumeDecision(None, None)
+    for run_id, status, started_at, settings, stats in con.execute(
         query("crawl_unfinished_runs"), [kind, quarter]
     ).fetchall():
         pid = json.loads(stats or "{}").get("pid")
-        if status == "interrupted" or not (isinstance(pid, int) and _pid_alive(pid)):
-            return run_id
-    return None
+        if status == "running" and isinstance(pid, int) and _pid_alive(pid):
+            continue
+        same = json.loads(settings or "{}").get("request_hash") == request_hash
+        if same and decision.run_id is None:
+            decision.run_id, decision.started_at = run_id, started_at
+        else:
+            abandon_run(con, run_id, "a later crawl asked for other clusters or settings")
+            decision.abandoned.append(run_id)
+    return decision
+
+
+def abandon_run(con: duckdb.DuckDBPyConnection, run_id: str, reason: str) -> None:
+    """Close an unfinished run for good (its rows stay); status ``abandoned``."""
+    stats = get_run(con, run_id).stats
+    stats["abandoned"] = reason
+    con.execute(query("crawl_update_run"), ["abandoned", utcnow(), json.dumps(stats), run_id])
 
 
 # --- sites ---------------------------------------------------------------------------------
@@ -172,9 +205,21 @@ def sites_done(con: duckdb.DuckDBPyConnection, run_id: str) -> set[str]:
 def previous_snapshots(
     con: duckdb.DuckDBPyConnection, cluster_ids: list[str]
 ) -> dict[tuple[str, str], PreviousSnapshot]:
-    """Latest fetch with a body per (cluster_id, url), for conditional requests."""
+    """Latest fetch with a body per (cluster_id, normalised url), for conditional requests.
+
+    Keyed by :func:`clusterradar.urls.normalise_url` (the spider looks pages up the same way):
+    stored URLs keep the scheme they were fetched with, and an http page that moved to https
+    is still the same page.
+    """
     rows = con.execute(query("crawl_previous_snapshots"), [cluster_ids]).fetchall()
-    return {(r[0], r[1]): PreviousSnapshot(r[2], r[3], r[4], r[5]) for r in rows}
+    found: dict[tuple[str, str], PreviousSnapshot] = {}
+    latest: dict[tuple[str, str], Any] = {}
+    for cluster_id, url, body_id, content_hash, etag, last_modified, fetched_at in rows:
+        key = (cluster_id, normalise_url(url))
+        if key not in latest or fetched_at > latest[key]:
+            latest[key] = fetched_at
+            found[key] = PreviousSnapshot(body_id, content_hash, etag, last_modified)
+    return found
 
 
 def load_body(con: duckdb.DuckDBPyConnection, content_hash: str) -> bytes | None:

@@ -16,7 +16,7 @@ from typing import Protocol
 import duckdb
 
 from clusterradar.errors import InputError
-from clusterradar.urls import match_website, normalise_name, slugify
+from clusterradar.urls import match_website, normalise_name, normalise_url, slugify
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import utcnow
 
@@ -68,7 +68,8 @@ def _known_clusters(con: duckdb.DuckDBPyConnection) -> list[_Known]:
 def _match(entry: RegistryRecord, known: list[_Known], claimed: set[str]) -> _Known | None:
     free = [k for k in known if k.cluster_id not in claimed]
     for k in free:
-        if k.profile_url and k.profile_url == entry.profile_url:
+        # Compared as matching keys (scheme-insensitive): stored URLs keep the fetched scheme.
+        if k.profile_url and normalise_url(k.profile_url) == normalise_url(entry.profile_url):
             return k
     if entry.website:
         hit = match_website(entry.website, [(k.cluster_id, k.website or "") for k in free])
