@@ -15,26 +15,10 @@ from scrapy.selector import Selector
 
 from clusterradar.crawler import selectors as sel
 from clusterradar.crawler.site import stored_url
+from clusterradar.labels.clusters import BUNDESLAENDER
 from clusterradar.urls import slugify
 
-BUNDESLAND_SLUGS = (
-    "baden-wuerttemberg",
-    "bayern",
-    "berlin",
-    "brandenburg",
-    "bremen",
-    "hamburg",
-    "hessen",
-    "mecklenburg-vorpommern",
-    "niedersachsen",
-    "nordrhein-westfalen",
-    "rheinland-pfalz",
-    "saarland",
-    "sachsen",
-    "sachsen-anhalt",
-    "schleswig-holstein",
-    "thueringen",
-)
+BUNDESLAND_SLUGS = BUNDESLAENDER  # the registry's slugs: one list, kept in labels
 
 
 @dataclass(slots=True)

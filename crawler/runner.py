@@ -275,7 +275,7 @@ def request_hash(kind: str, cluster_ids: list[str] | None, crawl: Any, allow_pri
 
 
 def _checked_quarter(quarter: str | None) -> str | None:
-    from clusterradar.quarterly.quarters import normalise_quarter
+    from clusterradar.quarters import normalise_quarter
 
     return normalise_quarter(quarter)  # InputError (one line) for 2026Q7 or 'bogus'
 

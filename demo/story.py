@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clusterradar.errors import InputError
-from clusterradar.quarterly.quarters import Quarter, current_quarter
+from clusterradar.quarters import Quarter, current_quarter
 from clusterradar.settings import Settings
 
 DB_NAME = "clusterradar.duckdb"

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from clusterradar.errors import InputError, NotFoundError
+from clusterradar.errors import NotFoundError
 from clusterradar.models.corpus import (
     embed_passages,
     load_text_kit,
@@ -21,6 +21,7 @@ from clusterradar.models.corpus import (
 )
 from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import code_version, train_model
+from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse import suggestions as store
 
@@ -83,21 +84,6 @@ def _go_cluster(go_cluster, foerdermassnahmen) -> bool:
 def _cluster_meta(rows: list[tuple]) -> dict[str, ClusterMeta]:
     """Registry name and go-cluster status per cluster (the profile features read them)."""
     return {row[0]: ClusterMeta(row[1], _go_cluster(row[4], row[5])) for row in rows}
-
-
-def normalise_quarter(quarter: str | None) -> str | None:
-    """'2026q4' / '2026-Q4' → '2026Q4' (the form report and diff look up); None stays None.
-
-    Anything else is an InputError: a run stored under 'banana' would never be found again.
-    """
-    if quarter is None:
-        return None
-    from clusterradar.quarterly.quarters import parse_quarter
-
-    try:
-        return str(parse_quarter(quarter.strip().upper()))
-    except InputError:
-        raise InputError(f"quarter must look like 2026Q4, not {quarter!r}") from None
 
 
 def earlier_crawl_notes(texts: dict[str, list]) -> dict[str, str]:

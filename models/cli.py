@@ -53,7 +53,8 @@ def classify(
     ] = None,
 ) -> None:
     """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""
-    from clusterradar.models.classify import classify_clusters, normalise_quarter
+    from clusterradar.models.classify import classify_clusters
+    from clusterradar.quarters import normalise_quarter
 
     quarter = normalise_quarter(quarter)  # before any model work: '2026q4' → '2026Q4'
     result = classify_clusters(

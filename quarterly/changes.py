@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from clusterradar.quarterly.diff import QuarterDiff, diff_quarters, top_suggestions
-from clusterradar.quarterly.quarters import Quarter, quarters_between
+from clusterradar.quarters import Quarter, quarters_between
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import effective_at, utcnow
 from clusterradar.warehouse.quarters import StageState, stage_states

@@ -25,7 +25,7 @@ def _settings(ctx: typer.Context):
 
 
 def _quarter(text: str | None):
-    from clusterradar.quarterly.quarters import current_quarter, parse_quarter
+    from clusterradar.quarters import current_quarter, parse_quarter
 
     return parse_quarter(text) if text else current_quarter()
 

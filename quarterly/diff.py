@@ -1,7 +1,7 @@
 """What changed between two quarters: classifications in force and the model's suggestions.
 
 The classification of a quarter is the one in force on its as-of date (its last day; see
-:mod:`clusterradar.quarterly.quarters`), read with ``effective_at`` — so a diff of past
+:mod:`clusterradar.quarters`), read with ``effective_at`` — so a diff of past
 quarters is reproducible however much has been decided since. Suggestions are compared per
 (cluster, dimension) by the top-ranked label of the newest finished run of each quarter that
 classified that cluster, the same notion the review queue uses.
@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from clusterradar.quarterly.quarters import Quarter
+from clusterradar.quarters import Quarter
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import effective_at
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from clusterradar.errors import InputError
 from clusterradar.quarterly import plots
 from clusterradar.quarterly.changes import QuarterReport, collect_report
-from clusterradar.quarterly.quarters import Quarter
+from clusterradar.quarters import Quarter
 from clusterradar.warehouse.db import connect
 
 DIMENSION_NAMES = {

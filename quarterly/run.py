@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clusterradar.errors import InputError
-from clusterradar.quarterly.quarters import Quarter, parse_quarter
+from clusterradar.quarters import Quarter, parse_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse.db import connect, query, transaction
 from clusterradar.warehouse.quarters import (

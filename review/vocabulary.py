@@ -8,7 +8,7 @@ import functools
 from clusterradar.errors import InputError
 from clusterradar.labels import BUNDESLAENDER
 from clusterradar.labels.clusters import BUNDESLAND_NAMES
-from clusterradar.quarterly.quarters import parse_quarter
+from clusterradar.quarters import parse_quarter
 from clusterradar.review.messages import input_error
 
 

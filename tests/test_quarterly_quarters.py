@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from clusterradar.errors import InputError
-from clusterradar.quarterly.quarters import (
+from clusterradar.quarters import (
     Quarter,
     current_quarter,
     normalise_quarter,

@@ -11,8 +11,8 @@ import pytest
 
 from clusterradar.quarterly.changes import collect_report
 from clusterradar.quarterly.diff import diff_quarters
-from clusterradar.quarterly.quarters import parse_quarter
 from clusterradar.quarterly.report import label_names, write_report
+from clusterradar.quarters import parse_quarter
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import record_version
 

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from clusterradar.errors import CrawlError, InputError
-from clusterradar.quarterly.quarters import parse_quarter
 from clusterradar.quarterly.run import Stage, StageContext, StageOutcome, run_stages
+from clusterradar.quarters import parse_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse.db import connect
 from clusterradar.warehouse.quarters import stage_states

@@ -30,9 +30,9 @@ def test_two_quarter_story_history_diff_and_report(tmp_path: Path, cli):
     from clusterradar.demo.story import demo_settings, point_paper_clusters_at
     from clusterradar.quarterly.changes import collect_report
     from clusterradar.quarterly.diff import diff_quarters, top_suggestions
-    from clusterradar.quarterly.quarters import current_quarter
     from clusterradar.quarterly.report import label_names, write_report
     from clusterradar.quarterly.run import run_quarter
+    from clusterradar.quarters import current_quarter
     from clusterradar.review.decisions import record_decision
     from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.history import timeline, utcnow

@@ -79,7 +79,7 @@ def export_as_of(as_of: str | None, quarter: str | None) -> dt.date:
     if as_of is not None and quarter is not None:
         raise InputError("--as-of and --quarter exclude each other; give one of them")
     if quarter is not None:
-        from clusterradar.quarterly.quarters import parse_quarter
+        from clusterradar.quarters import parse_quarter
 
         try:
             return parse_quarter(quarter).as_of
