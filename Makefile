@@ -27,7 +27,7 @@ browser:
 	fi
 
 demo: setup
-	$(BIN)/clusterradar demo
+	$(BIN)/clusterradar demo --force  # rerunnable: replaces only the demo's own outputs in demo-output/
 
 test: setup browser
 	$(BIN)/ruff check .
