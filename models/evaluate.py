@@ -12,6 +12,7 @@ all fitting (classifier, calibration, inner CV, gate threshold) happens inside e
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +89,16 @@ def variants(settings: Settings, with_setfit: bool) -> list[Variant]:
             "embedding ++ profile, C by leave-one-out inside each training fold (pre-reg. 2)",
             IntensityConfig(kind="profile_embedding", select="inner_cv", seed=seed),
         ),
+        Variant(
+            "ordinal",
+            "Frank & Hall ordinal head on embedding ++ profile, C=1 (pre-registration 3)",
+            IntensityConfig(kind="ordinal", seed=seed),
+        ),
+        Variant(
+            "nested",
+            "head (profile_embedding | ordinal | profile) chosen by inner LOO (pre-reg. 3)",
+            IntensityConfig(kind="nested", seed=seed),
+        ),
     ]
     if with_setfit:
         out.append(
@@ -114,6 +125,8 @@ class Scores:
     confusion_matrix: list[list[int]]
     per_class: list[m.ClassReport]
     predictions: dict[str, int]
+    # what inner cross-validation picked, counted over the outer folds ("kind=ordinal": 20, …)
+    fold_choices: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {
@@ -132,6 +145,7 @@ class Scores:
             },
             "per_class": [dataclasses.asdict(r) for r in self.per_class],
             "predictions": self.predictions,
+            "fold_choices": self.fold_choices,
         }
 
 
@@ -338,8 +352,12 @@ def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:
 
 
 def run_variant(
-    inputs: EvaluationInputs, config: IntensityConfig, levels_of: dict[str, int]
+    inputs: EvaluationInputs,
+    config: IntensityConfig,
+    levels_of: dict[str, int],
+    fold_choices: Counter | None = None,
 ) -> tuple[list[int], list[np.ndarray]]:
+    """Leave-one-out predictions; what inner CV chose per fold is counted into `fold_choices`."""
     preds, probs = [], []
     for key in inputs.keys:
         train_keys = _training_keys(inputs, key)
@@ -348,6 +366,11 @@ def run_variant(
         )
         preds.append(model.predict([inputs.test[key]])[0])
         probs.append(model.predict_proba([inputs.test[key]])[0])
+        if fold_choices is not None:
+            for name, value in sorted(model.chosen.items()):
+                fold_choices[
+                    f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
+                ] += 1
     return preds, probs
 
 
@@ -410,13 +433,15 @@ def evaluate(
     for variant in variants(settings, with_setfit or "setfit" in (only or [])):
         if only and variant.name not in only:
             continue
+        choices: Counter = Counter()
         if variant.config is None:
             from clusterradar.models.setfit_head import setfit_loo
 
             preds, probs = setfit_loo(inputs, levels_of, seed=settings.models.seed)
         else:
-            preds, probs = run_variant(inputs, variant.config, levels_of)
+            preds, probs = run_variant(inputs, variant.config, levels_of, choices)
         results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)
+        results[variant.name].fold_choices = dict(sorted(choices.items()))
         descriptions[variant.name] = variant.description
     mode = "documents" if documents_path else "labelled text (warehouse passages + table text)"
     return EvaluationReport(

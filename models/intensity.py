@@ -9,6 +9,13 @@ Kinds (settings.models.classifier):
   logistic regression on the cluster's *profile* (is it named for security or defence, is it a
   go-cluster member, lexicon category densities; features.py), alone or appended to the focus
   embedding. Pre-registered in docs/evaluation.md ("Pre-registration 2").
+- ``ordinal`` (Pre-registration 3): the ordering as information — Frank & Hall's cumulative
+  decomposition, one class-balanced binary logistic regression per threshold between consecutive
+  seen levels estimating P(level > t), on the same features as ``profile_embedding``.
+- ``nested`` (Pre-registration 3): leave-one-out *inside the training clusters* picks one of
+  ``profile_embedding``, ``ordinal``, ``profile`` (C=1 each); the pick is then fitted on all of
+  them. The choice between heads is thereby made by inner cross-validation, never by us on the
+  reported folds; the artefact records which head was picked (``chosen["kind"]``).
 - ``fusion``: the linear head's log-probabilities fused with the prototype
   log-probabilities, ``(1 - w) * log p_linear + w * log p_proto``. Levels without examples get a
   linear-head probability by *ordinal interpolation* — an unseen level between two seen ones
@@ -22,6 +29,7 @@ which picks C (and w for fusion) by leave-one-out *inside* the training clusters
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -31,9 +39,20 @@ from clusterradar.models.calibration import fit_temperature, softmax
 from clusterradar.models.features import ClusterFeatures
 
 LEVELS = (1, 2, 3, 4, 5)
-KINDS = ("majority", "prototype", "linear", "fusion", "profile", "profile_embedding")
+KINDS = (
+    "majority",
+    "prototype",
+    "linear",
+    "fusion",
+    "profile",
+    "profile_embedding",
+    "ordinal",
+    "nested",
+)
 # Kinds whose scores come from the logistic-regression head alone (no prototype fusion).
-HEAD_KINDS = ("linear", "profile", "profile_embedding")
+HEAD_KINDS = ("linear", "profile", "profile_embedding", "ordinal")
+# The heads `nested` chooses between, in tie-break order (Pre-registration 3).
+NESTED_CANDIDATES = ("profile_embedding", "ordinal", "profile")
 C_GRID = (0.1, 1.0, 10.0)
 WEIGHT_GRID = (0.0, 0.3, 0.6)
 _EPS = 1e-6
@@ -50,7 +69,7 @@ class IntensityConfig:
     lexicon_scale: float = (
         0.0  # pre-registered: embeddings only; lexicon feeds gate, thematic, evidence
     )
-    select: str = "fixed"  # 'fixed' | 'inner_cv'
+    select: str = "fixed"  # 'fixed' | 'inner_cv' ('nested' kinds choose their head instead)
     calibration_folds: int = 5
     seed: int = 13
 
@@ -62,9 +81,10 @@ def design_matrix(
     features: list[ClusterFeatures], lexicon_scale: float, kind: str = "linear"
 ) -> np.ndarray:
     """Linear-head input of `kind`: ``profile`` = the 13-value profile (dedicated name,
-    go-cluster, lexicon densities); ``profile_embedding`` = focus embedding ++ profile;
+    go-cluster, lexicon densities); ``profile_embedding`` and ``ordinal`` = focus embedding ++
+    profile;
     otherwise focus embedding ++ scaled lexicon category densities."""
-    if kind in ("profile", "profile_embedding"):
+    if kind in ("profile", "profile_embedding", "ordinal"):
         missing = [f.cluster_key for f in features if f.profile is None]
         if missing:
             raise ValueError(f"no profile features for {', '.join(missing[:3])}")
@@ -97,6 +117,8 @@ class IntensityModel:
         y = np.asarray(levels, dtype=int)
         if len(y) == 0:
             raise ValueError("no labelled clusters to train on")
+        if self.config.kind == "nested":
+            self._select_head(features, y)
         if (
             self.config.select == "inner_cv"
             and self.config.kind in ("fusion", *HEAD_KINDS)
@@ -111,7 +133,9 @@ class IntensityModel:
         counts = np.array([(y == level).sum() for level in LEVELS], dtype=float)
         self.priors = (counts + _EPS) / (counts.sum() + _EPS * len(LEVELS))
         self.classes = np.unique(y)
-        if self.config.kind in ("fusion", *HEAD_KINDS) and len(self.classes) >= 2:
+        if self.config.kind == "ordinal" and len(self.classes) >= 2:
+            self._fit_thresholds(features, y)
+        elif self.config.kind in ("fusion", *HEAD_KINDS) and len(self.classes) >= 2:
             head = LogisticRegression(
                 C=self.config.c,
                 class_weight="balanced",
@@ -126,6 +150,42 @@ class IntensityModel:
             self.coef, self.intercept = coef.astype(np.float64), intercept.astype(np.float64)
         else:
             self.coef, self.intercept = None, None
+
+    def _fit_thresholds(self, features: list[ClusterFeatures], y: np.ndarray) -> None:
+        """One balanced binary LR per threshold t between consecutive seen levels: P(y > t)."""
+        design = self._design(features)
+        coefs, intercepts = [], []
+        for threshold in self.classes[:-1]:
+            head = LogisticRegression(
+                C=self.config.c,
+                class_weight="balanced",
+                max_iter=5000,
+                random_state=self.config.seed,
+            )
+            head.fit(design, (y > threshold).astype(int))
+            coefs.append(head.coef_[0])
+            intercepts.append(head.intercept_[0])
+        self.coef = np.stack(coefs).astype(np.float64)
+        self.intercept = np.asarray(intercepts, dtype=np.float64)
+
+    def _select_head(self, features: list[ClusterFeatures], y: np.ndarray) -> None:
+        """`nested`: pick the head by leave-one-out inside the training clusters (accuracy, then
+        macro-F1, then NESTED_CANDIDATES order)."""
+        if len(y) < 6 or len(np.unique(y)) < 2:
+            chosen = NESTED_CANDIDATES[0]
+        else:
+            best: tuple | None = None
+            for rank, kind in enumerate(NESTED_CANDIDATES):
+                cfg = IntensityConfig(**{**self.config.as_dict(), "kind": kind, "select": "fixed"})
+                preds = _loo_predictions(cfg, features, y)
+                key = (float(np.mean(preds == y)), _macro_f1(y, preds), -rank)
+                if best is None or key > best[0]:
+                    best = (key, kind)
+            assert best is not None
+            chosen = best[1]
+        self.config.kind = chosen
+        self.config.select = "fixed"
+        self.chosen = {**self.chosen, "kind": chosen}
 
     def _fit_calibration(self, features: list[ClusterFeatures], y: np.ndarray) -> float:
         """Temperature from out-of-fold raw scores (stratified folds inside the training data)."""
@@ -156,19 +216,10 @@ class IntensityModel:
         best: tuple | None = None
         for c in C_GRID:
             for w in weights:
-                preds = []
-                for i in range(len(y)):
-                    mask = np.ones(len(y), dtype=bool)
-                    mask[i] = False
-                    if len(np.unique(y[mask])) < 2:
-                        preds.append(int(np.bincount(y[mask]).argmax()))
-                        continue
-                    cfg = IntensityConfig(
-                        **{**self.config.as_dict(), "c": c, "weight": w, "select": "fixed"}
-                    )
-                    inner = IntensityModel(cfg)
-                    inner._fit_core([features[j] for j in np.flatnonzero(mask)], y[mask])
-                    preds.append(LEVELS[int(np.argmax(inner.raw_scores([features[i]])[0]))])
+                cfg = IntensityConfig(
+                    **{**self.config.as_dict(), "c": c, "weight": w, "select": "fixed"}
+                )
+                preds = _loo_predictions(cfg, features, y)
                 acc = float(np.mean(np.array(preds) == y))
                 f1 = _macro_f1(y, np.array(preds))
                 is_default = (c == self.config.c) + (w == self.config.weight)
@@ -190,7 +241,10 @@ class IntensityModel:
         if self.coef is None or self.intercept is None:
             return np.tile(np.log(self.priors), (n, 1))
         logits = self._design(features) @ self.coef.T + self.intercept
-        seen = softmax(logits)
+        if self.config.kind == "ordinal":
+            seen = _cumulative_to_levels(1.0 / (1.0 + np.exp(-logits)))
+        else:
+            seen = softmax(logits)
         full = np.zeros((n, len(LEVELS)))
         seen_idx = [LEVELS.index(int(c)) for c in self.classes]
         full[:, seen_idx] = seen
@@ -246,6 +300,36 @@ class IntensityModel:
         model.temperature = float(params["temperature"])
         model.chosen = dict(params.get("chosen") or {})
         return model
+
+
+def _cumulative_to_levels(greater: np.ndarray) -> np.ndarray:
+    """(n, T) estimates of P(y > t_k) → (n, T + 1) level probabilities (Frank & Hall): the
+    differences of neighbouring thresholds, clipped at 0 where the binary models cross."""
+    n, t = greater.shape
+    out = np.empty((n, t + 1))
+    out[:, 0] = 1.0 - greater[:, 0]
+    for k in range(1, t):
+        out[:, k] = np.maximum(greater[:, k - 1] - greater[:, k], 0.0)
+    out[:, t] = greater[:, t - 1]
+    out = np.clip(out, _EPS, None)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def _loo_predictions(
+    config: IntensityConfig, features: list[ClusterFeatures], y: np.ndarray
+) -> np.ndarray:
+    """Leave-one-out predictions of a fixed configuration over the given clusters."""
+    preds = []
+    for i in range(len(y)):
+        mask = np.ones(len(y), dtype=bool)
+        mask[i] = False
+        if len(np.unique(y[mask])) < 2:
+            preds.append(int(np.bincount(y[mask]).argmax()))
+            continue
+        inner = IntensityModel(dataclasses.replace(config))
+        inner._fit_core([features[j] for j in np.flatnonzero(mask)], y[mask])
+        preds.append(LEVELS[int(np.argmax(inner.raw_scores([features[i]])[0]))])
+    return np.array(preds)
 
 
 def _interpolate_unseen(full: np.ndarray, seen_idx: list[int]) -> np.ndarray:

@@ -50,6 +50,11 @@ def render_text(report: EvaluationReport) -> str:
                 if r.support
             )
         )
+        if s.fold_choices:
+            lines.append(
+                "  inner CV picked (outer folds): "
+                + ", ".join(f"{k} ×{v}" for k, v in s.fold_choices.items())
+            )
     if report.gate:
         g = report.gate
         lines.extend(
