@@ -102,7 +102,8 @@ class IntensityModel:
     """Fit on labelled clusters' features; scores all five levels."""
 
     def __init__(self, config: IntensityConfig | None = None):
-        self.config = config or IntensityConfig()
+        # a copy: inner CV and `nested` rewrite their own config, never the caller's
+        self.config = dataclasses.replace(config) if config else IntensityConfig()
         if self.config.kind not in KINDS:
             raise ValueError(f"unknown classifier kind {self.config.kind!r}; choose one of {KINDS}")
         self.coef: np.ndarray | None = None
@@ -228,7 +229,7 @@ class IntensityModel:
                     best = (key, c, w)
         assert best is not None
         self.config.c, self.config.weight = best[1], best[2]
-        self.chosen = {"c": best[1], "weight": best[2]}
+        self.chosen = {"c": best[1], "weight": best[2]} if len(weights) > 1 else {"c": best[1]}
 
     # -- scoring ---------------------------------------------------------------------------
     def _design(self, features: list[ClusterFeatures]) -> np.ndarray:
