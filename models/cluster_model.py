@@ -136,13 +136,14 @@ class ClusterModel:
     ) -> ClusterModel:
         """Fit on labelled clusters (levels 1..5); ``thematic_only`` clusters (reviewed
         thematic labels, no level) teach the thematic scorer only. ``civil`` clusters (reviewed
-        ``no_svi_relevance``) are accepted for the no-SVI gate: the gate does not learn from
-        negatives yet, so they are counted (``n_civil``) but change no score; they already
-        change the training-data hash, so a review decision always retrains."""
+        ``no_svi_relevance``) are the gate's negatives: from gate.MIN_CIVIL_TO_FIT of them on
+        they set its threshold and scale (fewer are counted in ``n_civil`` and change no
+        score); they change the training-data hash, so a review decision always retrains."""
         feats = [self.features(t.key, t.passages, t.meta) for t in training]
         extra = [self.features(t.key, t.passages, t.meta) for t in thematic_only]
+        civil_feats = [self.features(t.key, t.passages, t.meta) for t in civil]
         self.n_civil = len(civil)
-        return self.fit_features(training, feats, config, thematic_only, extra)
+        return self.fit_features(training, feats, config, thematic_only, extra, civil_feats)
 
     def fit_features(
         self,
@@ -151,10 +152,11 @@ class ClusterModel:
         config: IntensityConfig,
         thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
         thematic_feats: list[ClusterFeatures] = (),  # type: ignore[assignment]
+        civil_feats: list[ClusterFeatures] = (),  # type: ignore[assignment]
     ) -> ClusterModel:
         """Fit on precomputed features (they depend on the prototypes only, not on labels)."""
         self.intensity = IntensityModel(config).fit(feats, [t.level for t in training])
-        self.gate = NoSviGate().fit(feats)
+        self.gate = NoSviGate().fit(feats, civil_feats)
         reviewed: dict[str, dict[str, list[str]]] = {}
         for t in [*training, *thematic_only]:
             for dimension, labels in t.thematic.items():

@@ -29,7 +29,15 @@ Plain "Sicherheit" is no lexicon term, so food safety or job security raise noth
 clusters' own leave-one-out gate scores (each scored against a reference built from the *other*
 labelled clusters only: their signal passages and template test), i.e. the gate is built to keep
 ~95% of labelled SVI clusters. P(no SVI relevance) = sigmoid((threshold - score) / 0.03), a
-fixed scale: we have no negative training examples to fit it on (see docs/models.md).
+fixed scale, as long as there are no negative examples to fit it on.
+
+*Threshold from reviewers' civil decisions.* Once reviewers have decided ``no_svi_relevance``
+for at least MIN_CIVIL_TO_FIT clusters, those are the negatives the percentile rule lacked:
+a one-dimensional class-balanced logistic regression on the gate score (labelled clusters'
+leave-one-out scores vs the civil clusters' scores) gives threshold (P = 0.5) and scale. The
+civil clusters never enter the reference set. If the fit is degenerate (civil clusters scoring
+*higher* than labelled ones) the percentile rule stays, and the artefact says which rule made
+the threshold (``threshold_source``).
 
 Fixed choices: top-3 signal passages per cluster (the same 3 as the score's top-3 and the
 features' LEVEL_TOP_K); template text = cosine >= 0.7 to passages of >= 2 other clusters, i.e.
@@ -62,6 +70,8 @@ GENERIC_MIN_CLUSTERS = 2  # ... in this many *other* labelled clusters
 LEXICON_BONUS = 0.2
 THRESHOLD_PERCENTILE = 5.0
 PROBABILITY_SCALE = 0.03
+MIN_CIVIL_TO_FIT = 5  # reviewed no_svi_relevance clusters needed before they set the threshold
+SCALE_BOUNDS = (0.005, 0.2)  # a fitted scale outside this is clipped (near-separable scores)
 _BLOCK_ROWS = 1024  # rows per similarity block: memory stays O(block x passages)
 
 
@@ -115,9 +125,17 @@ class NoSviGate:
         self.reference: np.ndarray = np.zeros((0, 0), dtype=np.float32)
         self.owners: np.ndarray = np.array([], dtype=object)
         self.threshold: float = 0.0
+        self.scale: float = PROBABILITY_SCALE
+        self.threshold_source: str = "percentile"
         self.fitted = False
 
-    def fit(self, features: list[ClusterFeatures]) -> NoSviGate:
+    def fit(
+        self,
+        features: list[ClusterFeatures],
+        civil: list[ClusterFeatures] = (),  # type: ignore[assignment]
+    ) -> NoSviGate:
+        """Reference and threshold from the labelled clusters; reviewed civil clusters (negatives)
+        set threshold and scale once there are MIN_CIVIL_TO_FIT of them."""
         if not features:
             raise ValueError("the gate needs labelled clusters")
         keys = [f.cluster_key for f in features]
@@ -137,6 +155,13 @@ class NoSviGate:
         rows = signal_rows(relevance, owner_ids, counts >= GENERIC_MIN_CLUSTERS)
         self.reference, self.owners = embeddings[rows], owners[rows]
         self.threshold = float(np.percentile(loo_scores, THRESHOLD_PERCENTILE))
+        self.scale, self.threshold_source = PROBABILITY_SCALE, "percentile"
+        if len(civil) >= MIN_CIVIL_TO_FIT:
+            civil_scores = [self._score(c)[0] for c in civil]
+            fitted = fit_threshold(np.asarray(loo_scores), np.asarray(civil_scores))
+            if fitted is not None:
+                self.threshold, self.scale = fitted
+                self.threshold_source = f"reviewed civil clusters (n={len(civil)})"
         self.fitted = True
         return self
 
@@ -158,7 +183,7 @@ class NoSviGate:
         if not self.fitted:
             raise ValueError("gate is not fitted")
         score, similarity, strength, order, nearest = self._score(feature)
-        probability = float(sigmoid((self.threshold - score) / PROBABILITY_SCALE))
+        probability = float(sigmoid((self.threshold - score) / self.scale))
         return GateResult(
             score=score,
             reference_similarity=similarity,
@@ -179,7 +204,8 @@ class NoSviGate:
             "reference_top_k": REFERENCE_TOP_K,
             "lexicon_bonus": LEXICON_BONUS,
             "threshold_percentile": THRESHOLD_PERCENTILE,
-            "probability_scale": PROBABILITY_SCALE,
+            "probability_scale": self.scale,
+            "threshold_source": self.threshold_source,
         }
         return arrays, params
 
@@ -189,5 +215,26 @@ class NoSviGate:
         gate.reference = np.asarray(arrays["gate_reference"], dtype=np.float32)
         gate.owners = np.asarray(arrays["gate_owners"]).astype(object)
         gate.threshold = float(params["threshold"])
+        gate.scale = float(params.get("probability_scale", PROBABILITY_SCALE))
+        gate.threshold_source = str(params.get("threshold_source", "percentile"))
         gate.fitted = True
         return gate
+
+
+def fit_threshold(labelled: np.ndarray, civil: np.ndarray) -> tuple[float, float] | None:
+    """(threshold, scale) of P(none) = sigmoid((threshold - score) / scale) from a balanced 1-D
+    logistic regression; None when civil clusters do not score lower than labelled ones."""
+    from sklearn.linear_model import LogisticRegression
+
+    scores = np.concatenate([labelled, civil]).reshape(-1, 1)
+    is_civil = np.concatenate([np.zeros(len(labelled)), np.ones(len(civil))]).astype(int)
+    if np.mean(civil) >= np.mean(labelled):
+        return None
+    head = LogisticRegression(C=100.0, class_weight="balanced", max_iter=5000)
+    head.fit(scores, is_civil)
+    slope, intercept = float(head.coef_[0, 0]), float(head.intercept_[0])
+    if slope >= 0:
+        return None
+    threshold = -intercept / slope
+    scale = float(np.clip(-1.0 / slope, *SCALE_BOUNDS))
+    return float(threshold), scale

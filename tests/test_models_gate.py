@@ -222,3 +222,43 @@ def test_unfitted_gate_refuses_to_score(setting):
     features, _ = setting
     with pytest.raises(ValueError, match="not fitted"):
         NoSviGate().evaluate(features["brewery"])
+
+
+def test_reviewed_civil_clusters_set_threshold_and_scale_once_there_are_enough(setting):
+    import dataclasses
+
+    from clusterradar.models.gate import MIN_CIVIL_TO_FIT, NoSviGate
+
+    features, _ = setting
+    labelled = [features[k] for k in (*LABELLED, *TABLE_ROWS)]
+    civil = [
+        dataclasses.replace(features["brewery"], cluster_key=f"civil-{i}")
+        for i in range(MIN_CIVIL_TO_FIT)
+    ]
+    percentile = _gate(features)
+    too_few = NoSviGate().fit(labelled, civil[:-1])
+    assert too_few.threshold_source == "percentile"
+    assert too_few.threshold == pytest.approx(percentile.threshold)
+
+    learnt = NoSviGate().fit(labelled, civil)
+    assert learnt.threshold_source == f"reviewed civil clusters (n={MIN_CIVIL_TO_FIT})"
+    assert learnt.threshold != pytest.approx(percentile.threshold)
+    brewery = learnt.evaluate(features["brewery"])
+    supplier = learnt.evaluate(features["defence-supplier"])
+    assert brewery.score < learnt.threshold < supplier.score
+    assert brewery.probability_none > 0.5 > supplier.probability_none
+    # civil clusters are negatives for the threshold only, never reference passages
+    assert np.array_equal(learnt.reference, percentile.reference)
+
+    arrays, params = learnt.to_arrays()
+    loaded = NoSviGate.from_arrays(arrays, params)
+    assert (loaded.threshold_source, loaded.scale) == (learnt.threshold_source, learnt.scale)
+    assert loaded.evaluate(features["brewery"]) == brewery
+
+
+def test_civil_clusters_scoring_above_labelled_ones_leave_the_percentile_rule():
+    from clusterradar.models.gate import fit_threshold
+
+    assert fit_threshold(np.array([0.2, 0.3, 0.25]), np.array([0.5, 0.6, 0.55])) is None
+    threshold, scale = fit_threshold(np.array([0.6, 0.7, 0.65]), np.array([0.2, 0.3, 0.25]))
+    assert 0.3 < threshold < 0.6 and scale > 0
