@@ -197,3 +197,28 @@ def test_evaluate_writes_a_readable_report_and_confusion_matrix_image(cli, wareh
     assert "accuracy" in result.stdout and "no-SVI gate" in result.stdout
     assert (tmp_path / "report" / "evaluation.txt").is_file()
     assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_on_noisy_website_pages_separates_dedicated_networks_from_optics_clusters(
+    cli, warehouse
+):
+    """Four invented pages per labelled cluster (news, member lists, passing mentions of
+    defence): every cluster is matched by its website, cites its own pages, and dedicated
+    security networks stay far from civil optics/microelectronics clusters on the level axis."""
+    result = cli(
+        "--db", warehouse, "predict", "--documents", MODEL_FIXTURES / "labelled_websites.jsonl"
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = {d["cluster"]: d for d in map(json.loads, result.stdout.splitlines())}
+    assert len(lines) == 31
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        websites = dict(con.execute("SELECT cluster_id, website FROM clusters").fetchall())
+    for cluster, line in lines.items():
+        host = websites[cluster].split("//", 1)[1].removeprefix("www.").split("/")[0]
+        evidence = line["suggestions"]["intensity"][0]["evidence"]
+        assert evidence, cluster
+        assert all(host in (e["url"] or "") for e in evidence), (cluster, evidence)
+    dedicated = ("defence-nrw", "techhub-svi-nord", "cast", "gsw-netzwerk")
+    optics = ("optence", "optonet", "silicon-saxony", "photonics-bw")
+    assert max(lines[c]["expected_level"] for c in dedicated) < 2.0
+    assert min(lines[c]["expected_level"] for c in optics) > 3.5
