@@ -85,3 +85,39 @@ def test_a_review_decision_changes_the_next_train(settings):
     with duckdb.connect(str(settings.db), read_only=True) as con:
         hashes = con.execute("SELECT training_data_hash FROM model_artifacts").fetchall()
     assert {h for (h,) in hashes} == {first.training_data_hash, civil.training_data_hash}
+
+
+@pytest.mark.slow
+def test_five_reviewed_civil_clusters_set_the_gate_threshold_of_the_next_train(settings):
+    from clusterradar.models.artefacts import load_model_by_hash
+    from clusterradar.models.gate import MIN_CIVIL_TO_FIT
+    from clusterradar.models.train import code_version, train_model
+    from clusterradar.warehouse import connect, transaction
+
+    civil = {
+        "wein-pfalz": ("Weinnetzwerk Pfalz", ["Weinbau", "Kellerwirtschaft"]),
+        "baeckerei-franken": ("Bäckerhandwerk Franken", ["Lebensmittel", "Handwerk"]),
+        "musik-leipzig": ("Musikwirtschaft Leipzig", ["Kreativwirtschaft", "Musik"]),
+    }
+    with connect(settings.db) as con, transaction(con):
+        for cluster_id, (name, fields) in civil.items():
+            con.execute(
+                "INSERT INTO clusters (cluster_id, name, technologiefelder, origin, first_seen, "
+                "last_seen) VALUES (?, ?, ?, 'registry', ?, ?)",
+                [cluster_id, name, fields, NOW, NOW],
+            )
+    before = train_model(settings)
+    assert before.model.gate.threshold_source == "percentile"
+    for cluster_id in ["tourismus-harz", "holz-nord", *civil][: MIN_CIVIL_TO_FIT - 1]:
+        _review(settings.db, cluster_id, "intensity", ["no_svi_relevance"])
+    four = train_model(settings)
+    assert four.model.n_civil == MIN_CIVIL_TO_FIT - 1
+    assert four.model.gate.threshold == pytest.approx(before.model.gate.threshold)
+    _review(settings.db, "musik-leipzig", "intensity", ["no_svi_relevance"])
+    five = train_model(settings)
+    assert five.model.gate.threshold_source == f"reviewed civil clusters (n={MIN_CIVIL_TO_FIT})"
+    assert five.model.gate.threshold != pytest.approx(before.model.gate.threshold)
+    stored = load_model_by_hash(settings.db, five.training_data_hash, code_version())
+    assert stored is not None
+    assert stored.model.gate.threshold_source == five.model.gate.threshold_source
+    assert stored.model.gate.scale == pytest.approx(five.model.gate.scale)
