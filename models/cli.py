@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -119,7 +120,12 @@ def evaluate(
     settings = _settings(ctx)
     only = [name.strip() for name in models.split(",") if name.strip()] if models else None
     report = run_evaluation(
-        settings, documents_path=documents, civil_path=civil, with_setfit=setfit, only=only
+        settings,
+        documents_path=documents,
+        civil_path=civil,
+        with_setfit=setfit,
+        only=only,
+        progress=sys.stderr.isatty(),
     )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -12,7 +12,9 @@ all fitting (classifier, calibration, inner CV, gate threshold) happens inside e
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -356,6 +358,7 @@ def run_variant(
     config: IntensityConfig,
     levels_of: dict[str, int],
     fold_choices: Counter | None = None,
+    on_fold: Callable[[], object] | None = None,
 ) -> tuple[list[int], list[np.ndarray]]:
     """Leave-one-out predictions; what inner CV chose per fold is counted into `fold_choices`."""
     preds, probs = [], []
@@ -371,6 +374,8 @@ def run_variant(
                 fold_choices[
                     f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
                 ] += 1
+        if on_fold is not None:
+            on_fold()
     return preds, probs
 
 
@@ -415,8 +420,13 @@ def evaluate(
     civil_path: Path | None = None,
     with_setfit: bool = False,
     only: list[str] | None = None,
+    progress: bool = False,
 ) -> EvaluationReport:
-    """Run the whole comparison; `only` restricts the variants by name."""
+    """Run the whole comparison; `only` restricts the variants by name. `progress` shows one
+    bar per model over its leave-one-out folds on stderr (SetFit alone takes ~30 min)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     known = [v.name for v in variants(settings, True)]
     unknown = sorted(set(only or []) - set(known))
     if unknown:
@@ -430,19 +440,32 @@ def evaluate(
     levels_of = inputs.all_levels
     kit = load_text_kit(settings)
     results, descriptions = {}, {}
-    for variant in variants(settings, with_setfit or "setfit" in (only or [])):
-        if only and variant.name not in only:
-            continue
-        choices: Counter = Counter()
-        if variant.config is None:
-            from clusterradar.models.setfit_head import setfit_loo
+    selected = [
+        v
+        for v in variants(settings, with_setfit or "setfit" in (only or []))
+        if not only or v.name in only
+    ]
+    bars = Progress(console=Console(stderr=True), disable=not progress, transient=True)
+    with bars:
+        for variant in selected:
+            task = bars.add_task(f"leave-one-out: {variant.name}", total=len(inputs.keys))
+            choices: Counter = Counter()
+            if variant.config is None:
+                from clusterradar.models.setfit_head import setfit_loo
 
-            preds, probs = setfit_loo(inputs, levels_of, seed=settings.models.seed)
-        else:
-            preds, probs = run_variant(inputs, variant.config, levels_of, choices)
-        results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)
-        results[variant.name].fold_choices = dict(sorted(choices.items()))
-        descriptions[variant.name] = variant.description
+                preds, probs = setfit_loo(inputs, levels_of, seed=settings.models.seed)
+                bars.update(task, completed=len(inputs.keys))
+            else:
+                preds, probs = run_variant(
+                    inputs,
+                    variant.config,
+                    levels_of,
+                    choices,
+                    functools.partial(bars.advance, task),
+                )
+            results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)
+            results[variant.name].fold_choices = dict(sorted(choices.items()))
+            descriptions[variant.name] = variant.description
     mode = "documents" if documents_path else "labelled text (warehouse passages + table text)"
     return EvaluationReport(
         mode=mode,
