@@ -58,7 +58,7 @@ class ModelSettings:
     """Classifier choices; fixed in advance, never tuned on the reported folds."""
 
     seed: int = 13
-    # Pre-registered in docs/evaluation.md (Pre-registration 2): embedding ++ profile (dedicated
+    # README, Evaluation, "Pre-registration 2": embedding ++ profile (dedicated
     # name, go-cluster, lexicon), balanced LR with C chosen by leave-one-out inside training.
     classifier: str = "profile_embedding_inner_cv"
     evidence_per_suggestion: int = 3

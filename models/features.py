@@ -54,7 +54,7 @@ LEXICON_CATEGORIES = (
 # How dedicated an initiative is to security and defence shows first in its name: the paper's
 # level 1 are networks named for it (Sicherheitsnetzwerk, Defence-Forum, Rüstungscluster,
 # TechHUB SVI), levels 3/4 mostly established technology clusters. Fixed in Pre-registration 2
-# of docs/evaluation.md (designed after reading the paper's rows; see the caveat there).
+# of the README's Evaluation section (designed after reading the paper's rows; see its caveat).
 DEDICATED_NAME = re.compile(
     r"sicherheit|security|defen[cs]e|verteidigung|rüstung|wehr|militär|\bsvi\b|def-tech",
     re.IGNORECASE,

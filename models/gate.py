@@ -44,7 +44,7 @@ features' LEVEL_TOP_K); template text = cosine >= 0.7 to passages of >= 2 other 
 shared by >= 3 labelled clusters; 5th percentile; bonus 0.2; scale 0.03. Honesty note: 0.7 (not
 the first-tried 0.8) was picked after looking at the offline demo, where member lists and
 imprints that differ only in names sit at cosine 0.7-0.8 and 0.7 made the result insensitive to
-the top-k; nothing was tuned on the civil fixture (docs/evaluation.md).
+the top-k; nothing was tuned on the civil fixture (README, Evaluation).
 
 Known limits: (1) the labelled clusters have levels 1, 3 and 4 only, so a level-5 cluster
 ("civil base technology") whose pages never speak of security looks like "no SVI relevance" to

@@ -8,7 +8,7 @@ Kinds (settings.models.classifier):
 - ``profile`` / ``profile_embedding`` (default, with ``_inner_cv``): the same class-balanced
   logistic regression on the cluster's *profile* (is it named for security or defence, is it a
   go-cluster member, lexicon category densities; features.py), alone or appended to the focus
-  embedding. Pre-registered in docs/evaluation.md ("Pre-registration 2").
+  embedding. Pre-registered in the README (Evaluation, "Pre-registration 2").
 - ``ordinal`` (Pre-registration 3): the ordering as information — Frank & Hall's cumulative
   decomposition, one class-balanced binary logistic regression per threshold between consecutive
   seen levels estimating P(level > t), on the same features as ``profile_embedding``.
@@ -60,7 +60,7 @@ _EPS = 1e-6
 
 @dataclass(slots=True)
 class IntensityConfig:
-    """Hyperparameters, fixed in advance (see docs/evaluation.md)."""
+    """Hyperparameters, fixed in advance (see the README, Evaluation)."""
 
     kind: str = "fusion"
     c: float = 1.0

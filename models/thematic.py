@@ -6,7 +6,7 @@ terms of a matching category fire. Reviewed labels, once they exist, add a proto
 own (the mean focus vector of the clusters reviewers gave that label) and fit the one free
 parameter, the sigmoid's centre, by maximum likelihood; until then the centre is the median
 raw score of the labelled clusters, so a score of 0.5 means "as typical as an average
-labelled cluster" — an honest relative score, not a calibrated probability (docs/models.md).
+labelled cluster" — an honest relative score, not a calibrated probability (README, Models).
 """
 
 from __future__ import annotations
