@@ -100,6 +100,13 @@ def evaluate(
             "--civil", help="Documents of clearly civil clusters, to measure the no-SVI gate."
         ),
     ] = None,
+    crawled_only: Annotated[
+        bool,
+        typer.Option(
+            "--crawled-only",
+            help="Predict each held-out cluster from its crawled pages only (no table text).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metrics as one JSON object.")
     ] = False,
@@ -126,6 +133,7 @@ def evaluate(
         with_setfit=setfit,
         only=only,
         progress=sys.stderr.isatty(),
+        crawled_only=crawled_only,
     )
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -5,8 +5,12 @@ predicted from the same text the production model has for it (warehouse passages
 text). With ``--documents`` each fold trains on everything it would use for the other clusters
 (their warehouse text, table text and their documents from the file) and predicts the held-out
 cluster from its documents in the file only; labelled clusters absent from the file are skipped
-and counted. Features depend only on the prototypes, never on labels, so they are computed once;
-all fitting (classifier, calibration, inner CV, gate threshold) happens inside each fold.
+and counted. With ``crawled_only`` (``--crawled-only``) the held-out cluster is predicted from
+its crawled pages in the warehouse only (no table text): the measurement after a fresh crawl of
+the labelled clusters without writing a documents file; clusters without crawled passages are
+skipped and counted. Features depend only on the prototypes, never on labels, so they are
+computed once; all fitting (classifier, calibration, inner CV, gate threshold) happens inside
+each fold.
 """
 
 from __future__ import annotations
@@ -285,9 +289,15 @@ def resolve_documents(documents: list, labelled: list[LabelledText]) -> list:
 
 
 def prepare(
-    settings: Settings, documents_path: Path | None = None, civil_path: Path | None = None
+    settings: Settings,
+    documents_path: Path | None = None,
+    civil_path: Path | None = None,
+    crawled_only: bool = False,
 ) -> tuple[EvaluationInputs, str]:
     from clusterradar.pipeline.documents import read_documents
+
+    if crawled_only and documents_path:
+        raise InputError("--crawled-only and --documents exclude each other; choose one")
 
     kit = load_text_kit(settings)
     labelled, source = load_labelled(settings, kit.embedder.model_id)
@@ -324,14 +334,15 @@ def prepare(
         meta = ClusterMeta(t.name, t.table_text_parts[2])
         own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
         from_file = everything.get(f"f:{t.cluster_id}", [])
-        if documents_path and not from_file:
+        crawled = everything.get(f"w:{t.cluster_id}", [])
+        if (documents_path and not from_file) or (crawled_only and not crawled):
             skipped.append(t.cluster_id)
             continue
         keys.append(t.cluster_id)
         levels.append(t.level)
         train[t.cluster_id] = model.features(t.cluster_id, own + from_file, meta)
         train_texts[t.cluster_id] = [p.text for p in own + from_file]
-        held_out = from_file if documents_path else own
+        held_out = from_file if documents_path else crawled if crawled_only else own
         test[t.cluster_id] = model.features(t.cluster_id, held_out, meta)
         test_texts[t.cluster_id] = [p.text for p in held_out]
     # Skipped clusters still train the folds of the others (they have warehouse/table text).
@@ -421,6 +432,7 @@ def evaluate(
     with_setfit: bool = False,
     only: list[str] | None = None,
     progress: bool = False,
+    crawled_only: bool = False,
 ) -> EvaluationReport:
     """Run the whole comparison; `only` restricts the variants by name. `progress` shows one
     bar per model over its leave-one-out folds on stderr (SetFit alone takes ~30 min)."""
@@ -431,11 +443,12 @@ def evaluate(
     unknown = sorted(set(only or []) - set(known))
     if unknown:
         raise InputError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-    inputs, source = prepare(settings, documents_path, civil_path)
+    inputs, source = prepare(settings, documents_path, civil_path, crawled_only)
     if len(inputs.keys) < 2:
+        where = "crawled pages in the warehouse" if crawled_only else "documents in the file"
+        hint = "; crawl and process them first" if crawled_only else ""
         raise ModelError(
-            f"only {len(inputs.keys)} labelled clusters have documents in the file; "
-            "nothing to evaluate"
+            f"only {len(inputs.keys)} labelled clusters have {where}; nothing to evaluate{hint}"
         )
     levels_of = inputs.all_levels
     kit = load_text_kit(settings)
@@ -466,7 +479,13 @@ def evaluate(
             results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)
             results[variant.name].fold_choices = dict(sorted(choices.items()))
             descriptions[variant.name] = variant.description
-    mode = "documents" if documents_path else "labelled text (warehouse passages + table text)"
+    mode = (
+        "documents"
+        if documents_path
+        else "crawled pages only"
+        if crawled_only
+        else "labelled text (warehouse passages + table text)"
+    )
     return EvaluationReport(
         mode=mode,
         source=source,

@@ -13,11 +13,11 @@ def _ci(interval, digits: int = 2) -> str:
 
 
 def render_text(report: EvaluationReport) -> str:
+    missing = "crawled pages" if report.mode == "crawled pages only" else "documents in the file"
     lines = [
         "Clusterradar evaluation: leave-one-cluster-out, intensity levels 1..5",
         f"text: {report.mode}; labels from {report.source}; embeddings: {report.embedding_model}",
-        f"clusters evaluated: {report.n_clusters}; "
-        f"skipped (no documents in the file): {len(report.skipped)}",
+        f"clusters evaluated: {report.n_clusters}; skipped (no {missing}): {len(report.skipped)}",
     ]
     share = report.as_dict()["majority_share_all"]
     if share is not None:
