@@ -82,8 +82,7 @@ def design_matrix(
 ) -> np.ndarray:
     """Linear-head input of `kind`: ``profile`` = the 13-value profile (dedicated name,
     go-cluster, lexicon densities); ``profile_embedding`` and ``ordinal`` = focus embedding ++
-    profile;
-    otherwise focus embedding ++ scaled lexicon category densities."""
+    profile; otherwise focus embedding ++ scaled lexicon category densities."""
     if kind in ("profile", "profile_embedding", "ordinal"):
         missing = [f.cluster_key for f in features if f.profile is None]
         if missing:
