@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from clusterradar.models.calibration import fit_temperature, softmax
+from clusterradar.models.calibration import fit_temperature, sigmoid, softmax
 from clusterradar.models.features import ClusterFeatures
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -136,12 +136,7 @@ class IntensityModel:
         if self.config.kind == "ordinal" and len(self.classes) >= 2:
             self._fit_thresholds(features, y)
         elif self.config.kind in ("fusion", *HEAD_KINDS) and len(self.classes) >= 2:
-            head = LogisticRegression(
-                C=self.config.c,
-                class_weight="balanced",
-                max_iter=5000,
-                random_state=self.config.seed,
-            )
+            head = self._new_head()
             head.fit(self._design(features), y)
             coef, intercept = head.coef_, head.intercept_
             if len(self.classes) == 2:  # binary LR keeps one row; make it symmetric
@@ -151,17 +146,18 @@ class IntensityModel:
         else:
             self.coef, self.intercept = None, None
 
+    def _new_head(self) -> LogisticRegression:
+        """The class-balanced logistic regression every head kind fits (multinomial or binary)."""
+        return LogisticRegression(
+            C=self.config.c, class_weight="balanced", max_iter=5000, random_state=self.config.seed
+        )
+
     def _fit_thresholds(self, features: list[ClusterFeatures], y: np.ndarray) -> None:
         """One balanced binary LR per threshold t between consecutive seen levels: P(y > t)."""
         design = self._design(features)
         coefs, intercepts = [], []
         for threshold in self.classes[:-1]:
-            head = LogisticRegression(
-                C=self.config.c,
-                class_weight="balanced",
-                max_iter=5000,
-                random_state=self.config.seed,
-            )
+            head = self._new_head()
             head.fit(design, (y > threshold).astype(int))
             coefs.append(head.coef_[0])
             intercepts.append(head.intercept_[0])
@@ -242,7 +238,7 @@ class IntensityModel:
             return np.tile(np.log(self.priors), (n, 1))
         logits = self._design(features) @ self.coef.T + self.intercept
         if self.config.kind == "ordinal":
-            seen = _cumulative_to_levels(1.0 / (1.0 + np.exp(-logits)))
+            seen = _cumulative_to_levels(sigmoid(logits))
         else:
             seen = softmax(logits)
         full = np.zeros((n, len(LEVELS)))
