@@ -130,3 +130,20 @@ def test_crawled_only_on_a_warehouse_without_crawls_says_what_to_do(cli, tmp_pat
     assert result.exit_code == 1
     assert "only 0 labelled clusters have crawled pages in the warehouse" in result.stderr
     assert "crawl and process them first" in result.stderr
+
+
+def test_every_outer_fold_reports_progress_and_what_inner_cv_chose(warehouse):
+    from collections import Counter
+
+    from clusterradar.models.evaluate import prepare, run_variant
+    from clusterradar.models.intensity import NESTED_CANDIDATES, IntensityConfig
+    from clusterradar.settings import Settings
+
+    inputs, _ = prepare(Settings(db=warehouse), crawled_only=True)
+    ticks, choices = [], Counter()
+    preds, _ = run_variant(
+        inputs, IntensityConfig(kind="nested"), inputs.all_levels, choices, lambda: ticks.append(1)
+    )
+    assert len(ticks) == len(preds) == len(CRAWLED)
+    assert sum(choices.values()) == len(CRAWLED)
+    assert {c.removeprefix("kind=") for c in choices} <= set(NESTED_CANDIDATES)
