@@ -9,6 +9,7 @@ Precedence (lowest to highest): defaults in this module, a TOML file (``--config
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -75,6 +76,9 @@ class ReviewSettings:
     session_hours: int = 12
     low_confidence: float = 0.6  # queue: suggestions scored below this count as uncertain
     queue_min_score: float = 0.5  # queue: thematic (multi-label) suggestions need this score
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty (default): the TCP peer is the client, always.
+    trusted_proxies: str = ""
 
 
 @dataclass(slots=True)
@@ -119,6 +123,17 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 }
 
 
+def _check_trusted_proxies(value: str) -> None:
+    for entry in value.split(","):
+        try:
+            ipaddress.ip_network(entry.strip())
+        except ValueError:
+            raise ConfigError(
+                f"setting review.trusted_proxies: {entry.strip()!r} is not an IP address or "
+                "network (give e.g. '127.0.0.1' or '10.0.0.0/8', comma-separated)"
+            ) from None
+
+
 def _check_ranges(settings: Settings) -> None:
     for dotted, (low, high) in _RANGES.items():
         section, _, key = dotted.rpartition(".")
@@ -129,6 +144,8 @@ def _check_ranges(settings: Settings) -> None:
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f">= {low}" if high is None else f"between {low} and {high}"
             raise ConfigError(f"setting {dotted} = {value!r} is out of range (must be {bounds})")
+    if settings.review.trusted_proxies.strip():
+        _check_trusted_proxies(settings.review.trusted_proxies)
 
 
 _SHORT_ENV = {"CLUSTERRADAR_DB": ("", "db"), "CLUSTERRADAR_MODEL": ("nlp", "embedding_model")}

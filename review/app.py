@@ -19,10 +19,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import jinja2
 from fastapi import FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from clusterradar.errors import ClusterradarError, InputError, NotFoundError, WarehouseLockedError
 from clusterradar.review import auth, vocabulary
@@ -43,6 +44,7 @@ from clusterradar.warehouse.db import connect, transaction
 FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter")
 SESSION_COOKIE = "clusterradar_session"
 LOGIN_COOKIE = "clusterradar_login"
+LOGIN_MAX_BODY = 32 * 1024  # bytes; a login form is far smaller (name <= 64, password <= 1024)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -149,6 +151,18 @@ def create_app(settings: Settings) -> FastAPI:
     static_dir = resources.files("clusterradar.review").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     app.state.settings = settings
+    app.state.login_throttle = throttle
+
+    @app.middleware("http")
+    async def login_body_limit(request: Request, call_next):
+        """Refuse an oversized login form before it is read (no parsing, no throttle key)."""
+        if request.method == "POST" and request.url.path == "/login":
+            length = request.headers.get("content-length", "")
+            if not length.isdigit():
+                return PlainTextResponse("Länge der Anfrage fehlt.", status_code=411)
+            if int(length) > LOGIN_MAX_BODY:
+                return PlainTextResponse("Anmeldedaten zu lang.", status_code=413)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -250,7 +264,17 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(status_code=403, detail=CSRF_FAILED)
         client = request.client.host if request.client else "unknown"
         keys = (username, client)
-        if throttle.blocked(*keys):
+        failed_page = {
+            "session": None,
+            "next": local_path(next),
+            "csrf_token": csrf_token,
+            "error": "Name oder Passwort falsch.",
+            "message": None,
+        }
+        if not auth.login_input_acceptable(username, password):
+            return render(request, "login.html", failed_page, status=401)
+        ticket = throttle.begin(*keys)
+        if ticket is None:
             return render(
                 request,
                 "login.html",
@@ -263,26 +287,18 @@ def create_app(settings: Settings) -> FastAPI:
                 },
                 status=429,
             )
-        with connect(db_path, timeout=timeout) as con:
-            user = auth.authenticate(con, username, password)
-            if user is not None:
-                with transaction(con):
-                    token, _ = auth.create_session(con, user, review.session_hours)
+        try:
+            with connect(db_path, timeout=timeout) as con:
+                user = auth.authenticate(con, username, password)
+                if user is not None:
+                    with transaction(con):
+                        token, _ = auth.create_session(con, user, review.session_hours)
+        except WarehouseLockedError:
+            throttle.release(*keys, ticket)
+            raise
         if user is None:
-            throttle.failed(*keys)
-            return render(
-                request,
-                "login.html",
-                {
-                    "session": None,
-                    "next": local_path(next),
-                    "csrf_token": csrf_token,
-                    "error": "Name oder Passwort falsch.",
-                    "message": None,
-                },
-                status=401,
-            )
-        throttle.succeeded(*keys)
+            return render(request, "login.html", failed_page, status=401)
+        throttle.succeeded(*keys, ticket)
         response = RedirectResponse(local_path(next), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -516,6 +532,10 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
+    if review.trusted_proxies:
+        # Only then is X-Forwarded-For believed, and only from these addresses; the client
+        # address feeds the login throttle, so a spoofable one would reset it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=review.trusted_proxies)
     return app
 
 

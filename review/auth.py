@@ -8,11 +8,14 @@
 - CSRF: a random token per session, embedded in every form and compared in constant time on
   every POST. The login form, which has no session yet, uses a signed per-browser token instead.
 - Brute force: :class:`LoginThrottle` refuses further attempts for a name from one client address
-  after 5 failures, and for the whole address after 30 (within 5 minutes).
+  after 5 failures, and for the whole address after 30 (within 5 minutes); check and count are
+  one step, its memory is bounded, and names or passwords over their length limit are refused
+  before any work (see docs/guarantees-security.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -20,7 +23,8 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -32,8 +36,10 @@ from clusterradar.errors import InputError, NotFoundError
 from clusterradar.warehouse.history import utcnow
 from clusterradar.warehouse.reviews import set_meta_once
 
-USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # whole name (fullmatch)
+MAX_NAME_LENGTH = 64
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
 SECRET_META_KEY = "review.secret_key"
 
 _hasher = PasswordHasher()
@@ -59,7 +65,7 @@ class Session:
 
 
 def check_user_name(name: str) -> str:
-    if not USER_NAME.match(name):
+    if not USER_NAME.fullmatch(name):
         raise InputError(
             f"invalid user name {name!r}: 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -70,7 +76,21 @@ def check_user_name(name: str) -> str:
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError(f"password too long: at most {MAX_PASSWORD_LENGTH} characters")
     return password
+
+
+def login_input_acceptable(name: str, password: str) -> bool:
+    """Whether a login attempt is worth looking at: a well-formed name of at most
+    MAX_NAME_LENGTH characters and a password of at most MAX_PASSWORD_LENGTH. Checked before
+    the throttle, the database and argon2, so oversized input costs neither memory nor hashing;
+    no account can have such a name or password, so nothing about accounts is revealed."""
+    return (
+        len(name) <= MAX_NAME_LENGTH
+        and len(password) <= MAX_PASSWORD_LENGTH
+        and USER_NAME.fullmatch(name) is not None
+    )
 
 
 def create_user(
@@ -119,7 +139,10 @@ def require_active_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
 def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str) -> User | None:
     """The user when name and password match an enabled account, else None.
 
-    Does the same argon2 work whether or not the name exists."""
+    Does the same argon2 work whether or not the name exists; none at all for input that
+    :func:`login_input_acceptable` refuses."""
+    if not login_input_acceptable(name, password):
+        return None
     row = con.execute(
         "SELECT name, is_admin, created_at, disabled, password_hash FROM users WHERE name = ?",
         [name],
@@ -213,38 +236,118 @@ class LoginThrottle:
     `limit` failures for one name from one address block that name from that address only: every
     reviewer usually comes from the same address (127.0.0.1 behind the default binding), so a
     colleague mistyping their password must not lock the others out. `address_limit` (higher)
-    caps guessing across many names from one address. A success clears only its own
-    (name, address) count, so an attacker with an account cannot reset the address ceiling by
-    logging in between guesses. In memory: a restart forgets, acceptable for a localhost tool.
+    caps guessing across many names from one address.
+
+    Callers use :meth:`begin` before checking a password: it decides and counts in one step
+    under a lock, so parallel guesses cannot all pass the check before any of them is counted.
+    Each attempt counts as a failure from the start; :meth:`succeeded` takes it back and clears
+    the name's count (earlier failures from the address stay, so an attacker with an account
+    cannot reset the address ceiling by logging in between guesses), :meth:`release` takes back
+    an attempt that never reached the password check (for example a locked warehouse).
+
+    Memory is bounded: a key is forgotten once its newest failure is `window` seconds old, no
+    key holds more timestamps than its limit, and beyond `max_keys` keys the least recently
+    failed one is dropped. In memory: a restart forgets, acceptable for a localhost tool.
     """
 
-    def __init__(self, limit: int = 5, window: float = 300.0, address_limit: int = 30):
+    def __init__(
+        self,
+        limit: int = 5,
+        window: float = 300.0,
+        address_limit: int = 30,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.limit = limit
         self.address_limit = address_limit
         self.window = window
-        self._failures: dict[tuple[str, ...], deque[float]] = {}
+        self.max_keys = max_keys
+        self._clock = clock
+        # Ordered by the time of each key's newest failure, oldest first: expiry and the size
+        # cap both pop from the front.
+        self._failures: OrderedDict[tuple[str, ...], list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    def __len__(self) -> int:
+        """How many (name, address) and address keys are held (for tests and monitoring)."""
+        with self._lock:
+            self._expire(self._clock())
+            return len(self._failures)
+
+    def _expire(self, now: float) -> None:
+        while self._failures:
+            key, failures = next(iter(self._failures.items()))
+            if failures and failures[-1] > now - self.window:
+                break
+            del self._failures[key]
+
+    def _count(self, key: tuple[str, ...], now: float) -> int:
+        failures = self._failures.get(key)
+        if failures is None:
+            return 0
+        stale = 0
+        while stale < len(failures) and failures[stale] <= now - self.window:
+            stale += 1
+        del failures[:stale]
+        return len(failures)
+
+    def _add(self, key: tuple[str, ...], now: float) -> None:
+        failures = self._failures.pop(key, None) or []
+        failures.append(now)  # never beyond the key's limit: begin() refuses at the limit
+        self._failures[key] = failures  # re-inserted at the end: the newest failure
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
+
+    def _take_back(self, key: tuple[str, ...], ticket: float) -> None:
+        failures = self._failures.get(key)
+        if failures is not None:
+            with contextlib.suppress(ValueError):
+                failures.remove(ticket)
+            if not failures:
+                del self._failures[key]
+
+    @staticmethod
+    def _keys(user: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("user", user, address), ("address", address)
 
     def blocked(self, user: str, address: str) -> bool:
-        now = time.monotonic()
+        """Whether an attempt for `user` from `address` would be refused now (counts nothing)."""
+        now = self._clock()
+        user_key, address_key = self._keys(user, address)
         with self._lock:
             return (
-                len(self._recent(("user", user, address), now)) >= self.limit
-                or len(self._recent(("address", address), now)) >= self.address_limit
+                self._count(user_key, now) >= self.limit
+                or self._count(address_key, now) >= self.address_limit
             )
 
-    def failed(self, user: str, address: str) -> None:
-        now = time.monotonic()
+    def begin(self, user: str, address: str) -> float | None:
+        """Check and count one attempt atomically: None when the name or the address is at its
+        limit (refuse without checking the password), else a ticket for :meth:`succeeded` or
+        :meth:`release`; until then the attempt counts as a failure."""
+        now = self._clock()
+        user_key, address_key = self._keys(user, address)
         with self._lock:
-            self._recent(("user", user, address), now).append(now)
-            self._recent(("address", address), now).append(now)
+            self._expire(now)
+            if (
+                self._count(user_key, now) >= self.limit
+                or self._count(address_key, now) >= self.address_limit
+            ):
+                return None
+            self._add(user_key, now)
+            self._add(address_key, now)
+            return now
 
-    def succeeded(self, user: str, address: str) -> None:
+    def succeeded(self, user: str, address: str, ticket: float) -> None:
+        """The password was right: forget the name's failures from this address and take the
+        attempt back from the address count."""
+        user_key, address_key = self._keys(user, address)
         with self._lock:
-            self._failures.pop(("user", user, address), None)
+            self._failures.pop(user_key, None)
+            self._take_back(address_key, ticket)
+
+    def release(self, user: str, address: str, ticket: float) -> None:
+        """The attempt ended before the password was checked: it does not count."""
+        user_key, address_key = self._keys(user, address)
+        with self._lock:
+            self._take_back(user_key, ticket)
+            self._take_back(address_key, ticket)

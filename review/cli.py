@@ -65,7 +65,9 @@ def serve(
         )
     app = create_app(settings)
     typer.echo(f"review app for {settings.db} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # Forwarded headers are the app's business (review.trusted_proxies), never uvicorn's
+    # default of trusting them from 127.0.0.1: that would let anyone on this host spoof addresses.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 def _read_password(password_stdin: bool) -> str:

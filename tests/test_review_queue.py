@@ -6,7 +6,7 @@ import datetime as dt
 
 from clusterradar.review.agreement import pair_agreement
 from clusterradar.review.app import http_url, local_path
-from clusterradar.review.auth import LoginThrottle, tokens_match
+from clusterradar.review.auth import tokens_match
 from clusterradar.review.queue import QueueFilters, build_queue, next_after, pending_items
 from clusterradar.warehouse.reviews import QueueCandidate, ReviewDecision
 
@@ -188,30 +188,6 @@ def test_agreement_compares_each_reviewers_first_decision_per_suggestion():
     (pair,) = pair_agreement(decisions)
     assert (pair.reviewer_a, pair.reviewer_b, pair.shared, pair.agreed) == ("anna", "ben", 2, 1)
     assert pair.rate == 0.5
-
-
-def test_login_throttle_blocks_a_name_per_address_and_forgets_on_success():
-    throttle = LoginThrottle(limit=2, window=60, address_limit=5)
-    throttle.failed("ben", "127.0.0.1")
-    assert not throttle.blocked("ben", "127.0.0.1")
-    throttle.failed("ben", "127.0.0.1")
-    assert throttle.blocked("ben", "127.0.0.1")
-    assert not throttle.blocked("anna", "127.0.0.1")  # a colleague on the same address
-    assert not throttle.blocked("ben", "10.0.0.7")  # ben from elsewhere
-    throttle.succeeded("ben", "127.0.0.1")
-    assert not throttle.blocked("ben", "127.0.0.1")
-
-
-def test_login_throttle_caps_failures_across_names_from_one_address():
-    throttle = LoginThrottle(limit=2, window=60, address_limit=5)
-    for name in ("a", "b", "c", "d"):
-        throttle.failed(name, "10.0.0.9")
-    assert not throttle.blocked("anna", "10.0.0.9")
-    throttle.failed("e", "10.0.0.9")
-    assert throttle.blocked("anna", "10.0.0.9") and not throttle.blocked("anna", "127.0.0.1")
-    throttle.succeeded("e", "10.0.0.9")  # a success does not reset the address ceiling
-    assert throttle.blocked("anna", "10.0.0.9")
-    assert LoginThrottle().address_limit == 30 and LoginThrottle().limit == 5
 
 
 def test_redirect_targets_and_links_are_restricted_to_safe_forms():
