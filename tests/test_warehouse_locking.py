@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from clusterradar.warehouse.db import connect
 
@@ -54,7 +53,6 @@ def _plain_table(tmp_path: Path) -> Path:
     return db
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: reading the header drops DuckDB's lock")
 def test_a_second_unit_of_work_in_the_process_keeps_other_processes_out(tmp_path):
     db = _plain_table(tmp_path)
     with connect(db, require_schema=False) as first:  # request 1, still working

@@ -1,18 +1,32 @@
 """Opening, migrating and locking the DuckDB warehouse.
 
-DuckDB allows one writing process per file, and a process holding the file read-write also
-blocks readers in other processes. Clusterradar therefore never holds a connection for long:
-every unit of work opens the file through :func:`connect`, which retries while another process
-holds the lock (up to ``timeout`` seconds), does its work in a transaction, and closes again.
-Long jobs (crawls, classification runs) write in short batches, so the review web app and a
-running job interleave instead of locking each other out.
+DuckDB allows one writing process per file (a process holding the file read-write also blocks
+readers elsewhere), and its lock is an ``fcntl`` record lock: it belongs to the process, and
+closing *any* descriptor of the file in that process silently drops it. Issue 14 lost
+confirmed review decisions that way: a request thread opened the file for a moment while
+another request held it, the lock was gone, and a running ``classify`` opened the file too.
+Two rules make that impossible (see docs/concurrency.md):
+
+- **One DuckDB instance per process and file**, shared by its threads. :func:`connect` hands
+  each unit of work its own cursor (a connection to that instance, with its own transaction)
+  and the instance is closed when the last unit of work ends, so other processes get their
+  turn. Nothing else in the process opens the file while an instance is open.
+- **An inter-process write lock** (:class:`~clusterradar.warehouse.locks.FairLock`, an
+  ``flock`` on ``<file>.lock``) taken before the instance opens and released after it has
+  closed (checkpoint included). Waiting for it is bounded by ``timeout`` and fair: a process
+  that holds the file for a while yields it to a waiting process before taking new work.
+
+Long jobs (crawls, classification runs) still write in short batches, so the review web app
+and a running job interleave instead of locking each other out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -21,6 +35,7 @@ from pathlib import Path
 import duckdb
 
 from clusterradar.errors import WarehouseError, WarehouseLockedError
+from clusterradar.warehouse.locks import FairLock, lock_path
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _DUCKDB_MAGIC = b"DUCK"
@@ -65,13 +80,113 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
-def _open(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + timeout
+FAIR_TURN = 0.2  # seconds a process keeps the file before it yields to a waiting process
+
+
+class _Warehouse:
+    """The one DuckDB instance this process holds on one file, shared by its threads.
+
+    Opened by the first unit of work (after the inter-process lock is held), closed by the
+    last one (before the lock is released). A unit of work that starts while the instance has
+    been open for :data:`FAIR_TURN` and another process waits for the file queues until the
+    instance has closed, so the waiting process gets its turn; a thread already inside a unit
+    of work never waits (nested `connect` calls cannot deadlock).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = FairLock(lock_path(path))
+        self.cond = threading.Condition()
+        self.instance: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+        self.opening = False
+        self.yielding = False
+        self.opened_at = 0.0
+        self.depth = threading.local()  # open units of work of the current thread
+
+    def lease(self, timeout: float) -> duckdb.DuckDBPyConnection:
+        """A cursor of the shared instance, opening it first if needed (waits <= timeout)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                mine = getattr(self.depth, "n", 0)
+                if self.instance is not None and (mine > 0 or not self._turn_is_over()):
+                    return self._enter(mine)
+                if self.instance is None and not self.opening:
+                    self.opening = True
+                    break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._locked(timeout)
+                self.cond.wait(left)
+        try:
+            instance = self._open(deadline, timeout)
+        except BaseException:
+            with self.cond:
+                self.opening = False
+                self.cond.notify_all()
+            raise
+        with self.cond:
+            self.instance, self.opening, self.yielding = instance, False, False
+            self.opened_at = time.monotonic()
+            self.cond.notify_all()
+            return self._enter(mine)
+
+    def _enter(self, mine: int) -> duckdb.DuckDBPyConnection:
+        cursor = self.instance.cursor()
+        self.users += 1
+        self.depth.n = mine + 1
+        return cursor
+
+    def release(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """End one unit of work; the last one closes the instance and lets the file go."""
+        with self.cond:
+            try:
+                cursor.close()
+            finally:
+                self.users -= 1
+                self.depth.n = getattr(self.depth, "n", 1) - 1
+                if self.users == 0:
+                    instance, self.instance = self.instance, None
+                    try:
+                        instance.close()  # checkpoints; the lock is still ours meanwhile
+                    finally:
+                        self.lock.release()
+                        self.cond.notify_all()
+
+    def _turn_is_over(self) -> bool:
+        if not self.yielding and time.monotonic() - self.opened_at >= FAIR_TURN:
+            self.yielding = self.lock.others_waiting()
+        return self.yielding
+
+    def _open(self, deadline: float, timeout: float) -> duckdb.DuckDBPyConnection:
+        if not self.lock.acquire(deadline):
+            raise self._locked(timeout)
+        try:
+            # No instance of this file is open in this process now, so reading its header
+            # cannot drop a DuckDB lock of ours.
+            _check_file(self.path)
+            return _open_instance(self.path, deadline, timeout)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _locked(self, timeout: float) -> WarehouseLockedError:
+        return WarehouseLockedError(
+            f"{self.path} is held by another process ({self.lock.holder()}) for more than "
+            f"{timeout:.0f}s; try again when the running job has finished"
+        )
+
+
+def _open_instance(path: Path, deadline: float, timeout: float) -> duckdb.DuckDBPyConnection:
+    """Open the file read-write, retrying while a process outside our lock protocol (a DuckDB
+    shell, an older clusterradar) holds it. DuckDB refuses a read-only next to a read-write
+    instance of one file in one process, so the shared instance is always read-write."""
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.IOException, duckdb.Error) as exc:
+            return duckdb.connect(str(path))
+        except duckdb.Error as exc:
             if not _is_lock_error(exc):
                 raise WarehouseError(
                     f"{path}: cannot open DuckDB file ({_first_line(exc)})"
@@ -82,7 +197,35 @@ def _open(path: Path, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnect
                     "try again when the running job has finished"
                 ) from exc
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.1)  # short cap: a waiting writer must not starve
+            delay = min(delay * 2, 0.1)
+
+
+_WAREHOUSES: dict[str, _Warehouse] = {}
+_WAREHOUSES_LOCK = threading.Lock()
+_INHERITED: list[_Warehouse] = []
+
+
+def _warehouse(path: Path) -> _Warehouse:
+    key = os.path.realpath(path)  # one instance per file, however the caller spells its path
+    with _WAREHOUSES_LOCK:
+        found = _WAREHOUSES.get(key)
+        if found is None:
+            found = _WAREHOUSES[key] = _Warehouse(Path(key))
+        return found
+
+
+def _forget_after_fork() -> None:
+    """A forked child must neither use nor close its parent's instance and locks: keep them
+    referenced (closing would checkpoint the parent's file) and start afresh."""
+    for warehouse in _WAREHOUSES.values():
+        warehouse.lock.forget()
+        _INHERITED.append(warehouse)
+    _WAREHOUSES.clear()
+    global _WAREHOUSES_LOCK
+    _WAREHOUSES_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _first_line(exc: Exception) -> str:
@@ -116,19 +259,21 @@ def connect(
     timeout: float = 30.0,
     require_schema: bool = True,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse for one short unit of work; closes the connection afterwards.
+    """Open the warehouse for one short unit of work; ends it afterwards.
 
-    With ``require_schema`` (the default) the file must exist and carry exactly the schema this
-    code knows; otherwise a :class:`WarehouseError` tells the user to run ``clusterradar init``.
+    Yields a cursor of this process's one instance of the file (see the module docstring);
+    waits up to ``timeout`` seconds for another process's turn to end, else raises
+    :class:`WarehouseLockedError`. With ``require_schema`` (the default) the file must exist and
+    carry exactly the schema this code knows; otherwise a :class:`WarehouseError` tells the
+    user to run ``clusterradar init``. ``read_only`` documents the caller's intent only.
     """
     path = Path(path)
     if require_schema and not path.exists():
         raise WarehouseError(f"{path} does not exist; run 'clusterradar init' first")
-    _check_file(path)
-    # DuckDB refuses a read-only and a read-write connection to one file inside one process
-    # (e.g. the review app's request threads next to an export). Connections are short-lived
-    # anyway, so every connection is opened read-write; `read_only` documents the caller's intent.
-    con = _open(path, False, timeout)
+    if path.is_dir():
+        raise WarehouseError(f"{path} is a directory, not a DuckDB file")
+    warehouse = _warehouse(path)
+    con = warehouse.lease(timeout)
     try:
         if require_schema:
             found, latest = schema_version(con), latest_schema_version()
@@ -144,7 +289,7 @@ def connect(
                 )
         yield con
     finally:
-        con.close()
+        warehouse.release(con)
 
 
 @contextlib.contextmanager
@@ -166,7 +311,6 @@ def migrate(path: Path | str, *, timeout: float = 30.0) -> tuple[int, list[int]]
     A file of a newer schema, or one that is not DuckDB, is refused before anything changes.
     """
     path = Path(path)
-    _check_file(path)
     if not path.parent.exists():
         raise WarehouseError(f"folder {path.parent} does not exist")
     with connect(path, timeout=timeout, require_schema=False) as con:
