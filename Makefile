@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser demo test test-fast lint format evaluate bench clean
+.PHONY: setup browser demo test test-fast lint format evaluate bench docs cli-reference clean
 
 setup: $(STAMP)
 
@@ -29,7 +29,7 @@ browser:
 demo: setup
 	$(BIN)/clusterradar demo --force  # rerunnable: replaces only the demo's own outputs in demo-output/
 
-test: setup browser
+test: setup browser docs
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
@@ -51,5 +51,13 @@ evaluate: setup
 bench: setup
 	$(BIN)/python -m benchmarks.run
 
+# The manual (mkdocs.yml, docs/): strict, so a broken link or a page missing from the nav fails.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# Regenerate docs/cli-reference.md from the Typer app (tests/test_docs.py fails when it is stale).
+cli-reference: setup
+	$(BIN)/python docs/gen_cli_reference.py
+
 clean:
-	rm -rf $(VENV) demo-output *.duckdb .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo-output site *.duckdb .pytest_cache .ruff_cache
