@@ -1,8 +1,9 @@
 """`clusterradar classify`: suggestions for every cluster in all four dimensions, in the warehouse.
 
 Idempotent per quarter: a finished run for the same quarter, model version, training data and
-input (the clusters and their passages) is returned as it is; an unfinished one is resumed,
-skipping clusters it already holds, so an interrupted run never duplicates suggestions.
+input (the clusters and their passages) is returned as it is; an unfinished one (interrupted,
+failed, or left 'running' by a killed process) is resumed, skipping clusters it already holds,
+so an interrupted run never duplicates suggestions.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def classify_clusters(
     trained = train_model(settings)
     texts = _cluster_texts(settings, db_path, rows)
     input_hash = _input_hash(texts)
+    store.fail_stale_runs(db_path)  # runs of killed processes say 'failed', not 'running'
     runs = store.find_runs(db_path, quarter, trained.version, trained.training_data_hash)
     same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
     finished = next((r for r in same_input if r.status == "finished"), None)
@@ -131,35 +133,34 @@ def classify_clusters(
         return ClassifyResult(
             finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True
         )
-    unfinished = next((r for r in same_input if r.status in ("running", "interrupted")), None)
-    if unfinished is not None:
-        run_id = unfinished.run_id
-    else:
-        run_id = store.open_run(
-            db_path,
-            quarter=quarter,
-            model_version=trained.version,
-            code_version=code_version(),
-            training_data_hash=trained.training_data_hash,
-            parameters={
-                "input_hash": input_hash,
-                "clusters": sorted(texts),
-                "classifier": settings.models.classifier,
-                "embedding_model": settings.nlp.embedding_model,
-                "seed": settings.models.seed,
-                # Clusters whose latest crawl yielded no text (site down, empty): their
-                # suggestions rest on an earlier crawl's passages, noted in every evidence row.
-                "earlier_crawl": earlier_crawl_notes(texts),
-            },
-        )
-    done = store.clusters_done(db_path, run_id)
-    todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
-    try:
+    unfinished = next((r for r in same_input if r.status != "finished"), None)
+    run_id = unfinished.run_id if unfinished is not None else store.new_run_id()
+    # Marks the run finished, interrupted (Ctrl-C) or failed; a live writer of it is refused.
+    with store.writing_run(db_path, run_id):
+        if unfinished is not None:
+            store.reopen_run(db_path, run_id)
+        else:
+            store.open_run(
+                db_path,
+                run_id=run_id,
+                quarter=quarter,
+                model_version=trained.version,
+                code_version=code_version(),
+                training_data_hash=trained.training_data_hash,
+                parameters={
+                    "input_hash": input_hash,
+                    "clusters": sorted(texts),
+                    "classifier": settings.models.classifier,
+                    "embedding_model": settings.nlp.embedding_model,
+                    "seed": settings.models.seed,
+                    # Clusters whose latest crawl yielded no text (site down, empty): their
+                    # suggestions rest on an earlier crawl's passages, noted in every evidence row.
+                    "earlier_crawl": earlier_crawl_notes(texts),
+                },
+            )
+        done = store.clusters_done(db_path, run_id)
+        todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
         _write(settings, db_path, run_id, trained, texts, _cluster_meta(rows), todo, progress)
-    except KeyboardInterrupt:
-        store.finish_run(db_path, run_id, "interrupted")
-        raise
-    store.finish_run(db_path, run_id, "finished")
     count = len(store.run_suggestions(db_path, run_id))
     return ClassifyResult(
         run_id, len(rows), count, trained.version, trained.training_data_hash, False

@@ -1,20 +1,28 @@
 """Writing classification runs, suggestions and their evidence (short transactions).
 
 A run is opened as 'running', filled cluster batch by cluster batch (each batch one
-transaction, so an interruption keeps whole clusters only) and closed as 'finished'. A rerun of
-an unfinished run skips the clusters it already holds, so no suggestion is written twice.
+transaction, so an interruption keeps whole clusters only) and closed as 'finished',
+'interrupted' (Ctrl-C) or 'failed' (any other error). A rerun of an unfinished run skips the
+clusters it already holds, so no suggestion is written twice.
+
+A process that is killed outright (SIGKILL, power cut) cannot write its final status. While a
+process writes a run it therefore holds the run's liveness lock (:func:`writing_run`); the
+next ``classify`` marks every 'running' run whose lock nobody holds 'failed'
+(:func:`fail_stale_runs`) before it decides what to resume.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from clusterradar.warehouse.db import connect, query, transaction
 from clusterradar.warehouse.history import utcnow
+from clusterradar.warehouse.locks import hold_run, run_is_alive
 
 
 @dataclass(slots=True)
@@ -35,6 +43,10 @@ def find_runs(
     return [RunRecord(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
 
 
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
 def open_run(
     db_path: Path,
     *,
@@ -43,8 +55,10 @@ def open_run(
     code_version: str,
     training_data_hash: str,
     parameters: dict,
+    run_id: str | None = None,
 ) -> str:
-    run_id = uuid.uuid4().hex
+    """Insert a 'running' run (inside :func:`writing_run` of the same id); returns its id."""
+    run_id = run_id or new_run_id()
     with connect(db_path) as con, transaction(con):
         con.execute(
             query("models_insert_run"),
@@ -64,6 +78,49 @@ def open_run(
 def finish_run(db_path: Path, run_id: str, status: str = "finished") -> None:
     with connect(db_path) as con, transaction(con):
         con.execute(query("models_finish_run"), [status, utcnow(), run_id])
+
+
+def reopen_run(db_path: Path, run_id: str) -> None:
+    """Mark an unfinished run 'running' again before resuming it (inside :func:`writing_run`)."""
+    with connect(db_path) as con, transaction(con):
+        con.execute(query("models_reopen_run"), [run_id])
+
+
+@contextlib.contextmanager
+def writing_run(db_path: Path, run_id: str) -> Iterator[None]:
+    """Hold the run's liveness lock while this process writes it, then record how it ended:
+    'finished' when the block completes, 'interrupted' on Ctrl-C, 'failed' on any other error
+    (re-raised unchanged). Raises RunBusyError if a live process is writing this run already."""
+    with hold_run(Path(db_path), run_id):
+        try:
+            yield
+        except KeyboardInterrupt:
+            _finish_quietly(db_path, run_id, "interrupted")
+            raise
+        except BaseException:
+            _finish_quietly(db_path, run_id, "failed")
+            raise
+        finish_run(db_path, run_id, "finished")
+
+
+def _finish_quietly(db_path: Path, run_id: str, status: str) -> None:
+    """Best effort while unwinding: the original error matters more (and a run left
+    'running' is marked 'failed' by the next start anyway)."""
+    with contextlib.suppress(Exception):
+        finish_run(db_path, run_id, status)
+
+
+def fail_stale_runs(db_path: Path) -> list[str]:
+    """Mark 'failed' every 'running' run that no live process writes (its process was killed);
+    returns their ids. Checked under the warehouse write lock, so a run cannot finish or start
+    half-way through the check."""
+    stale = []
+    with connect(db_path) as con, transaction(con):
+        for (run_id,) in con.execute(query("models_running_runs")).fetchall():
+            if not run_is_alive(Path(db_path), run_id):
+                con.execute(query("models_finish_run"), ["failed", utcnow(), run_id])
+                stale.append(run_id)
+    return stale
 
 
 def clusters_done(db_path: Path, run_id: str) -> set[str]:
