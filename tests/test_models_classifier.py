@@ -112,7 +112,7 @@ def test_bundeswehr_procurement_cluster_is_more_security_oriented_than_food_logi
     assert defence.orientation < food.orientation
     assert defence.top("intensity").label_key == "primarily_security"
     # Without a registry name (predict --allow-unknown) the ordering still holds; the level
-    # itself then rests on the pages alone (see the README, Evaluation, Pre-registration 2).
+    # itself then rests on the pages alone (see docs/decisions/0002-profile-features.md).
     nameless, _ = _suggest(settings, trained, kit, path)
     assert nameless["ruestung-sued"].orientation < nameless["frische-logistik"].orientation
     assert food.top("intensity").label_key == "no_svi_relevance"

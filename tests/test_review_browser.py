@@ -2,7 +2,7 @@
 override another, then check the cluster's history page and the CSV export.
 
 With CLUSTERRADAR_SCREENSHOTS=1 it also saves docs/screenshots/review-queue.png and
-docs/screenshots/review-cluster.png (the pictures in the README).
+docs/screenshots/review-cluster.png (the pictures on docs/review.md).
 """
 
 from __future__ import annotations
