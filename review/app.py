@@ -1,8 +1,11 @@
 """The review web app: a thin FastAPI shell around the plain functions of this package.
 
 Every handler is a synchronous ``def`` (FastAPI runs it in its thread pool) that opens the
-warehouse for one short unit of work and closes it again, so a classification run in another
-process can write between requests (see :mod:`clusterradar.warehouse.db`). Crawled text is
+warehouse for one short unit of work and ends it again: the threads share the process's one
+DuckDB instance (a cursor each), and a classification run in another process gets its turn
+between requests (see :mod:`clusterradar.warehouse.db`). A decision waits for that turn
+(bounded by ``lock_timeout``), and every decision form carries an idempotency key, so a
+retried POST never decides twice. Crawled text is
 hostile: Jinja2 autoescaping is on for every template, crawled HTML is never rendered, links
 to crawled URLs are only made for http(s), and a strict Content-Security-Policy forbids inline
 scripts and framing.
@@ -112,6 +115,11 @@ def local_path(target: str | None, default: str = "/") -> str:
     return default if parts.scheme or parts.netloc else target
 
 
+def new_request_key() -> str:
+    """A fresh idempotency key for one decision form (see review.decisions)."""
+    return secrets.token_urlsafe(24)
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("clusterradar.review", "templates"),
@@ -127,6 +135,7 @@ def _environment() -> jinja2.Environment:
         choices=vocabulary.choices,
         is_multi_label=vocabulary.is_multi_label,
         http_url=http_url,
+        request_key=new_request_key,
         reason_de=REASON_DE,
         state_de=STATE_DE,
     )
@@ -178,13 +187,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(ClusterradarError)
     async def clusterradar_error(request: Request, exc: ClusterradarError):
         status = 404 if isinstance(exc, NotFoundError) else 400
+        headers = None
         if isinstance(exc, WarehouseLockedError):
-            status = 503
+            status, headers = 503, {"Retry-After": "10"}
         return templates.TemplateResponse(
             request,
             "error.html",
             {"message": None, "error": german(exc), "session": None, "csrf_token": ""},
             status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -462,6 +473,7 @@ def create_app(settings: Settings) -> FastAPI:
         comment: Annotated[str, Form()] = "",
         then: Annotated[str, Form()] = "next",
         filters: Annotated[str, Form()] = "",
+        request_key: Annotated[str, Form()] = "",
     ) -> Response:
         session = session_of(request)
         check_csrf(session, csrf_token)
@@ -475,6 +487,7 @@ def create_app(settings: Settings) -> FastAPI:
                 comment=comment[:2000],
                 four_eyes=review.four_eyes,
                 timeout=timeout,
+                request_key=request_key or None,
             )
         except InputError as exc:
             return render(

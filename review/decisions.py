@@ -20,11 +20,16 @@ newest run; a stale tab or an old id from a script would otherwise succeed silen
 The version records the deciding reviewer(s), the decision time, the suggestion's model version,
 its evidence URLs and the concluding decision's id (``source_ref``). Accepted and overridden
 decisions are thereby also the next training examples: training reads ``effective_at(today)``.
+
+A decision may carry a ``request_key`` (the web form's idempotency key): a second call with a
+key that is already stored writes nothing and answers what the first call did, so a retried
+POST never decides twice and never turns a saved decision into an error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -42,7 +47,7 @@ from clusterradar.warehouse.reviews import ReviewDecision
 
 # Decisions of one process are saved one at a time: DuckDB's optimistic concurrency would let two
 # threads conclude two *different* suggestions of one intensity group at once. Other processes
-# are excluded by DuckDB's file lock anyway.
+# are excluded by the warehouse write lock (clusterradar.warehouse.db).
 _DECISION_LOCK = threading.Lock()
 
 
@@ -56,7 +61,10 @@ class DecisionOutcome:
     labels_in_force: (
         list[str] | None
     )  # labels effective after the decision (None: never classified)
+    replayed: bool = False  # True: an earlier request with the same key made this decision
 
+
+REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 ACTION_DE = {"accept": "angenommen", "reject": "abgelehnt", "override": "überschrieben"}
 
@@ -109,9 +117,15 @@ def decide(
     four_eyes: bool = False,
     force: bool = False,
     now: dt.datetime | None = None,
+    request_key: str | None = None,
 ) -> DecisionOutcome:
     """Save one decision inside the caller's transaction and apply it (see module docstring).
-    `force` allows accepting a superseded suggestion."""
+    `force` allows accepting a superseded suggestion; a known `request_key` replays the
+    outcome of the decision it made."""
+    if request_key is not None:
+        replayed = _replay(con, request_key, suggestion_id, reviewer.strip())
+        if replayed is not None:
+            return replayed
     if action not in reviews.ACTIONS:
         raise input_error(
             f"unknown action {action!r}; use accept, reject or override",
@@ -168,6 +182,8 @@ def decide(
         comment=(comment or "").strip() or None,
     )
     reviews.insert_decision(con, decision)
+    if request_key is not None:
+        reviews.insert_request(con, request_key, decision)
     if four_eyes:
         partners = [d for d in earlier if d.reviewer != reviewer and decisions_agree(d, decision)]
         if not partners:
@@ -205,6 +221,29 @@ def decide(
     return DecisionOutcome(decision, True, version_id, in_force)
 
 
+def _replay(
+    con: duckdb.DuckDBPyConnection, request_key: str, suggestion_id: str, reviewer: str
+) -> DecisionOutcome | None:
+    """What the earlier request with this key did, or None for a new key."""
+    if not REQUEST_KEY.match(request_key):
+        raise input_error(
+            "a request key is 16 to 64 letters, digits, '-' or '_'",
+            "Ungültiges Formular (Schlüssel). Bitte die Seite neu laden.",
+        )
+    earlier = reviews.decision_of_request(con, request_key)
+    if earlier is None:
+        return None
+    if earlier.suggestion_id != suggestion_id or earlier.reviewer != reviewer:
+        raise input_error(
+            f"request key {request_key} was used for another decision",
+            "Dieses Formular wurde schon für eine andere Entscheidung benutzt. Bitte die Seite "
+            "neu laden.",
+        )
+    concluded, version_id = reviews.conclusion_version(con, suggestion_id)
+    in_force = current_labels(con, earlier.cluster_id, earlier.dimension, utcnow().date())
+    return DecisionOutcome(earlier, concluded, version_id, in_force, replayed=True)
+
+
 def record_decision(
     db_path: Path | str,
     *,
@@ -216,12 +255,15 @@ def record_decision(
     four_eyes: bool = False,
     force: bool = False,
     timeout: float = 30.0,
+    request_key: str | None = None,
 ) -> DecisionOutcome:
     """Open the warehouse briefly, save and apply one decision in one transaction, close again.
 
-    Two reviewers concluding the same suggestion at the same moment cannot both win: decisions
-    are serialised per process, the file lock serialises processes, and the conclusion's primary
-    key would reject a second conclusion anyway (reported as already decided).
+    Waits up to `timeout` seconds for another process's turn on the file (WarehouseLockedError
+    after that: nothing was written). Two reviewers concluding the same suggestion at the same
+    moment cannot both win: decisions are serialised per process, the write lock serialises
+    processes, and the conclusion's primary key would reject a second conclusion anyway
+    (reported as already decided). A retry with the same `request_key` writes nothing.
     """
     with _DECISION_LOCK, connect(db_path, timeout=timeout) as con:
         try:
@@ -235,6 +277,7 @@ def record_decision(
                     comment=comment,
                     four_eyes=four_eyes,
                     force=force,
+                    request_key=request_key,
                 )
         except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
             raise input_error(

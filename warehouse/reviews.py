@@ -257,6 +257,40 @@ def insert_decision(con: duckdb.DuckDBPyConnection, decision: ReviewDecision) ->
     )
 
 
+def decision_of_request(con: duckdb.DuckDBPyConnection, request_key: str) -> ReviewDecision | None:
+    """The decision an earlier POST with this idempotency key made, or None."""
+    cursor = con.execute(
+        """
+        SELECT d.decision_id, d.suggestion_id, d.cluster_id, d.dimension, d.action, d.labels,
+               d.reviewer, d.decided_at, d.comment
+        FROM review_requests q JOIN review_decisions d ON d.decision_id = q.decision_id
+        WHERE q.request_key = ?
+        """,
+        [request_key],
+    )
+    found = _records(cursor, ReviewDecision)
+    return found[0] if found else None
+
+
+def insert_request(
+    con: duckdb.DuckDBPyConnection, request_key: str, decision: ReviewDecision
+) -> None:
+    con.execute(
+        "INSERT INTO review_requests VALUES (?, ?, ?, ?)",
+        [request_key, decision.decision_id, decision.reviewer, decision.decided_at],
+    )
+
+
+def conclusion_version(
+    con: duckdb.DuckDBPyConnection, suggestion_id: str
+) -> tuple[bool, str | None]:
+    """(whether review of the suggestion is concluded, the version its conclusion created)."""
+    row = con.execute(
+        "SELECT version_id FROM review_conclusions WHERE suggestion_id = ?", [suggestion_id]
+    ).fetchone()
+    return (row is not None, row[0] if row else None)
+
+
 def insert_conclusion(
     con: duckdb.DuckDBPyConnection,
     *,
