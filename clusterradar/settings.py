@@ -38,6 +38,13 @@ class CrawlSettings:
     obey_robots: bool = True
     capture_pdf: bool = False
     allow_private: bool = False
+    # Bounds against hostile sites (docs/guarantees.md): wall-clock seconds per site from its
+    # first request, links read from one page (or sitemap), distinct links kept per site,
+    # body bytes stored per site (held in memory until the site is written in one go).
+    site_time_budget: float = 300.0
+    max_links_per_page: int = 1000
+    max_links_per_site: int = 5000
+    max_bytes_per_site: int = 16 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -112,6 +119,10 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "crawl.download_timeout": (0.1, None),
     "crawl.download_maxsize": (1024, None),
     "crawl.retry_times": (0, 10),
+    "crawl.site_time_budget": (1.0, None),
+    "crawl.max_links_per_page": (1, None),
+    "crawl.max_links_per_site": (1, None),
+    "crawl.max_bytes_per_site": (1024, None),
     "nlp.passage_sentences": (1, None),
     "nlp.passage_max_chars": (50, None),
     "nlp.boilerplate_min_share": (0.0, 1.0),

@@ -39,14 +39,18 @@ Serving rules
       - {path: /doc.html, file: report.pdf, content_type: application/pdf}
       - {path: "/Suche/Formular.html?gtp=5_list%3D2", file: Suche/page2.html}  # path + query
       - {path_prefix: /kalender/, calendar: true}       # endless generated month pages
+      - {path_prefix: /trap/, links: 100000}            # each page links 100k new trap pages
+      - {path_prefix: /loris/, trickle: 0.5}            # slow loris: 1 byte every 0.5 s, forever
       - {path: /x, status: 304, headers: {X-Test: "1"}, body: "<p>...</p>"}
 
 Route keys: ``path`` (exact; when it contains ``?`` the query must match too, compared after
 percent-decoding) or ``path_prefix``; actions ``delay`` (seconds, applied first and combined
 with any other action), ``redirect`` (+ optional ``status``), ``status`` (+ optional
 ``body``), ``size_mb`` (+ optional ``content_length: true`` to announce the size up front),
-``calendar``, ``file`` (+ optional ``charset``, ``content_type``), and ``headers`` for any of
-them.
+``calendar``, ``links`` (a page of N links to N new pages below the requested path, all of which
+match the route again: a link trap), ``trickle`` (HTML headers at once, then one byte every so
+many seconds until the client gives up: a slow-loris page), ``file`` (+ optional ``charset``,
+``content_type``), and ``headers`` for any of them.
 
 Run it by hand: ``python -m clusterradar.crawler.localweb DIR [DIR ...]`` (site names are the
 directory names).
@@ -82,6 +86,7 @@ _CONTENT_TYPES = {
     ".json": "application/json",
     ".pdf": "application/pdf",
 }
+_TRAP_LINKS: dict[int, bytes] = {}  # link trap blocks by link count (built once per count)
 _CHUNK = b"<p>" + b"Padding text for a very large page. " * 28 + b"</p>\n"
 
 
@@ -249,6 +254,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream_big(float(route["size_mb"]), bool(route.get("content_length")), head)
         elif route.get("calendar"):
             self._send(200, self._calendar_page(route), "text/html; charset=utf-8", headers, head)
+        elif "links" in route:
+            page = self._link_trap_page(int(route["links"]))
+            self._send(200, page, "text/html; charset=utf-8", headers, head)
+        elif "trickle" in route:
+            self._trickle(float(route["trickle"]), head)
         elif "file" in route:
             target = (self.site.root / str(route["file"])).resolve()
             if not target.is_relative_to(self.site.root) or not target.is_file():
@@ -348,6 +358,36 @@ class _Handler(BaseHTTPRequestHandler):
         while sent < total:
             self.wfile.write(_CHUNK)
             sent += len(_CHUNK)
+
+    def _link_trap_page(self, count: int) -> bytes:
+        """Readable text and ``count`` relative links (``0/`` ... ) to pages below this one:
+        every page is new, whatever path it is served under. The link block is built once."""
+        block = _TRAP_LINKS.get(count)
+        if block is None:
+            block = "".join(f'<a href="{i}/">Seite {i}</a>\n' for i in range(count)).encode()
+            _TRAP_LINKS[count] = block
+        head = (
+            "<html><head><title>Linkfalle</title></head><body>"
+            "<h1>Netzwerk Sicherheit und Verteidigung</h1>"
+            f"<p>Diese Seite ({self.path}) verweist auf sehr viele weitere Seiten.</p>"
+        )
+        return head.encode("utf-8") + block + b"</body></html>"
+
+    def _trickle(self, seconds: float, head: bool, limit: float = 600.0) -> None:
+        """Slow loris: headers at once, then one byte every ``seconds`` (at most ``limit`` s)."""
+        self._answered = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        if head:
+            return
+        self.wfile.write(b"<html><body><p>")
+        self.wfile.flush()
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            time.sleep(seconds)
+            self.wfile.write(b"x")  # BrokenPipeError once the client gives up: handled above
+            self.wfile.flush()
 
     def _calendar_page(self, route: dict[str, Any]) -> bytes:
         """A month page that links to the previous and next month, forever."""

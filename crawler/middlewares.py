@@ -42,6 +42,10 @@ class HostNotResolved(IgnoreRequest):
     """The host name does not resolve (recorded as dns_error, not retried)."""
 
 
+class SiteOutOfTime(IgnoreRequest):
+    """The request's site has spent its wall-clock budget (``crawl.site_time_budget``)."""
+
+
 class PrivateAddressResolved(DNSLookupError):
     """Raised by the resolver. Twisted's endpoint turns every resolver failure into a plain
     ``DNSLookupError("no results ...")``, so the refusal is also remembered per host name
@@ -138,3 +142,34 @@ class PublicAddressResolver(CachingThreadedResolver):
             _REFUSED_NAMES[name.strip().lower().rstrip(".")] = reason
             raise PrivateAddressResolved(reason)
         return address
+
+
+class SiteTimeBudgetMiddleware:
+    """Holds every download to its site's wall-clock budget (downloader middleware).
+
+    Asks the spider how long a request may take (``spider.download_allowance(request)``: None
+    for no site limit, else the site's seconds left, which starts the site's clock at its first
+    download). Refuses the request (:class:`SiteOutOfTime`) once nothing is left, and otherwise
+    lowers its ``download_timeout`` to what is left, so that no download (a slow-loris page
+    trickling bytes, a silent server, a slow robots.txt) outlives its site's budget. Placed
+    before robots.txt (100): the robots.txt wait counts against the budget too.
+    """
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self.default_timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider=None):
+        allowance = getattr(self.crawler.spider, "download_allowance", None)
+        seconds = allowance(request) if allowance is not None else None
+        if seconds is None:
+            return None
+        if seconds <= 0:
+            raise SiteOutOfTime("the site's time budget is spent")
+        timeout = request.meta.get("download_timeout") or self.default_timeout
+        request.meta["download_timeout"] = min(float(timeout), seconds)
+        return None

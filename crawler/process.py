@@ -89,6 +89,10 @@ def run_job(job: dict[str, Any]) -> int:
             previous=previous,
             load_body=body_of,
             capture_pdf=crawl.capture_pdf,
+            site_time_budget=crawl.site_time_budget,
+            max_links_per_page=crawl.max_links_per_page,
+            max_links_per_site=crawl.max_links_per_site,
+            max_bytes_per_site=crawl.max_bytes_per_site,
         )
     else:
         crawler = process.create_crawler(RegistrySpider)

@@ -259,7 +259,16 @@ def _job(
 
 
 # Crawl settings that change WHAT a site crawl fetches: a run is resumed only when they match.
-_REQUEST_SETTINGS = ("max_pages", "max_depth", "capture_pdf", "obey_robots", "download_maxsize")
+_REQUEST_SETTINGS = (
+    "max_pages",
+    "max_depth",
+    "capture_pdf",
+    "obey_robots",
+    "download_maxsize",
+    "max_links_per_page",
+    "max_links_per_site",
+    "max_bytes_per_site",
+)
 
 
 def request_hash(kind: str, cluster_ids: list[str] | None, crawl: Any, allow_private: bool) -> str:

@@ -1,9 +1,10 @@
 """Scrapy settings built from our one settings object (``Settings.crawl``).
 
 Politeness is the default: robots.txt obeyed, AutoThrottle on, 1-2 requests per site at a
-time, a User-Agent naming the project, timeouts, bounded retries and a size cap. Scrapy's own
-offsite, depth and URL-length filters are switched off because the site spider applies those
-rules per seed itself (:mod:`clusterradar.crawler.site`).
+time, a User-Agent naming the project, timeouts, bounded retries and a size cap, and a
+wall-clock budget per site (``SiteTimeBudgetMiddleware``). Scrapy's own offsite, depth and
+URL-length filters are switched off because the site spider applies those rules per seed
+itself (:mod:`clusterradar.crawler.site`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def scrapy_settings(
         # no TOCTOU); IP literals and localhost by the middleware below, without DNS.
         "TWISTED_DNS_RESOLVER": f"{_MW}.PublicAddressResolver",
         "DOWNLOADER_MIDDLEWARES": {
+            # Before robots.txt (100): its wait counts against the site's time budget.
+            f"{_MW}.SiteTimeBudgetMiddleware": 50,
             # Before robots.txt (100): a refused host is never contacted, not even for robots.txt.
             f"{_MW}.PrivateAddressMiddleware": 60,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

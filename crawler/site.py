@@ -219,7 +219,7 @@ def decode_body(content_type: str | None, body: bytes) -> str:
     return text
 
 
-_INVISIBLE = ("script", "style", "noscript", "template", "svg", "head")
+INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "head")
 
 
 def visible_text(html_text: str) -> str:
@@ -230,31 +230,31 @@ def visible_text(html_text: str) -> str:
         root = lxml_html.fromstring(html_text)
     except (ValueError, lxml_html.etree.ParserError):
         return ""
-    for element in list(root.iter(*_INVISIBLE)):
+    for element in list(root.iter(*INVISIBLE_TAGS)):
         if element.getparent() is not None:
             element.drop_tree()
     return " ".join(root.text_content().split())
 
 
-def has_visible_text(html_text: str, min_chars: int = 40) -> bool:
+MIN_VISIBLE_LETTERS = 40
+
+
+def has_visible_text(html_text: str, min_chars: int = MIN_VISIBLE_LETTERS) -> bool:
     """Enough visible letters to be worth extracting (a 'loading…' shell is not)."""
-    return len(re.sub(r"[^A-Za-zÄÖÜäöüß]", "", visible_text(html_text))) >= min_chars
+    from clusterradar.crawler.pagescan import scan_page
+
+    return scan_page("", html_text, 0).visible_letters >= min_chars
 
 
 def extract_links(base_url: str, html_text: str) -> list[tuple[str, str]]:
-    """(absolute URL, anchor text) of every ``<a href>``, in document order, de-duplicated."""
-    try:
-        root = lxml_html.fromstring(html_text)
-    except (ValueError, lxml_html.etree.ParserError):
-        return []
-    base = root.xpath("//base/@href")
-    base_url = urljoin(base_url, base[0]) if base else base_url
-    found: dict[str, str] = {}
-    for anchor in root.iter("a", "area"):
-        url = clean_link(base_url, anchor.get("href", ""))
-        if url and url not in found:
-            found[url] = " ".join((anchor.text_content() or "").split())[:200]
-    return list(found.items())
+    """(absolute URL, anchor text) of every ``<a href>``, in document order, de-duplicated.
+
+    The crawl itself reads at most ``crawl.max_links_per_page`` links of a page, in the same
+    pass that counts its visible text (:func:`clusterradar.crawler.pagescan.scan_page`).
+    """
+    from clusterradar.crawler.pagescan import scan_page
+
+    return scan_page(base_url, html_text).links
 
 
 def html_title(html_text: str) -> str | None:
@@ -273,7 +273,28 @@ OUTCOMES = (
     "empty",
     "refused_private",
     "no_website",
+    "time_budget",
 )
+
+
+@dataclass(slots=True)
+class SiteClock:
+    """A site's wall-clock budget: it starts with the site's first download and is spent
+    ``budget`` seconds later (times from :func:`time.monotonic`)."""
+
+    budget: float
+    started: float | None = None
+
+    def start(self, now: float) -> None:
+        if self.started is None:
+            self.started = now
+
+    def left(self, now: float) -> float:
+        """Seconds left (the whole budget before the start; 0 or less once spent)."""
+        return self.budget if self.started is None else self.started + self.budget - now
+
+    def spent(self, now: float) -> bool:
+        return self.left(now) <= 0
 
 
 @dataclass(slots=True)
@@ -285,16 +306,27 @@ class SeedFailure:
 
 
 def decide_outcome(
-    pages_with_text: int, pages_ok: int, seed_failure: SeedFailure | None
+    pages_with_text: int,
+    pages_ok: int,
+    seed_failure: SeedFailure | None,
+    time_budget_spent: float | None = None,
 ) -> tuple[str, str | None]:
     """One site's outcome from what its crawl produced.
 
     Any page with visible text makes the site ``ok`` (even if the seed itself failed and the
-    sitemap led elsewhere). Otherwise the seed's own failure names the outcome; with none,
-    pages that arrived without visible text (JavaScript-only shells) make it ``empty``.
+    sitemap led elsewhere, or its time budget ran out later: what it gave is usable).
+    Otherwise a spent time budget (``time_budget_spent``: the budget in seconds) names the
+    outcome ``time_budget``, as the reason the crawl of the site ended; then the seed's own
+    failure; with none, pages that arrived without visible text (JavaScript-only shells) make
+    it ``empty``.
     """
     if pages_with_text:
         return "ok", None
+    if time_budget_spent is not None:
+        return "time_budget", (
+            f"time budget of {time_budget_spent:g} s spent before any page with visible text "
+            f"arrived ({pages_ok} page(s) read)"
+        )
     if seed_failure is not None:
         return seed_failure.outcome, seed_failure.detail
     if pages_ok:

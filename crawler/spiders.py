@@ -8,6 +8,15 @@ are handled here (not by Scrapy) so that offsite targets are recorded instead of
 loops end. When a seed has nothing in flight and nothing left to fetch, the spider yields a
 :class:`SiteResult` and the item pipeline writes the whole site in one transaction.
 
+Hostile sites are bounded per seed (docs/guarantees.md): at most ``max_links_per_page`` links
+are read from a page or sitemap, at most ``max_links_per_site`` distinct links are kept, at
+most ``max_bytes_per_site`` body bytes are held for the write (more links are dropped, more
+bodies recorded without being stored; both counted in ``skipped``), and a wall-clock budget
+(``site_time_budget``, from the site's first download) ends the site: its result is delivered
+when the budget is spent, whatever is still in flight
+(:class:`~clusterradar.crawler.middlewares.SiteTimeBudgetMiddleware` cuts those downloads
+short; answers that arrive later are ignored).
+
 ``RegistrySpider`` walks start page -> search form -> hit list pages -> profiles of the
 Clusterplattform and yields one :class:`RegistryEntry` per initiative.
 """
@@ -20,6 +29,7 @@ import itertools
 import json
 import re
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,16 +39,25 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 from twisted.python.failure import Failure
 
 from clusterradar.crawler import registry as reg
 from clusterradar.crawler import site
-from clusterradar.crawler.middlewares import HostNotResolved, PrivateAddressRefused, refusal_of
-from clusterradar.urls import normalise_url, same_site
+from clusterradar.crawler.middlewares import (
+    HostNotResolved,
+    PrivateAddressRefused,
+    SiteOutOfTime,
+    refusal_of,
+)
+from clusterradar.crawler.pagescan import scan_page
+from clusterradar.urls import host_key, normalise_url, same_site
 from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteResult, new_id
 from clusterradar.warehouse.history import utcnow
 
 MAX_REDIRECTS = 5
+BUDGET_CHECK_SECONDS = 0.25  # how often sites with nothing arriving are checked for their budget
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
 
@@ -59,6 +78,8 @@ def classify_failure(failure: Failure) -> tuple[str, str, bool]:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, PrivateAddressRefused):
         return "refused_private", text, False
+    if isinstance(exc, SiteOutOfTime):
+        return "time_budget", text, False
     request = getattr(failure, "request", None)
     refused = refusal_of(urlsplit(request.url).hostname or "") if request is not None else None
     if refused is not None:  # the resolver refused it; Twisted reports that as a DNS error
@@ -94,10 +115,13 @@ class _SiteState:
     snapshots: list[PageSnapshot] = field(default_factory=list)
     issued: int = 0
     in_flight: int = 0
+    stored_bytes: int = 0
     pages_ok: int = 0
     pages_with_text: int = 0
     seed_failure: site.SeedFailure | None = None
     skipped: Counter = field(default_factory=Counter)
+    clock: site.SiteClock = field(default_factory=lambda: site.SiteClock(float("inf")))
+    out_of_time: bool = False
     done: bool = False
     order: int = 0  # position of the seed: Scrapy priority, so started sites finish first
 
@@ -115,6 +139,10 @@ class SiteSpider(scrapy.Spider):
         previous: dict[tuple[str, str], PreviousSnapshot] | None = None,
         load_body: Any = None,
         capture_pdf: bool = False,
+        site_time_budget: float = float("inf"),
+        max_links_per_page: int | None = None,
+        max_links_per_site: int | None = None,
+        max_bytes_per_site: int | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -125,17 +153,45 @@ class SiteSpider(scrapy.Spider):
         self.previous = previous or {}
         self.load_body = load_body
         self.capture_pdf = capture_pdf
+        self.site_time_budget = site_time_budget
+        self.max_links_per_page = max_links_per_page
+        self.max_links_per_site = max_links_per_site
+        self.max_bytes_per_site = max_bytes_per_site
         self.states: dict[str, _SiteState] = {}
         self._seq = itertools.count()
+        self._budget_check: task.LoopingCall | None = None  # created in the reactor's time
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(spider._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
+
+    def _opened(self, spider) -> None:
+        if self.site_time_budget != float("inf"):
+            self._budget_check = task.LoopingCall(self._expire_spent_sites)
+            self._budget_check.start(BUDGET_CHECK_SECONDS, now=False)
+
+    def _closed(self, spider, reason) -> None:
+        if self._budget_check is not None and self._budget_check.running:
+            self._budget_check.stop()
+
+    def _finished_site_of(self, request: Request) -> bool:
+        state = self.states.get(request.meta.get("cluster_id", ""))
+        return state is not None and state.done
+
+    def _bytes_received(self, data, request, spider) -> None:
+        """Cut a download (a trickling slow-loris page) once its site has ended."""
+        if self._finished_site_of(request):
+            raise StopDownload(fail=True)
 
     def _headers_received(self, headers, body_length, request, spider) -> None:
         """Stop downloading binaries as soon as their Content-Type is known."""
+        if self._finished_site_of(request):
+            raise StopDownload(fail=True)
         if request.meta.get("cr_kind") != "page":
             return
         raw = headers.get(b"Content-Type")
@@ -160,7 +216,13 @@ class SiteSpider(scrapy.Spider):
                 yield output
 
     def _start_site(self, cluster_id: str, seed: str, order: int) -> list[Any]:
-        state = _SiteState(cluster_id, seed, site.scope_of(seed), order=order)
+        state = _SiteState(
+            cluster_id,
+            seed,
+            site.scope_of(seed),
+            order=order,
+            clock=site.SiteClock(self.site_time_budget),
+        )
         self.states[cluster_id] = state
         state.seen.add(site.crawl_key(seed))
         heapq.heappush(state.frontier, (-1000, next(self._seq), seed, 0))
@@ -179,6 +241,50 @@ class SiteSpider(scrapy.Spider):
                 )
             )
         return out
+
+    # -- time budget ---------------------------------------------------------------------
+    def download_allowance(self, request: Request) -> float | None:
+        """Seconds a download may still take for its site (None: no site limit applies).
+
+        The first download of a site starts its clock. A robots.txt request belongs to every
+        unfinished site on its host and gets the longest time left among them.
+        """
+        now = time.monotonic()
+        state = self.states.get(request.meta.get("cluster_id", ""))
+        if state is not None:
+            if state.done:
+                return 0.0
+            state.clock.start(now)
+            return state.clock.left(now)
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            host = host_key(request.url)
+            left = [
+                s.clock.left(now)
+                for s in self.states.values()
+                if not s.done and s.scope.host == host
+            ]
+            return max(left) if left else None
+        return None
+
+    def _out_of_time(self, state: _SiteState) -> list[Any]:
+        """End a site whose budget is spent: drop what is queued, return its result."""
+        if state.done or not state.clock.spent(time.monotonic()):
+            return []
+        state.out_of_time = True
+        unfetched = len(state.frontier) + state.in_flight
+        if unfetched:
+            state.skipped["time budget"] += unfetched
+        state.frontier.clear()
+        state.done = True
+        return [self.result_of(state)]
+
+    def _expire_spent_sites(self) -> None:
+        """Timer: deliver the results of sites whose budget ran out while nothing arrived."""
+        for state in list(self.states.values()):
+            for result in self._out_of_time(state):
+                deferred_from_coro(
+                    self.crawler.engine.scraper.start_itemproc_async(result, response=None)
+                )
 
     # -- requests ------------------------------------------------------------------------
     def _meta(self, state: _SiteState, chain: list[str], depth: int, *, kind: str = "page") -> dict:
@@ -227,6 +333,9 @@ class SiteSpider(scrapy.Spider):
         key = site.crawl_key(url)
         if key in state.seen:
             return
+        if self.max_links_per_site is not None and len(state.seen) >= self.max_links_per_site:
+            state.skipped["site link cap"] += 1
+            return
         state.seen.add(key)
         priority = site.link_priority(url, depth, anchor)
         heapq.heappush(state.frontier, (-priority, next(self._seq), url, depth))
@@ -253,10 +362,16 @@ class SiteSpider(scrapy.Spider):
         return [self.result_of(state)]
 
     def result_of(self, state: _SiteState) -> SiteResult:
+        spent = state.clock.budget if state.out_of_time else None
         outcome, detail = site.decide_outcome(
-            state.pages_with_text, state.pages_ok, state.seed_failure
+            state.pages_with_text, state.pages_ok, state.seed_failure, spent
         )
-        if outcome == "ok" and state.frontier:
+        if outcome == "ok" and state.out_of_time:
+            detail = (
+                f"time budget of {state.clock.budget:g} s spent; "
+                f"{state.skipped['time budget']} page(s) left unfetched"
+            )
+        elif outcome == "ok" and state.frontier:
             detail = f"page budget of {self.max_pages} reached"
         return SiteResult(state.cluster_id, state.seed_url, outcome, detail, state.snapshots)
 
@@ -264,12 +379,14 @@ class SiteSpider(scrapy.Spider):
         return [s for s in self.states.values() if not s.done]
 
     def _after(self, state: _SiteState) -> list[Any]:
-        return self._pump(state) + self._finish_if_done(state)
+        return self._out_of_time(state) or (self._pump(state) + self._finish_if_done(state))
 
     # -- callbacks -----------------------------------------------------------------------
     def parse_page(self, response: Response) -> list[Any]:
         meta = response.meta
         state = self.states[meta["cluster_id"]]
+        if state.done:
+            return []  # arrived after the site's time budget ended it
         state.in_flight -= 1
         chain: list[str] = meta["cr_chain"]
         requested = chain[-1]
@@ -321,10 +438,13 @@ class SiteSpider(scrapy.Spider):
             text = site.decode_body(snap.content_type, body)
             snap.page_kind = site.page_kind(snap.url, site.html_title(text))
             state.pages_ok += 1
-            if site.has_visible_text(text):
+            scan = scan_page(response.url, text, self.max_links_per_page, site.MIN_VISIBLE_LETTERS)
+            if scan.visible_letters >= site.MIN_VISIBLE_LETTERS:
                 state.pages_with_text += 1
             if snap.note != "duplicate":
-                for url, anchor in site.extract_links(response.url, text):
+                if scan.links_dropped:
+                    state.skipped["page link cap"] += scan.links_dropped
+                for url, anchor in scan.links:
                     self._offer(state, url, meta["cr_depth"] + 1, anchor)
         return follow + self._after(state)
 
@@ -342,10 +462,18 @@ class SiteSpider(scrapy.Spider):
             snap.note = "duplicate"
             snap.unchanged_of = state.hashes[digest]
             snap.content_hash = digest
+        elif (
+            self.max_bytes_per_site is not None
+            and state.stored_bytes + len(body) > self.max_bytes_per_site
+        ):
+            # Held in memory until the site is written (in one transaction): bounded per site.
+            snap.note = f"not stored: site byte cap of {self.max_bytes_per_site} reached"
+            state.skipped["site byte cap"] += 1
         else:
             snap.content_hash = digest
             snap.body = body
             state.hashes[digest] = snap.snapshot_id
+            state.stored_bytes += len(body)
 
     def _redirect(
         self, state: _SiteState, response: Response, snap: PageSnapshot, chain: list[str]
@@ -381,6 +509,8 @@ class SiteSpider(scrapy.Spider):
     def page_failed(self, failure: Failure) -> list[Any]:
         request = failure.request
         state = self.states[request.meta["cluster_id"]]
+        if state.done:
+            return []  # cut short or refused after the site's time budget ended it
         state.in_flight -= 1
         outcome, detail, attempted = classify_failure(failure)
         if attempted:
@@ -406,10 +536,16 @@ class SiteSpider(scrapy.Spider):
         from scrapy.utils.sitemap import Sitemap
 
         state = self.states[response.meta["cluster_id"]]
+        if state.done:
+            return []
         state.in_flight -= 1
+        limit = self.max_links_per_page
         if response.status == 200 and b"<urlset" in response.body[:2000]:
             try:
-                for entry in Sitemap(response.body):
+                for read, entry in enumerate(Sitemap(response.body)):
+                    if limit is not None and read >= limit:
+                        state.skipped["page link cap"] += 1
+                        continue
                     url = site.clean_link(response.url, entry.get("loc", ""))
                     if url:
                         self._offer(state, url, 1)
@@ -419,6 +555,8 @@ class SiteSpider(scrapy.Spider):
 
     def sitemap_failed(self, failure: Failure) -> list[Any]:
         state = self.states[failure.request.meta["cluster_id"]]
+        if state.done:
+            return []
         state.in_flight -= 1
         return self._after(state)
 
