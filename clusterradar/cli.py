@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 
 from clusterradar import __version__
 from clusterradar.errors import ClusterradarError
+from clusterradar.inputs import check_warehouse_file
 from clusterradar.settings import Settings, load_settings
 
 
@@ -42,6 +43,8 @@ class ClusterradarGroup(TyperGroup):
 
 
 INTERRUPTED = "interrupted; nothing half-written was kept. Rerun to continue."
+# Commands that never open the --db file, so a broken one does not stop them.
+COMMANDS_WITHOUT_WAREHOUSE = {"config", "labels", "demo"}
 
 
 def is_interrupt(exc: BaseException) -> bool:
@@ -95,6 +98,8 @@ def root(
     ctx.meta["clusterradar.debug"] = debug
     try:
         ctx.obj = load_settings(config_file=config, overrides={"db": db})
+        if ctx.invoked_subcommand not in COMMANDS_WITHOUT_WAREHOUSE:
+            check_warehouse_file(ctx.obj.db)
     except ClusterradarError as exc:
         if debug:
             raise

@@ -26,8 +26,14 @@ def process(
     """
     from clusterradar.cli import settings_of
     from clusterradar.pipeline.run import process_pending
+    from clusterradar.warehouse.clusters import require_cluster_ids
+    from clusterradar.warehouse.db import connect
 
-    stats = process_pending(settings_of(ctx), cluster_ids=cluster or None, progress=not quiet)
+    settings = settings_of(ctx)
+    if cluster:
+        with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+            require_cluster_ids(con, cluster, "--cluster")
+    stats = process_pending(settings, cluster_ids=cluster or None, progress=not quiet)
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
         return

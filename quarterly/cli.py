@@ -24,10 +24,12 @@ def _settings(ctx: typer.Context):
     return settings_of(ctx)
 
 
-def _quarter(text: str | None):
-    from clusterradar.quarters import current_quarter, parse_quarter
+def _quarter(text: str | None, flag: str = "--quarter"):
+    """The quarter a flag names (default: the current one), from 2020Q1 to the current quarter."""
+    from clusterradar.inputs import parse_quarter_flag
+    from clusterradar.quarters import current_quarter
 
-    return parse_quarter(text) if text else current_quarter()
+    return parse_quarter_flag(text, flag) if text else current_quarter()
 
 
 def run_command(
@@ -70,13 +72,21 @@ def run_command(
     budget) and resumes an interrupted one; once a stage runs, the stages after it run again.
     """
     from clusterradar.quarterly.run import run_quarter
+    from clusterradar.warehouse.clusters import require_cluster_ids
+    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
+    run_for = _quarter(quarter)
+    if clusters:
+        # Checked against the warehouse as it is before the run: an initiative the registry
+        # has not listed yet needs a run (or 'crawl registry') without --clusters first.
+        with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+            require_cluster_ids(con, clusters, "--clusters")
     if allow_private:
         settings.crawl.allow_private = True
     result = run_quarter(
         settings,
-        _quarter(quarter),
+        run_for,
         skip_registry=skip_registry,
         cluster_ids=clusters or None,
         max_pages=max_pages,
@@ -142,8 +152,8 @@ def diff_command(
     from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
-    later = _quarter(to_quarter)
-    earlier = _quarter(from_quarter) if from_quarter else later.previous()
+    later = _quarter(to_quarter, "--to")
+    earlier = _quarter(from_quarter, "--from") if from_quarter else later.previous()
     if earlier > later:
         raise InputError(f"--from {earlier} is after --to {later}")
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:

@@ -208,7 +208,10 @@ def test_process_command_reports_counts_and_a_rerun_reports_zero(warehouse, monk
     from typer.testing import CliRunner
 
     from clusterradar.pipeline.cli import register
+    from tests.test_review_seed import add_cluster
 
+    with connect(warehouse) as con, transaction(con):  # --cluster names a registered cluster
+        add_cluster(con, "food", "Food Cluster", ["bayern"], "https://food.example/")
     app = typer.Typer()
     register(app)
     app.command("noop", hidden=True)(lambda: None)  # a group, so "process" is a subcommand

@@ -322,7 +322,7 @@ def test_report_and_diff_commands(two_quarters, tmp_path, cli):
 def test_diff_rejects_a_malformed_quarter_with_one_line(two_quarters, cli):
     result = cli("--db", two_quarters, "diff", "--from", "2026-07", "--to", "2026Q4")
     assert result.exit_code == 1
-    assert result.stderr.strip().startswith("error: not a quarter")
+    assert result.stderr.strip().startswith("error: --from: not a quarter")
 
 
 def test_report_of_an_empty_warehouse_says_so_instead_of_failing(db_path, tmp_path):

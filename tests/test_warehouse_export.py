@@ -83,11 +83,12 @@ def test_parquet_export_round_trips_to_the_effective_classification(cli, reviewe
 
 
 def test_csv_export_round_trips_with_joined_lists(cli, reviewed_db, tmp_path):
+    out = tmp_path / "export"
     result = cli(
-        "--db", reviewed_db, "export", "--format", "csv", "--out", tmp_path, "--as-of", "2026-07-01"
+        "--db", reviewed_db, "export", "--format", "csv", "--out", out, "--as-of", "2026-07-01"
     )
     assert result.exit_code == 0, result.stderr
-    with (tmp_path / "classifications.csv").open(encoding="utf-8", newline="") as handle:
+    with (out / "classifications.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     expected = _expected(reviewed_db, dt.date(2026, 7, 1))
     assert {(r["cluster_id"], r["dimension"], r["label_key"]) for r in rows} == set(expected)
@@ -110,8 +111,9 @@ def test_csv_export_round_trips_with_joined_lists(cli, reviewed_db, tmp_path):
 
 
 def test_json_export_is_an_array_of_objects(cli, reviewed_db, tmp_path):
-    cli("--db", reviewed_db, "export", "--format", "json", "--out", tmp_path, "--as-of", AS_OF)
-    rows = json.loads((tmp_path / "classifications.json").read_text(encoding="utf-8"))
+    out = tmp_path / "export"
+    cli("--db", reviewed_db, "export", "--format", "json", "--out", out, "--as-of", AS_OF)
+    rows = json.loads((out / "classifications.json").read_text(encoding="utf-8"))
     assert len(rows) == 35
     assert rows[0]["cluster_id"] == "aviaspace-bremen"
     assert isinstance(rows[0]["bundeslaender"], list) and rows[0]["valid_to"] is None
@@ -120,13 +122,14 @@ def test_json_export_is_an_array_of_objects(cli, reviewed_db, tmp_path):
 def test_datapackage_describes_every_exported_file_with_enums_from_the_taxonomy(
     cli, labelled_db, tmp_path
 ):
-    cli("--db", labelled_db, "export", "--format", "csv", "--out", tmp_path)
-    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    out = tmp_path / "export"
+    cli("--db", labelled_db, "export", "--format", "csv", "--out", out)
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     assert package["profile"] == "tabular-data-package"
     [resource] = package["resources"]
     assert resource["path"] == "classifications.csv" and resource["mediatype"] == "text/csv"
     fields = {f["name"]: f for f in resource["schema"]["fields"]}
-    with (tmp_path / "classifications.csv").open(encoding="utf-8") as handle:
+    with (out / "classifications.csv").open(encoding="utf-8") as handle:
         assert next(csv.reader(handle)) == list(fields)
     taxonomy = load_taxonomy()
     all_keys = {k for d in taxonomy.dimension_keys() for k in taxonomy.keys(d)}
@@ -135,8 +138,8 @@ def test_datapackage_describes_every_exported_file_with_enums_from_the_taxonomy(
     assert fields["valid_from"]["type"] == "date" and fields["decided_at"]["type"] == "datetime"
     assert resource["schema"]["primaryKey"] == ["cluster_id", "dimension", "label_key"]
 
-    cli("--db", labelled_db, "export", "--format", "parquet", "--out", tmp_path)
-    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    cli("--db", labelled_db, "export", "--format", "parquet", "--out", out)
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     assert package["profile"] == "data-package"
     assert [r["path"] for r in package["resources"]] == [
         "classifications.csv",
@@ -147,13 +150,12 @@ def test_datapackage_describes_every_exported_file_with_enums_from_the_taxonomy(
 
 
 def test_export_refuses_to_overwrite_without_force(cli, labelled_db, tmp_path):
-    first = cli(
-        "--db", labelled_db, "export", "--format", "csv", "--out", tmp_path, "--as-of", AS_OF
-    )
+    out = tmp_path / "export"
+    first = cli("--db", labelled_db, "export", "--format", "csv", "--out", out, "--as-of", AS_OF)
     assert first.exit_code == 0
-    target = tmp_path / "classifications.csv"
+    target = out / "classifications.csv"
     before = target.read_bytes()
-    again = cli("--db", labelled_db, "export", "--format", "csv", "--out", tmp_path)
+    again = cli("--db", labelled_db, "export", "--format", "csv", "--out", out)
     assert again.exit_code == 1
     assert "already exists; use --force" in again.stderr
     assert target.read_bytes() == before
@@ -164,14 +166,14 @@ def test_export_refuses_to_overwrite_without_force(cli, labelled_db, tmp_path):
         "--format",
         "csv",
         "--out",
-        tmp_path,
+        out,
         "--as-of",
         "2025-12-31",
         "--force",
     )
     assert forced.exit_code == 0 and "wrote 0 rows" in forced.stdout
     assert target.read_text(encoding="utf-8").count("\n") == 1  # header only
-    assert not list(tmp_path.glob(".*.tmp"))
+    assert not list(out.parent.glob(".export.*"))  # no staging folder left behind
 
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "01.06.2026", "soon"])

@@ -88,6 +88,26 @@ def require_cluster(con: duckdb.DuckDBPyConnection, id_or_name: str) -> ClusterR
     raise NotFoundError(f"no cluster with id or name '{id_or_name}'{hint}")
 
 
+def require_cluster_ids(
+    con: duckdb.DuckDBPyConnection, cluster_ids: list[str], flag: str
+) -> list[str]:
+    """`cluster_ids` unchanged when each is the exact id of a cluster in the warehouse, else a
+    NotFoundError naming every unknown one (with close ids), so a command limited to clusters
+    fails before it writes anything instead of quietly doing nothing."""
+    known = {c.cluster_id for c in list_clusters(con)}
+    unknown = [cluster_id for cluster_id in dict.fromkeys(cluster_ids) if cluster_id not in known]
+    if not unknown:
+        return cluster_ids
+    if not known:
+        raise NotFoundError(
+            f"{flag}: the warehouse has no clusters yet; run 'clusterradar init' first"
+        )
+    close = sorted({m for u in unknown for m in difflib.get_close_matches(u, known, n=3)})
+    hint = f"; did you mean {', '.join(close)}?" if close else "; see 'clusterradar clusters list'"
+    listed = ", ".join(repr(u) for u in unknown)
+    raise NotFoundError(f"{flag}: no cluster with id {listed}{hint}")
+
+
 @dataclass(slots=True)
 class HistoryEntry:
     """One classification version of a cluster, with German labels for display."""
