@@ -340,7 +340,13 @@ def export_classifications(
     if (out_dir / name).exists() and not force:
         raise InputError(f"{requested / name} already exists; use --force to overwrite it")
     rows = classification_rows(con, as_of, taxonomy)
-    staging = staging_folder(out_dir)
+    try:
+        staging = staging_folder(out_dir)
+    except OSError as exc:
+        raise InputError(
+            f"--out: cannot create a folder beside {requested} ({exc.strerror}); an export "
+            "is built next to its folder and swapped in, so it needs write access there"
+        ) from None
     try:
         _WRITERS[fmt](rows, staging / name)
         resources = []
