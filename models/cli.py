@@ -95,9 +95,18 @@ def evaluate(
         ),
     ] = None,
     civil: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            "--civil", help="Documents of clearly civil clusters, to measure the no-SVI gate."
+            "--civil",
+            help="Documents of clearly civil clusters the gate must reject (repeatable).",
+        ),
+    ] = None,
+    kept: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--kept",
+            help="Documents of clusters the gate must keep, e.g. enabler-technology sites "
+            "(repeatable).",
         ),
     ] = None,
     crawled_only: Annotated[
@@ -113,11 +122,9 @@ def evaluate(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the report and confusion-matrix image.")
     ] = Path("evaluation"),
-    setfit: Annotated[
-        bool, typer.Option("--setfit", help="Also evaluate SetFit (slow on CPU: ~30 min).")
-    ] = False,
     models: Annotated[
-        str | None, typer.Option("--models", help="Comma-separated subset, e.g. 'majority,linear'.")
+        str | None,
+        typer.Option("--models", help="Comma-separated subset, e.g. 'axes,prototype'."),
     ] = None,
 ) -> None:
     """Leave-one-cluster-out evaluation of the classifier against baselines (and the gate)."""
@@ -129,8 +136,8 @@ def evaluate(
     report = run_evaluation(
         settings,
         documents_path=documents,
-        civil_path=civil,
-        with_setfit=setfit,
+        civil_paths=list(civil or []),
+        kept_paths=list(kept or []),
         only=only,
         progress=sys.stderr.isatty(),
         crawled_only=crawled_only,
@@ -141,11 +148,7 @@ def evaluate(
     out.mkdir(parents=True, exist_ok=True)
     text = render_text(report)
     (out / "evaluation.txt").write_text(text, encoding="utf-8")
-    default = (
-        settings.models.classifier
-        if settings.models.classifier in report.results
-        else next(iter(report.results))
-    )
+    default = "axes" if "axes" in report.results else next(iter(report.results))
     image = write_confusion_png(
         report.results[default], out / "confusion_matrix.png", f"{default}, leave-one-out"
     )

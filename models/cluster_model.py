@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clusterradar.labels import NO_SVI_RELEVANCE, load_taxonomy
+from clusterradar.labels import NO_SVI_RELEVANCE
+from clusterradar.models.axes import (
+    FAMILY_LABEL_DE,
+    SECURITY_PART_LABEL_DE,
+    AxisScores,
+    WeightedTerm,
+)
 from clusterradar.models.features import ClusterFeatures, ClusterMeta, cluster_features
-from clusterradar.models.gate import NoSviGate
-from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.prototypes import (
     INTENSITY,
     SVI_SECTORS_TEXT,
@@ -23,6 +27,9 @@ from clusterradar.models.prototypes import (
     unit,
 )
 from clusterradar.models.thematic import LEXICON_SUPPORT, ThematicScorer
+from clusterradar.models.typology import OUTCOMES, TypologyExample, TypologyModel, axis_vector
+
+LEVELS = (1, 2, 3, 4, 5)
 
 # On the axis from "primarily security" (1) to "civil base technology" (5), no SVI relevance
 # at all lies beyond the civil end.
@@ -58,8 +65,9 @@ class ClusterSuggestions:
     n_passages: int
     expected_level: float  # probability-weighted level 1..5, ignoring the gate
     orientation: float  # the same axis with no_svi_relevance as position 6 (beyond level 5)
-    gate_score: float
+    gate_score: float  # relevance 1 - (1 - T)(1 - S) the gate reads
     suggestions: list[Suggestion]
+    axes: AxisScores | None = None  # technology potential and security orientation
 
     def top(self, dimension: str) -> Suggestion:
         return min((s for s in self.suggestions if s.dimension == dimension), key=lambda s: s.rank)
@@ -103,13 +111,16 @@ class ClusterModel:
         prototypes: Prototypes,
         term_categories: dict[str, str],
         evidence_per_suggestion: int = 3,
+        svi_terms: dict[str, WeightedTerm] | None = None,
+        technology_terms: dict[str, WeightedTerm] | None = None,
     ):
         self.prototypes = prototypes
         self.term_categories = term_categories
         self.evidence_per_suggestion = evidence_per_suggestion
-        self.intensity = IntensityModel()
-        self.gate = NoSviGate()
-        self.n_civil = 0  # reviewed no_svi_relevance clusters seen in training (see fit)
+        self.svi_terms = dict(svi_terms or {})
+        self.technology_terms = dict(technology_terms or {})
+        self.typology = TypologyModel()
+        self.n_civil = 0  # civil (no_svi_relevance) examples seen in training (see fit)
         self.thematic = ThematicScorer(
             prototypes={d: prototypes.by_dimension[d] for d in THEMATIC_DIMENSIONS}
         )
@@ -124,39 +135,41 @@ class ClusterModel:
             self.prototypes.levels,
             self.term_categories,
             meta,
+            self.svi_terms,
+            self.technology_terms,
         )
 
     def fit(
         self,
         training: list[TrainingCluster],
-        config: IntensityConfig,
         *,
         thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
         civil: list[TrainingCluster] = (),  # type: ignore[assignment]
     ) -> ClusterModel:
         """Fit on labelled clusters (levels 1..5); ``thematic_only`` clusters (reviewed
-        thematic labels, no level) teach the thematic scorer only. ``civil`` clusters (reviewed
-        ``no_svi_relevance``) are the gate's negatives: from gate.MIN_CIVIL_TO_FIT of them on
-        they set its threshold and scale (fewer are counted in ``n_civil`` and change no
-        score); they change the training-data hash, so a review decision always retrains."""
+        thematic labels, no level) teach the thematic scorer only; ``civil`` clusters (packaged
+        civil examples and reviewed ``no_svi_relevance``) are the gate's negatives and set the
+        level-5 floor. All of them change the training-data hash."""
         feats = [self.features(t.key, t.passages, t.meta) for t in training]
         extra = [self.features(t.key, t.passages, t.meta) for t in thematic_only]
         civil_feats = [self.features(t.key, t.passages, t.meta) for t in civil]
-        self.n_civil = len(civil)
-        return self.fit_features(training, feats, config, thematic_only, extra, civil_feats)
+        return self.fit_features(training, feats, thematic_only, extra, civil_feats)
 
     def fit_features(
         self,
         training: list[TrainingCluster],
         feats: list[ClusterFeatures],
-        config: IntensityConfig,
         thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
         thematic_feats: list[ClusterFeatures] = (),  # type: ignore[assignment]
         civil_feats: list[ClusterFeatures] = (),  # type: ignore[assignment]
     ) -> ClusterModel:
-        """Fit on precomputed features (they depend on the prototypes only, not on labels)."""
-        self.intensity = IntensityModel(config).fit(feats, [t.level for t in training])
-        self.gate = NoSviGate().fit(feats, civil_feats)
+        """Fit on precomputed features (they depend on the prototypes and lexica, not labels)."""
+        self.n_civil = len(civil_feats)
+        self.typology = TypologyModel().fit(
+            [typology_example(f) for f in feats],
+            [t.level for t in training],
+            [typology_example(f) for f in civil_feats],
+        )
         reviewed: dict[str, dict[str, list[str]]] = {}
         for t in [*training, *thematic_only]:
             for dimension, labels in t.thematic.items():
@@ -165,27 +178,39 @@ class ClusterModel:
         return self
 
     # -- prediction ------------------------------------------------------------------------
+    def outcome_probabilities(self, feature: ClusterFeatures) -> np.ndarray:
+        """P over typology.OUTCOMES: no SVI relevance, levels 5, 4, 3, 2, 1."""
+        return self.typology.probabilities(typology_example(feature))
+
     def level_probabilities(self, feature: ClusterFeatures) -> np.ndarray:
-        return self.intensity.predict_proba([feature])[0]
+        """P over LEVELS (1..5) given that the cluster is on the scale."""
+        probs = self.outcome_probabilities(feature)
+        by_level = np.array([probs[OUTCOMES.index(level)] for level in LEVELS])
+        total = by_level.sum()
+        return by_level / total if total > 0 else np.full(len(LEVELS), 1.0 / len(LEVELS))
+
+    def predict_level(self, feature: ClusterFeatures) -> int:
+        """The most probable level 1..5, ignoring the gate (what the evaluation scores)."""
+        return LEVELS[int(np.argmax(self.level_probabilities(feature)))]
 
     def suggest(
         self, key: str, passages: list, meta: ClusterMeta | None = None
     ) -> ClusterSuggestions:
-        """Ranked suggestions; `meta` (registry name, go-cluster) feeds the profile features."""
+        """Ranked suggestions with evidence; `meta` (registry name, go-cluster) feeds the
+        profile. Thematic suggestions only for clusters the gate keeps on the SVI scale."""
         feature = self.features(key, passages, meta)
-        probs = self.level_probabilities(feature)
-        expected = float(probs @ np.array(LEVELS, dtype=float))
-        gate = self.gate.evaluate(feature)
-        p_none = gate.probability_none
-        scores = {
-            self._level_key(level): float((1 - p_none) * p)
-            for level, p in zip(LEVELS, probs, strict=True)
-        }
+        assert feature.axes is not None
+        probs = self.outcome_probabilities(feature)
+        p_none = float(probs[0])
+        levels = self.level_probabilities(feature)
+        expected = float(levels @ np.array(LEVELS, dtype=float))
+        scores = {self._level_key(level): float(probs[OUTCOMES.index(level)]) for level in LEVELS}
         scores[NO_SVI_RELEVANCE] = p_none
         suggestions = self._ranked(INTENSITY, scores)
         for s in suggestions:
-            s.evidence = self._intensity_evidence(s.label_key, feature, passages, gate)
-        for dimension in THEMATIC_DIMENSIONS:
+            s.evidence = self._intensity_evidence(s.label_key, feature, passages)
+        gated = suggestions[0].label_key == NO_SVI_RELEVANCE
+        for dimension in THEMATIC_DIMENSIONS if not gated else ():
             ranked = self._ranked(dimension, self.thematic.scores(dimension, feature))
             for s in ranked:
                 s.evidence = self._thematic_evidence(dimension, s.label_key, feature, passages)
@@ -195,8 +220,9 @@ class ClusterModel:
             n_passages=len(passages),
             expected_level=expected,
             orientation=(1 - p_none) * expected + p_none * NO_SVI_POSITION,
-            gate_score=gate.score,
+            gate_score=feature.axes.relevance,
             suggestions=suggestions,
+            axes=feature.axes,
         )
 
     def _level_key(self, level: int) -> str:
@@ -211,30 +237,66 @@ class ClusterModel:
         ]
 
     def _intensity_evidence(
-        self, label: str, feature: ClusterFeatures, passages: list, gate
+        self, label: str, feature: ClusterFeatures, passages: list
     ) -> list[Evidence]:
+        """Why this level: the passages behind each axis, in the domain's terms (which
+        technology, which security activity, on which kind of page)."""
+        axes = feature.axes
+        assert axes is not None
+        technology = [
+            Evidence(
+                0,
+                passages[e.passage_index].url,
+                passages[e.passage_index].snapshot_id,
+                passages[e.passage_index].text,
+                (
+                    f"Technologiepotenzial T={axes.technology:.2f}: "
+                    f"{FAMILY_LABEL_DE.get(e.category, e.category)} ({', '.join(e.terms)}); "
+                    f"Seite: {_page_label(passages[e.passage_index])}"
+                ),
+                float(e.score),
+            )
+            for e in axes.technology_evidence
+        ]
+        security = [
+            Evidence(
+                0,
+                passages[e.passage_index].url,
+                passages[e.passage_index].snapshot_id,
+                passages[e.passage_index].text,
+                (
+                    f"Sicherheitsausrichtung S={axes.security:.2f}: "
+                    f"{SECURITY_PART_LABEL_DE.get(e.category, e.category)} ({', '.join(e.terms)}); "
+                    f"Seite: {_page_label(passages[e.passage_index])}"
+                ),
+                float(e.score),
+            )
+            for e in axes.security_evidence
+        ]
         if label == NO_SVI_RELEVANCE:
-            threshold = self.gate.threshold
-            return [
-                Evidence(
-                    rank=r,
-                    url=passages[i].url,
-                    snapshot_id=passages[i].snapshot_id,
-                    passage=passages[i].text,
-                    reason=(
-                        f"closest to labelled SVI clusters: similarity {s:.2f} "
-                        f"(gate threshold {threshold:.2f})"
-                    ),
-                    score=float(s),
-                )
-                for r, (i, s) in enumerate(
-                    zip(gate.top_passages, gate.nearest_similarity, strict=True), start=1
-                )
-            ][: self.evidence_per_suggestion]
-        proto = next(p for p in self.prototypes.by_dimension[INTENSITY] if p.key == label)
-        return self._evidence(
-            feature, passages, proto, support=("defence", "procurement", "company", "dual_use")
-        )
+            note = (
+                f"Relevanz {axes.relevance:.2f} (Schwelle {self.typology.gate_threshold:.2f}): "
+                f"Technologiepotenzial T={axes.technology:.2f}, "
+                f"Sicherheitsausrichtung S={axes.security:.2f}"
+            )
+            found = security + technology
+            if not found:
+                return [
+                    Evidence(1, p.url, p.snapshot_id, p.text, note + "; keine Fundstelle", 0.0)
+                    for p in passages[:1]
+                ]
+            chosen = found[: self.evidence_per_suggestion]
+            for e in chosen:
+                e.reason = f"{note}; {e.reason}"
+        else:
+            level = next(
+                p.level for p in self.prototypes.by_dimension[INTENSITY] if p.key == label
+            )
+            first, second = (technology, security) if level in (4, 5) else (security, technology)
+            chosen = _interleave(first, second)[: self.evidence_per_suggestion]
+        for rank, e in enumerate(chosen, start=1):
+            e.rank = rank
+        return chosen
 
     def _thematic_evidence(
         self, dimension: str, label: str, feature: ClusterFeatures, passages: list
@@ -256,9 +318,9 @@ class ClusterModel:
         for rank, i in enumerate(
             np.argsort(-ranking, kind="stable")[: self.evidence_per_suggestion], start=1
         ):
-            reason = f"similarity {sims[i]:.2f} to '{proto.label_de}'"
+            reason = f"Ähnlichkeit {sims[i]:.2f} zu „{proto.label_de}“"
             if supporting[i]:
-                reason += "; lexicon: " + ", ".join(dict.fromkeys(supporting[i]))
+                reason += "; Lexikon: " + ", ".join(dict.fromkeys(supporting[i]))
             p = passages[i]
             out.append(Evidence(rank, p.url, p.snapshot_id, p.text, reason, float(sims[i])))
         return out
@@ -276,16 +338,17 @@ class ClusterModel:
         params: dict = {
             "prototypes": proto_params,
             "term_categories": self.term_categories,
+            "svi_terms": {k: [v.category, v.weight] for k, v in self.svi_terms.items()},
+            "technology_terms": {
+                k: [v.category, v.weight] for k, v in self.technology_terms.items()
+            },
             "evidence_per_suggestion": self.evidence_per_suggestion,
+            "typology": self.typology.to_dict(),
+            "n_civil": self.n_civil,
         }
-        for name, part in (
-            ("intensity", self.intensity),
-            ("gate", self.gate),
-            ("thematic", self.thematic),
-        ):
-            part_arrays, part_params = part.to_arrays()
-            arrays.update(part_arrays)
-            params[name] = part_params
+        part_arrays, part_params = self.thematic.to_arrays()
+        arrays.update(part_arrays)
+        params["thematic"] = part_params
         return arrays, params
 
     @classmethod
@@ -303,20 +366,49 @@ class ClusterModel:
             by_dimension, np.asarray(arrays["prototypes_svi"], dtype=np.float32)
         )
         model = cls(
-            prototypes, dict(params["term_categories"]), int(params["evidence_per_suggestion"])
+            prototypes,
+            dict(params["term_categories"]),
+            int(params["evidence_per_suggestion"]),
+            {k: WeightedTerm(c, float(w)) for k, (c, w) in params["svi_terms"].items()},
+            {k: WeightedTerm(c, float(w)) for k, (c, w) in params["technology_terms"].items()},
         )
-        model.intensity = IntensityModel.from_arrays(arrays, params["intensity"])
-        model.gate = NoSviGate.from_arrays(arrays, params["gate"])
+        model.typology = TypologyModel.from_dict(params["typology"])
+        model.n_civil = int(params.get("n_civil", 0))
         model.thematic = ThematicScorer.from_arrays(
             {d: by_dimension[d] for d in THEMATIC_DIMENSIONS}, arrays, params["thematic"]
         )
         return model
 
 
-def taxonomy_level_keys() -> dict[int, str]:
-    """Level number -> intensity key, from the taxonomy."""
-    return {
-        c.level: c.key
-        for c in load_taxonomy().dimension(INTENSITY).categories
-        if c.level is not None
-    }
+def typology_example(feature: ClusterFeatures) -> TypologyExample:
+    """What the typology model reads of a cluster's features."""
+    if feature.axes is None:
+        raise ValueError(f"cluster {feature.cluster_key}: features without axes")
+    return TypologyExample(
+        feature.axes, axis_vector(feature.axes, feature.dedicated_name, feature.go_cluster)
+    )
+
+
+_PAGE_LABEL_DE = {
+    "groups": "Arbeitsgruppe",
+    "projects": "Projekt",
+    "topics": "Themen",
+    "about": "Über uns",
+    "home": "Startseite",
+    "table": "Tabelle des Papiers / Registereintrag",
+    "news": "Aktuelles",
+    "members": "Mitglieder",
+    "document": "Dokument",
+}
+
+
+def _page_label(passage) -> str:
+    kind = getattr(passage, "page_kind", None) or "other"
+    return _PAGE_LABEL_DE.get(kind, "sonstige Seite")
+
+
+def _interleave(first: list, second: list) -> list:
+    out = []
+    for i in range(max(len(first), len(second))):
+        out.extend(x[i] for x in (first, second) if i < len(x))
+    return out

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from clusterradar.models.axes import WeightedTerm, weighted_terms
 from clusterradar.settings import Settings
 
 TABLE_PAGE_KIND = "table"
@@ -49,9 +50,12 @@ class TextKit:
     embedder: Any
     term_categories: dict[str, str]
     sentences: int
+    technology_matcher: Any = None  # LexiconMatcher over the technology lexicon (models/axes.py)
+    svi_terms: dict[str, WeightedTerm] = field(default_factory=dict)
+    technology_terms: dict[str, WeightedTerm] = field(default_factory=dict)
 
 
-_KITS: dict[tuple[str, str, int], TextKit] = {}
+_KITS: dict[tuple, TextKit] = {}
 
 
 def load_text_kit(settings: Settings) -> TextKit:
@@ -61,20 +65,31 @@ def load_text_kit(settings: Settings) -> TextKit:
         settings.nlp.embedding_model,
         settings.nlp.passage_sentences,
         settings.nlp.lexicon_path,
+        settings.nlp.technology_lexicon_path,
     )
     if key not in _KITS:
         from clusterradar.pipeline.embed import get_embedder
-        from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
+        from clusterradar.pipeline.lexicon import (
+            LexiconMatcher,
+            default_technology_lexicon_path,
+            load_lexicon,
+        )
         from clusterradar.pipeline.nlp import load_nlp
 
         nlp = load_nlp(settings.nlp.spacy_model)
         lexicon = load_lexicon(settings.nlp.lexicon_path or None)
+        technology = load_lexicon(
+            settings.nlp.technology_lexicon_path or default_technology_lexicon_path()
+        )
         _KITS[key] = TextKit(
             nlp=nlp,
             matcher=LexiconMatcher(nlp, lexicon),
             embedder=get_embedder(settings.nlp.embedding_model),
             term_categories={t.term.lower(): t.category for t in lexicon.terms},
             sentences=settings.nlp.passage_sentences,
+            technology_matcher=LexiconMatcher(nlp, technology),
+            svi_terms=weighted_terms(lexicon),
+            technology_terms=weighted_terms(technology),
         )
     return _KITS[key]
 
@@ -101,10 +116,30 @@ def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
     return passages_from_documents(list(documents), kit.nlp, kit.matcher, sentences=kit.sentences)
 
 
+_TECHNOLOGY_TERMS: dict[tuple[int, str], list[str]] = {}
+
+
+def technology_terms_of(kit: TextKit, passages: list) -> list[list[str]]:
+    """Technology lexicon hits per passage (matched on the passage text like the SVI lexicon;
+    cached per process by passage hash, since a passage's text never changes under its hash)."""
+    todo = [
+        p for p in passages if (id(kit.technology_matcher), p.passage_hash) not in _TECHNOLOGY_TERMS
+    ]
+    if todo:
+        from clusterradar.pipeline.lexicon import lexicon_terms
+
+        for passage, doc in zip(todo, kit.nlp.pipe(p.text for p in todo), strict=True):
+            _TECHNOLOGY_TERMS[(id(kit.technology_matcher), passage.passage_hash)] = lexicon_terms(
+                kit.technology_matcher.match(doc)
+            )
+    return [_TECHNOLOGY_TERMS[(id(kit.technology_matcher), p.passage_hash)] for p in passages]
+
+
 def embed_passages(
     kit: TextKit, passages_by_key: dict[str, list], db_path: Path | None = None
 ) -> dict[str, list]:
-    """Fill missing embeddings (through the warehouse cache when `db_path` is given)."""
+    """Fill missing embeddings (through the warehouse cache when `db_path` is given) and the
+    technology lexicon hits the technology axis reads."""
     todo = {
         p.passage_hash: p.text for ps in passages_by_key.values() for p in ps if p.embedding is None
     }
@@ -120,10 +155,13 @@ def embed_passages(
             vectors = {h: np.asarray(encoded[i], dtype=np.float32) for i, h in enumerate(hashes)}
     out: dict[str, list] = {}
     for key, passages in passages_by_key.items():
+        terms = technology_terms_of(kit, passages) if kit.technology_matcher else None
         out[key] = [
-            p
-            if p.embedding is not None
-            else dataclasses.replace(p, embedding=vectors[p.passage_hash])
-            for p in passages
+            dataclasses.replace(
+                p,
+                embedding=p.embedding if p.embedding is not None else vectors[p.passage_hash],
+                technology_terms=terms[i] if terms is not None else p.technology_terms,
+            )
+            for i, p in enumerate(passages)
         ]
     return out

@@ -8,9 +8,18 @@ cluster from its documents in the file only; labelled clusters absent from the f
 and counted. With ``crawled_only`` (``--crawled-only``) the held-out cluster is predicted from
 its crawled pages in the warehouse only (no table text): the measurement after a fresh crawl of
 the labelled clusters without writing a documents file; clusters without crawled passages are
-skipped and counted. Features depend only on the prototypes, never on labels, so they are
-computed once; all fitting (classifier, calibration, inner CV, gate threshold) happens inside
-each fold.
+skipped and counted. Features (axes, embeddings) depend only on the prototypes and lexica,
+never on labels, so they are computed once; all fitting (ordinal model, cut points, gate
+threshold, level-5 floor, inner CV of the comparison row) happens inside each fold.
+
+Rows: the production model (``axes``, docs/decisions/0004) and two comparisons: the previous
+default (embedding ++ profile, balanced LR, C by inner leave-one-out) and the zero-shot
+prototypes. The research variants of earlier rounds are listed in docs/evaluation.md.
+
+Gate sets: ``--civil FILE`` (repeatable) are clusters the gate must reject, ``--kept FILE``
+(repeatable) clusters it must keep (enabler-technology sites nearly free of security words);
+both are scored by the production model fitted on all labelled clusters and the packaged civil
+examples, the labelled clusters themselves leave-one-out.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import numpy as np
 
 from clusterradar.errors import InputError, ModelError
 from clusterradar.models import metrics as m
-from clusterradar.models.cluster_model import ClusterModel, Prototypes
+from clusterradar.models.cluster_model import ClusterModel, typology_example
 from clusterradar.models.corpus import (
     embed_passages,
     load_text_kit,
@@ -34,9 +43,10 @@ from clusterradar.models.corpus import (
     table_document,
 )
 from clusterradar.models.features import ClusterFeatures, ClusterMeta
-from clusterradar.models.gate import NoSviGate
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
+from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
+from clusterradar.models.typology import OUTCOMES, TypologyModel
 from clusterradar.settings import Settings
 
 ORDER = {level: level for level in LEVELS}
@@ -45,74 +55,39 @@ PAPER_LEVELS = (1, 3, 4)  # the levels that have labelled examples
 
 @dataclass(slots=True)
 class Variant:
-    """One compared model: a name, what it is, and its fixed configuration."""
+    """One compared model: a name, what it is, and its configuration (None: the production
+    axes model)."""
 
     name: str
     description: str
-    config: IntensityConfig | None  # None: SetFit
+    config: IntensityConfig | None
 
 
-def variants(settings: Settings, with_setfit: bool) -> list[Variant]:
+DEFAULT = "axes"
+
+
+def variants(settings: Settings) -> list[Variant]:
     seed = settings.models.seed
-    out = [
+    return [
         Variant(
-            "majority",
-            "majority class of the training folds",
-            IntensityConfig(kind="majority", seed=seed),
+            DEFAULT,
+            "production: technology potential T and security orientation S, gate on "
+            "1-(1-T)(1-S), level 5 below the civil S floor, cumulative-link model for 4..1 "
+            "(docs/decisions/0004)",
+            None,
+        ),
+        Variant(
+            "previous_default",
+            "default until 2026-12: focus embedding ++ profile, balanced LR, C by inner "
+            "leave-one-out (decision 0002)",
+            IntensityConfig(kind="profile_embedding", select="inner_cv", seed=seed),
         ),
         Variant(
             "prototype",
             "zero-shot: similarity to the taxonomy's level descriptions",
             IntensityConfig(kind="prototype", seed=seed),
         ),
-        Variant(
-            "linear",
-            "(a) embeddings + class-balanced logistic regression, C=1",
-            IntensityConfig(kind="linear", seed=seed),
-        ),
-        Variant(
-            "fusion",
-            "(c) linear head fused with prototypes, C=1, w=0.3 (pre-registered)",
-            IntensityConfig(kind="fusion", seed=seed),
-        ),
-        Variant(
-            "fusion_inner_cv",
-            "(c) fusion, C and w chosen by leave-one-out inside each training fold",
-            IntensityConfig(kind="fusion", select="inner_cv", seed=seed),
-        ),
-        Variant(
-            "profile",
-            "profile (dedicated name, go-cluster, lexicon) + balanced LR, C=1 (pre-reg. 2)",
-            IntensityConfig(kind="profile", seed=seed),
-        ),
-        Variant(
-            "profile_embedding",
-            "embedding ++ profile + balanced LR, C=1 (pre-registration 2)",
-            IntensityConfig(kind="profile_embedding", seed=seed),
-        ),
-        Variant(
-            "profile_embedding_inner_cv",
-            "embedding ++ profile, C by leave-one-out inside each training fold (pre-reg. 2)",
-            IntensityConfig(kind="profile_embedding", select="inner_cv", seed=seed),
-        ),
-        Variant(
-            "ordinal",
-            "Frank & Hall ordinal head on embedding ++ profile, C=1 (pre-registration 3)",
-            IntensityConfig(kind="ordinal", seed=seed),
-        ),
-        Variant(
-            "nested",
-            "head (profile_embedding | ordinal | profile) chosen by inner LOO (pre-reg. 3)",
-            IntensityConfig(kind="nested", seed=seed),
-        ),
     ]
-    if with_setfit:
-        out.append(
-            Variant(
-                "setfit", "(b) SetFit: contrastive fine-tuning of all-MiniLM-L6-v2 + LR head", None
-            )
-        )
-    return out
 
 
 @dataclass(slots=True)
@@ -156,24 +131,38 @@ class Scores:
 
 
 @dataclass(slots=True)
-class GateScores:
-    """How well the gate separates labelled SVI clusters from a civil set."""
+class GateSet:
+    """One set of clusters the gate must keep (``expect="kept"``) or reject."""
 
-    n_labelled: int
-    n_civil: int
-    threshold: float
-    roc_auc: float
-    roc_auc_reference_only: float
-    roc_auc_lexicon_only: float
-    precision_none: float
-    recall_none: m.Interval
-    labelled_kept: m.Interval
-    civil_scores: dict[str, float]
+    name: str
+    expect: str
+    n: int
+    correct: m.Interval  # share kept (or rejected), Wilson interval
+    wrong: dict[str, float]  # clusters on the wrong side → their relevance
 
     def as_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        data["recall_none"] = self.recall_none.as_dict()
+        data["correct"] = self.correct.as_dict()
+        return data
+
+
+@dataclass(slots=True)
+class GateScores:
+    """The gate of the production model on the labelled clusters (held out) and the sets."""
+
+    threshold: float
+    threshold_source: str
+    security_floor: float
+    n_civil_examples: int
+    labelled_kept: m.Interval
+    labelled_gated: dict[str, float]
+    roc_auc: float | None  # relevance, labelled (held out) vs all civil sets
+    sets: list[GateSet]
+
+    def as_dict(self) -> dict:
+        data = dataclasses.asdict(self)
         data["labelled_kept"] = self.labelled_kept.as_dict()
+        data["sets"] = [s.as_dict() for s in self.sets]
         return data
 
 
@@ -260,7 +249,8 @@ class EvaluationInputs:
     test_texts: dict[str, list[str]]
     train_texts: dict[str, list[str]]
     skipped: list[str]
-    civil: dict[str, ClusterFeatures]
+    civil_examples: list[ClusterFeatures]  # packaged training negatives (labels/civil.py)
+    gate_sets: list[tuple[str, str, dict[str, ClusterFeatures]]]  # (name, expect, features)
     model: ClusterModel
     all_levels: dict[str, int]
 
@@ -291,8 +281,9 @@ def resolve_documents(documents: list, labelled: list[LabelledText]) -> list:
 def prepare(
     settings: Settings,
     documents_path: Path | None = None,
-    civil_path: Path | None = None,
+    civil_paths: list[Path] = (),  # type: ignore[assignment]
     crawled_only: bool = False,
+    kept_paths: list[Path] = (),  # type: ignore[assignment]
 ) -> tuple[EvaluationInputs, str]:
     from clusterradar.pipeline.documents import read_documents
 
@@ -306,28 +297,27 @@ def prepare(
     documents = (
         resolve_documents(read_documents(documents_path), labelled) if documents_path else []
     )
-    civil_documents = read_documents(civil_path) if civil_path else []
+    set_documents = [
+        (path, expect, read_documents(path))
+        for expect, paths in (("rejected", civil_paths), ("kept", kept_paths))
+        for path in paths
+    ]
     table = [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
     db = Path(settings.db) if Path(settings.db).exists() else None
     by_table = passages_of_documents(kit, table)
     by_file = passages_of_documents(kit, documents) if documents else {}
-    by_civil = (
-        passages_of_documents(
-            kit, [dataclasses.replace(d, cluster="civil:" + d.cluster) for d in civil_documents]
-        )
-        if civil_documents
-        else {}
-    )
-    warehouse = {t.cluster_id: t.passages for t in labelled}
     everything = {
         **{f"t:{k}": v for k, v in by_table.items()},
         **{f"f:{k}": v for k, v in by_file.items()},
     }
-    everything.update({f"w:{k}": v for k, v in warehouse.items() if v})
-    everything.update(by_civil)
+    everything.update({f"w:{t.cluster_id}": t.passages for t in labelled if t.passages})
+    for index, (_path, _expect, docs) in enumerate(set_documents):
+        by_set = passages_of_documents(
+            kit, [dataclasses.replace(d, cluster=f"s{index}:{d.cluster}") for d in docs]
+        )
+        everything.update(by_set)
     everything = embed_passages(kit, everything, db)
-    prototypes = Prototypes.build(kit.embedder.encode)
-    model = ClusterModel(prototypes, kit.term_categories, settings.models.evidence_per_suggestion)
+    model = new_model(settings, kit)
     keys, levels, train, test, skipped = [], [], {}, {}, []
     train_texts, test_texts = {}, {}
     for t in labelled:
@@ -352,16 +342,68 @@ def prepare(
             meta = ClusterMeta(t.name, t.table_text_parts[2])
             train[t.cluster_id] = model.features(t.cluster_id, own, meta)
             train_texts[t.cluster_id] = [p.text for p in own]
-    civil = {k: model.features(k, everything[k]) for k in by_civil}
+    civil_examples = [model.features(c.key, c.passages) for c in civil_example_clusters(kit, db)]
+    gate_sets = []
+    for index, (path, expect, _docs) in enumerate(set_documents):
+        prefix = f"s{index}:"
+        gate_sets.append(
+            (
+                path.name,
+                expect,
+                {
+                    k.removeprefix(prefix): model.features(k, v)
+                    for k, v in everything.items()
+                    if k.startswith(prefix) and v
+                },
+            )
+        )
     all_levels = {t.cluster_id: t.level for t in labelled}
     inputs = EvaluationInputs(
-        keys, levels, train, test, test_texts, train_texts, skipped, civil, model, all_levels
+        keys,
+        levels,
+        train,
+        test,
+        test_texts,
+        train_texts,
+        skipped,
+        civil_examples,
+        gate_sets,
+        model,
+        all_levels,
     )
     return inputs, source
 
 
 def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:
     return [k for k in inputs.train if k != held_out]
+
+
+def _fold_model(inputs: EvaluationInputs, train_keys: list[str]) -> TypologyModel:
+    levels_of = inputs.all_levels
+    return TypologyModel().fit(
+        [typology_example(inputs.train[k]) for k in train_keys],
+        [levels_of[k] for k in train_keys],
+        [typology_example(f) for f in inputs.civil_examples],
+    )
+
+
+def run_axes(
+    inputs: EvaluationInputs, on_fold: Callable[[], object] | None = None
+) -> tuple[list[int], list[np.ndarray], dict[str, float]]:
+    """Leave-one-out predictions of the production model (levels 1..5, gate ignored) and the
+    held-out P(no SVI relevance) of each labelled cluster."""
+    preds, probs, p_none = [], [], {}
+    for key in inputs.keys:
+        model = _fold_model(inputs, _training_keys(inputs, key))
+        outcome = model.probabilities(typology_example(inputs.test[key]))
+        levels = np.array([outcome[OUTCOMES.index(level)] for level in LEVELS])
+        levels = levels / levels.sum() if levels.sum() > 0 else np.full(5, 0.2)
+        preds.append(LEVELS[int(np.argmax(levels))])
+        probs.append(levels)
+        p_none[key] = float(outcome[0])
+        if on_fold is not None:
+            on_fold()
+    return preds, probs, p_none
 
 
 def run_variant(
@@ -371,7 +413,8 @@ def run_variant(
     fold_choices: Counter | None = None,
     on_fold: Callable[[], object] | None = None,
 ) -> tuple[list[int], list[np.ndarray]]:
-    """Leave-one-out predictions; what inner CV chose per fold is counted into `fold_choices`."""
+    """Leave-one-out predictions of a comparison row; what inner CV chose per fold is counted
+    into `fold_choices`."""
     preds, probs = [], []
     for key in inputs.keys:
         train_keys = _training_keys(inputs, key)
@@ -390,37 +433,43 @@ def run_variant(
     return preds, probs
 
 
-def evaluate_gate(inputs: EvaluationInputs) -> GateScores | None:
-    """Labelled clusters (held out, scored against the others) versus the civil set."""
-    if not inputs.civil:
-        return None
-    positives = []
-    lexicon_pos = []
-    for key in inputs.keys:
-        gate = NoSviGate().fit([inputs.train[k] for k in _training_keys(inputs, key)])
-        result = gate.evaluate(inputs.test[key])
-        positives.append((result.score, result.reference_similarity, result.probability_none))
-        lexicon_pos.append(inputs.test[key].lexicon_density)
-    gate = NoSviGate().fit(list(inputs.train.values()))
-    civil = {k: gate.evaluate(f) for k, f in inputs.civil.items()}
-    labels = [1] * len(positives) + [0] * len(civil)
-    scores = [p[0] for p in positives] + [r.score for r in civil.values()]
-    reference = [p[1] for p in positives] + [r.reference_similarity for r in civil.values()]
-    lexicon = lexicon_pos + [inputs.civil[k].lexicon_density for k in civil]
-    flagged_civil = sum(1 for r in civil.values() if r.probability_none > 0.5)
-    flagged_labelled = sum(1 for p in positives if p[2] > 0.5)
-    flagged = flagged_civil + flagged_labelled
+def evaluate_gate(inputs: EvaluationInputs, held_out_none: dict[str, float]) -> GateScores:
+    """Labelled clusters (held out) must be kept; each set kept or rejected as it says."""
+    model = _fold_model(inputs, list(inputs.train))
+    gated = {k: v for k, v in held_out_none.items() if v >= 0.5}
+    kept = len(held_out_none) - len(gated)
+    sets, civil_relevance = [], []
+    for name, expect, features in inputs.gate_sets:
+        outcome = {k: model.probabilities(typology_example(f))[0] for k, f in features.items()}
+        ok = [k for k, p in outcome.items() if (p < 0.5) == (expect == "kept")]
+        wrong = {
+            k.removeprefix("civil:"): round(features[k].axes.relevance, 4)
+            for k in features
+            if k not in ok
+        }
+        sets.append(
+            GateSet(name, expect, len(features), m.wilson_interval(len(ok), len(features)), wrong)
+        )
+        if expect == "rejected":
+            civil_relevance.extend(f.axes.relevance for f in features.values())
+    labelled_relevance = [inputs.test[k].axes.relevance for k in inputs.keys]
+    auc = (
+        m.roc_auc(
+            [1] * len(labelled_relevance) + [0] * len(civil_relevance),
+            labelled_relevance + civil_relevance,
+        )
+        if civil_relevance
+        else None
+    )
     return GateScores(
-        n_labelled=len(positives),
-        n_civil=len(civil),
-        threshold=gate.threshold,
-        roc_auc=m.roc_auc(labels, scores),
-        roc_auc_reference_only=m.roc_auc(labels, reference),
-        roc_auc_lexicon_only=m.roc_auc(labels, lexicon),
-        precision_none=flagged_civil / flagged if flagged else 0.0,
-        recall_none=m.wilson_interval(flagged_civil, len(civil)),
-        labelled_kept=m.wilson_interval(len(positives) - flagged_labelled, len(positives)),
-        civil_scores={k.removeprefix("civil:"): round(r.score, 4) for k, r in civil.items()},
+        threshold=model.gate_threshold,
+        threshold_source=model.gate_source,
+        security_floor=model.security_floor,
+        n_civil_examples=len(inputs.civil_examples),
+        labelled_kept=m.wilson_interval(kept, len(held_out_none)),
+        labelled_gated={k: round(inputs.test[k].axes.relevance, 4) for k in gated},
+        roc_auc=auc,
+        sets=sets,
     )
 
 
@@ -428,22 +477,22 @@ def evaluate(
     settings: Settings,
     *,
     documents_path: Path | None = None,
-    civil_path: Path | None = None,
-    with_setfit: bool = False,
+    civil_paths: list[Path] = (),  # type: ignore[assignment]
+    kept_paths: list[Path] = (),  # type: ignore[assignment]
     only: list[str] | None = None,
     progress: bool = False,
     crawled_only: bool = False,
 ) -> EvaluationReport:
-    """Run the whole comparison; `only` restricts the variants by name. `progress` shows one
-    bar per model over its leave-one-out folds on stderr (SetFit alone takes ~30 min)."""
+    """Run the comparison; `only` restricts the rows by name (the gate needs ``axes``).
+    `progress` shows one bar per model over its leave-one-out folds on stderr."""
     from rich.console import Console
     from rich.progress import Progress
 
-    known = [v.name for v in variants(settings, True)]
+    known = [v.name for v in variants(settings)]
     unknown = sorted(set(only or []) - set(known))
     if unknown:
         raise InputError(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(known)}")
-    inputs, source = prepare(settings, documents_path, civil_path, crawled_only)
+    inputs, source = prepare(settings, documents_path, civil_paths, crawled_only, kept_paths)
     if len(inputs.keys) < 2:
         where = "crawled pages in the warehouse" if crawled_only else "documents in the file"
         hint = "; crawl and process them first" if crawled_only else ""
@@ -453,29 +502,19 @@ def evaluate(
     levels_of = inputs.all_levels
     kit = load_text_kit(settings)
     results, descriptions = {}, {}
-    selected = [
-        v
-        for v in variants(settings, with_setfit or "setfit" in (only or []))
-        if not only or v.name in only
-    ]
+    gate = None
+    selected = [v for v in variants(settings) if not only or v.name in only]
     bars = Progress(console=Console(stderr=True), disable=not progress, transient=True)
     with bars:
         for variant in selected:
             task = bars.add_task(f"leave-one-out: {variant.name}", total=len(inputs.keys))
+            advance = functools.partial(bars.advance, task)
             choices: Counter = Counter()
             if variant.config is None:
-                from clusterradar.models.setfit_head import setfit_loo
-
-                preds, probs = setfit_loo(inputs, levels_of, seed=settings.models.seed)
-                bars.update(task, completed=len(inputs.keys))
+                preds, probs, held_out_none = run_axes(inputs, advance)
+                gate = evaluate_gate(inputs, held_out_none)
             else:
-                preds, probs = run_variant(
-                    inputs,
-                    variant.config,
-                    levels_of,
-                    choices,
-                    functools.partial(bars.advance, task),
-                )
+                preds, probs = run_variant(inputs, variant.config, levels_of, choices, advance)
             results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)
             results[variant.name].fold_choices = dict(sorted(choices.items()))
             descriptions[variant.name] = variant.description
@@ -494,5 +533,5 @@ def evaluate(
         skipped=inputs.skipped,
         results=results,
         descriptions=descriptions,
-        gate=evaluate_gate(inputs),
+        gate=gate,
     )

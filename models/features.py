@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from clusterradar.models.axes import AxisScores, WeightedTerm, measure_axes
 from clusterradar.models.prototypes import unit
 
 FOCUS_TOP_K = 5
@@ -99,6 +100,15 @@ class ClusterFeatures:
     embeddings: np.ndarray = field(repr=False)  # (n_passages, d), unit rows
     # PROFILE_NAMES: dedicated name, go-cluster, lexicon densities (None: not computed)
     profile: np.ndarray | None = None
+    axes: AxisScores | None = None  # technology potential and security orientation (axes.py)
+
+    @property
+    def dedicated_name(self) -> bool:
+        return bool(self.profile is not None and self.profile[0] > 0)
+
+    @property
+    def go_cluster(self) -> bool:
+        return bool(self.profile is not None and self.profile[1] > 0)
 
 
 def passage_matrix(passages: Sequence[PassageLike]) -> np.ndarray:
@@ -116,8 +126,11 @@ def cluster_features(
     level_prototypes: np.ndarray,
     term_categories: dict[str, str] | None = None,
     meta: ClusterMeta | None = None,
+    svi_terms: dict[str, WeightedTerm] | None = None,
+    technology_terms: dict[str, WeightedTerm] | None = None,
 ) -> ClusterFeatures:
-    """Aggregate a cluster's passages (prototype matrices have unit rows: (m, d) and (5, d))."""
+    """Aggregate a cluster's passages (prototype matrices have unit rows: (m, d) and (5, d));
+    with the weighted lexica also its two axes."""
     if not passages:
         raise ValueError(f"cluster {cluster_key} has no passages")
     matrix = passage_matrix(passages)
@@ -150,6 +163,11 @@ def cluster_features(
         lexicon_peak=float(max(p.lexicon_score or 0.0 for p in passages)),
         embeddings=matrix,
         profile=profile_vector(meta, passages, lexicon),
+        axes=(
+            measure_axes(passages, svi_terms, technology_terms)
+            if svi_terms is not None and technology_terms is not None
+            else None
+        ),
     )
 
 

@@ -60,17 +60,29 @@ def render_text(report: EvaluationReport) -> str:
         lines.extend(
             [
                 "",
-                f"no-SVI gate: {g.n_labelled} labelled clusters (held out) "
-                f"vs {g.n_civil} civil clusters",
-                f"  ROC-AUC {g.roc_auc:.3f} "
-                f"(reference similarity alone {g.roc_auc_reference_only:.3f}, "
-                f"lexicon density alone {g.roc_auc_lexicon_only:.3f})",
-                f"  threshold {g.threshold:.3f}: "
-                f"precision of 'no SVI relevance' {g.precision_none:.2f}, "
-                f"recall on the civil set {_ci(g.recall_none)}, "
-                f"labelled clusters kept {_ci(g.labelled_kept)}",
+                f"no-SVI gate (relevance 1-(1-T)(1-S) < {g.threshold:.3f}, {g.threshold_source}; "
+                f"level-5 floor S < {g.security_floor:.3f}; {g.n_civil_examples} civil training "
+                "examples)",
+                f"  labelled clusters kept (held out): {_ci(g.labelled_kept)}"
+                + (
+                    "; gated: " + ", ".join(f"{k} ({v:.2f})" for k, v in g.labelled_gated.items())
+                    if g.labelled_gated
+                    else ""
+                ),
             ]
         )
+        if g.roc_auc is not None:
+            lines.append(f"  ROC-AUC of relevance, labelled vs civil sets: {g.roc_auc:.3f}")
+        for gate_set in g.sets:
+            lines.append(
+                f"  {gate_set.name}: {gate_set.expect} {_ci(gate_set.correct)} of {gate_set.n}"
+                + (
+                    "; wrong side: "
+                    + ", ".join(f"{k} ({v:.2f})" for k, v in gate_set.wrong.items())
+                    if gate_set.wrong
+                    else ""
+                )
+            )
     if report.notes:
         lines.extend(["", *report.notes])
     return "\n".join(lines) + "\n"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,6 @@ from clusterradar.models.corpus import (
     table_document,
 )
 from clusterradar.models.features import ClusterMeta
-from clusterradar.models.intensity import KINDS, IntensityConfig
 from clusterradar.models.training_data import (
     LabelledText,
     TrainingData,
@@ -33,6 +34,21 @@ from clusterradar.models.training_data import (
     training_data_hash,
 )
 from clusterradar.settings import Settings
+
+
+def lexica_hash(kit: TextKit) -> str:
+    """Identifies the lexica and the packaged civil examples (a change retrains)."""
+    from clusterradar.labels.civil import load_civil_examples
+
+    payload = {
+        "svi": sorted((k, v.category, v.weight) for k, v in kit.svi_terms.items()),
+        "technology": sorted((k, v.category, v.weight) for k, v in kit.technology_terms.items()),
+        "civil_examples": [
+            [e.id, e.name, list(e.technologiefelder), [[p.page_kind, p.text] for p in e.pages]]
+            for e in load_civil_examples()
+        ],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -64,17 +80,40 @@ def code_version() -> str:
     return f"{__version__}+{sha}" if sha else __version__
 
 
-def intensity_config(settings: Settings) -> IntensityConfig:
-    kind = settings.models.classifier
-    select = "fixed"
-    if kind.endswith("_inner_cv"):
-        kind, select = kind.removesuffix("_inner_cv"), "inner_cv"
-    if kind not in KINDS:
+PRODUCTION_CLASSIFIERS = ("axes",)
+
+
+def model_parameters(settings: Settings) -> dict:
+    """What identifies the production model's configuration (part of the training-data hash)."""
+    if settings.models.classifier not in PRODUCTION_CLASSIFIERS:
         raise ConfigError(
             f"models.classifier={settings.models.classifier!r} is not a production classifier; "
-            f"choose one of {', '.join(KINDS)} (optionally with '_inner_cv')"
+            f"choose one of {', '.join(PRODUCTION_CLASSIFIERS)} (the comparison rows of "
+            "'clusterradar evaluate' are not for production)"
         )
-    return IntensityConfig(kind=kind, select=select, seed=settings.models.seed)
+    return {
+        "classifier": settings.models.classifier,
+        "typology": typology_constants(),
+        "evidence_per_suggestion": settings.models.evidence_per_suggestion,
+    }
+
+
+def typology_constants() -> dict:
+    """The fixed choices of the axes and the typology model (docs/decisions/0004)."""
+    from clusterradar.models import axes, typology
+
+    return {
+        "page_kind_weight": axes.PAGE_KIND_WEIGHT,
+        "c": typology.C,
+        "max_gate_threshold": typology.MAX_GATE_THRESHOLD,
+        "min_security_floor": typology.MIN_SECURITY_FLOOR,
+        "floor_percentile": typology.FLOOR_PERCENTILE,
+        "floor_scale": typology.FLOOR_SCALE,
+        "t5_percentile": typology.T5_PERCENTILE,
+        "dedicated_share": typology.DEDICATED_SHARE,
+        "t5_scale": typology.T5_SCALE,
+        "features": list(typology.AXIS_FEATURES),
+    }
 
 
 def training_clusters(
@@ -101,6 +140,17 @@ def training_clusters(
     ]
 
 
+def new_model(settings: Settings, kit: TextKit) -> ClusterModel:
+    """An unfitted model with the kit's prototypes and lexica."""
+    return ClusterModel(
+        Prototypes.build(kit.embedder.encode),
+        kit.term_categories,
+        settings.models.evidence_per_suggestion,
+        kit.svi_terms,
+        kit.technology_terms,
+    )
+
+
 def fit_model(
     settings: Settings,
     kit: TextKit,
@@ -109,9 +159,28 @@ def fit_model(
     thematic_only: list[TrainingCluster] = (),  # type: ignore[assignment]
     civil: list[TrainingCluster] = (),  # type: ignore[assignment]
 ) -> ClusterModel:
-    prototypes = Prototypes.build(kit.embedder.encode)
-    model = ClusterModel(prototypes, kit.term_categories, settings.models.evidence_per_suggestion)
-    return model.fit(training, intensity_config(settings), thematic_only=thematic_only, civil=civil)
+    return new_model(settings, kit).fit(training, thematic_only=thematic_only, civil=civil)
+
+
+def civil_example_clusters(kit: TextKit, db_path: Path | None) -> list[TrainingCluster]:
+    """The packaged civil examples (labels/civil.py) as training clusters: registry-like table
+    text (name + Technologiefelder) plus their website-like pages."""
+    from clusterradar.labels.civil import load_civil_examples
+    from clusterradar.pipeline.documents import Document
+
+    documents = []
+    for example in load_civil_examples():
+        key = f"civil-example:{example.id}"
+        documents.append(table_document(key, example.name, ", ".join(example.technologiefelder)))
+        documents.extend(
+            Document(key, None, page.text, None, i, "civil examples", page.page_kind)
+            for i, page in enumerate(example.pages, start=1)
+        )
+    texts = embed_passages(kit, passages_of_documents(kit, documents), db_path)
+    return [
+        TrainingCluster(key, 0, passages, {}, ClusterMeta(None, False))
+        for key, passages in sorted(texts.items())
+    ]
 
 
 def _fit_training_data(
@@ -119,15 +188,15 @@ def _fit_training_data(
 ) -> tuple[ClusterModel, int]:
     training = training_clusters(kit, data.labelled, db_path)
     thematic_only = training_clusters(kit, data.thematic_only, db_path)
-    civil = training_clusters(kit, data.civil, db_path)
+    civil = training_clusters(kit, data.civil, db_path) + civil_example_clusters(kit, db_path)
     model = fit_model(settings, kit, training, thematic_only=thematic_only, civil=civil)
     return model, len(training)
 
 
 def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
     """Train (or reuse) the model for today's labels and text; stored when a warehouse exists."""
+    parameters = model_parameters(settings)
     kit = load_text_kit(settings)
-    config = intensity_config(settings)
     data = load_training_data(settings, kit.embedder.model_id)
     labelled, source = data.labelled, data.source
     if len(labelled) < 2:
@@ -136,10 +205,7 @@ def train_model(settings: Settings, *, force: bool = False) -> TrainedModel:
             "run 'clusterradar init' to load the paper's labels"
         )
     db_path = Path(settings.db) if Path(settings.db).exists() else None
-    parameters = {
-        "intensity": config.as_dict(),
-        "evidence_per_suggestion": settings.models.evidence_per_suggestion,
-    }
+    parameters["lexica"] = lexica_hash(kit)
     data_hash = training_data_hash(data, kit.embedder.model_id, parameters)
     if db_path is not None and not force:
         stored = load_model_by_hash(db_path, data_hash, code_version())

@@ -37,6 +37,7 @@ __all__ = [
     "LexiconMatcher",
     "LexiconTerm",
     "default_lexicon_path",
+    "default_technology_lexicon_path",
     "load_lexicon",
 ]
 
@@ -103,6 +104,13 @@ class LexiconHit:
 
 def default_lexicon_path() -> Path:
     return Path(str(resources.files("clusterradar.labels").joinpath("data", "svi_lexicon.yaml")))
+
+
+def default_technology_lexicon_path() -> Path:
+    """The technology lexicon (same schema; categories are technology families, models/axes.py)."""
+    return Path(
+        str(resources.files("clusterradar.labels").joinpath("data", "technology_lexicon.yaml"))
+    )
 
 
 class _LineLoader(yaml.SafeLoader):

@@ -53,6 +53,8 @@ class Passage:
     language: str | None = None
     embedding: np.ndarray | None = None
     seq: int = 0
+    # Technology lexicon hits (models/axes.py); filled by the models when they read the passage.
+    technology_terms: list[str] | None = None
     crawl_run_id: str | None = None
     crawled_at: dt.datetime | None = None
     # Set only when the cluster's latest crawl yielded no passages (site down or empty) and
