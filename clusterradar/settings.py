@@ -59,6 +59,8 @@ class NlpSettings:
     passage_max_chars: int = 800
     boilerplate_min_share: float = 0.6
     lexicon_path: str = ""  # empty: the packaged labels/data/svi_lexicon.yaml
+    # empty: the packaged labels/data/technology_lexicon.yaml (the technology axis, models/axes.py)
+    technology_lexicon_path: str = ""
     batch_size: int = 32
 
 
@@ -67,9 +69,9 @@ class ModelSettings:
     """Classifier choices; fixed in advance, never tuned on the reported folds."""
 
     seed: int = 13
-    # README, Evaluation, "Pre-registration 2": embedding ++ profile (dedicated
-    # name, go-cluster, lexicon), balanced LR with C chosen by leave-one-out inside training.
-    classifier: str = "profile_embedding_inner_cv"
+    # docs/decisions/0004: the typology as two measured axes (technology potential, security
+    # orientation) with a gate, a level-5 floor and an ordinal model with learnt cut points.
+    classifier: str = "axes"
     evidence_per_suggestion: int = 3
 
 
