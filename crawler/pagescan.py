@@ -54,6 +54,7 @@ class _Collector:
         self.letters_wanted = letters_wanted
         self.hrefs: dict[str, list[str]] = {}  # raw href -> anchor text parts (first anchor)
         self.dropped = 0
+        self.elements = 0  # <a>/<area> start tags reported by the parser
         self.letters = 0
         self.base: str | None = None
         self.hidden = 0  # depth inside invisible elements
@@ -66,6 +67,7 @@ class _Collector:
         elif tag == "base" and self.base is None and attrib.get("href"):
             self.base = attrib["href"]
         if tag in ("a", "area"):
+            self.elements += 1
             self.anchors.append(self._open_link((attrib.get("href") or "").strip()))
 
     def _open_link(self, href: str) -> list[str] | None:
@@ -127,8 +129,10 @@ def scan_page(
         for offset in range(0, len(html_text), CHUNK_CHARS):
             parser.feed(html_text[offset : offset + CHUNK_CHARS])
             if collector.satisfied():
-                rest = _LINK_TAGS.finditer(html_text, offset + CHUNK_CHARS)
-                collector.dropped += sum(1 for _ in rest)  # no copy of the text
+                # The link tags the parser has not reported yet (the unread rest, and a tag
+                # split by the chunk boundary) are counted by their tags, without a copy.
+                tags = sum(1 for _ in _LINK_TAGS.finditer(html_text))
+                collector.dropped += max(0, tags - collector.elements)
                 read_whole = False
                 break
         else:
