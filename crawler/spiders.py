@@ -273,7 +273,7 @@ class SiteSpider(scrapy.Spider):
         state.out_of_time = True
         unfetched = len(state.frontier) + state.in_flight
         if unfetched:
-            state.skipped["time budget"] += unfetched
+            state.skipped["time_budget"] += unfetched
         state.frontier.clear()
         state.done = True
         return [self.result_of(state)]
@@ -369,7 +369,7 @@ class SiteSpider(scrapy.Spider):
         if outcome == "ok" and state.out_of_time:
             detail = (
                 f"time budget of {state.clock.budget:g} s spent; "
-                f"{state.skipped['time budget']} page(s) left unfetched"
+                f"{state.skipped['time_budget']} page(s) left unfetched"
             )
         elif outcome == "ok" and state.frontier:
             detail = f"page budget of {self.max_pages} reached"

@@ -157,4 +157,4 @@ def test_slow_loris_sites_end_with_an_outcome_row_within_their_time_budget(tmp_p
     # The trickling pages were cut, not recorded late: only the home page has a snapshot.
     assert rows(db, "SELECT count(*) FROM page_snapshots WHERE cluster_id = 'loris'") == [(1,)]
     stats = json.loads(rows(db, "SELECT stats FROM crawl_runs")[0][0])
-    assert stats["skipped_links"]["loris"]["time budget"] >= 38
+    assert stats["skipped_links"]["loris"]["time_budget"] >= 38
