@@ -132,5 +132,14 @@ def suggestions_as_json(trained: TrainedModel, result: ClusterSuggestions) -> di
         "expected_level": round(result.expected_level, 3),
         "orientation": round(result.orientation, 3),
         "gate_score": round(result.gate_score, 4),
+        "axes": axes_as_json(result),
         "suggestions": dimensions,
     }
+
+
+def axes_as_json(result: ClusterSuggestions) -> dict | None:
+    """Both axis scores with their top evidence passages (why this level: which technology,
+    which security activity, and where)."""
+    if result.axes is None:
+        return None
+    return result.axes.as_dict()

@@ -88,16 +88,15 @@ def test_a_review_decision_changes_the_next_train(settings):
 
 
 @pytest.mark.slow
-def test_five_reviewed_civil_clusters_set_the_gate_threshold_of_the_next_train(settings):
+def test_reviewed_civil_clusters_join_the_gate_negatives_of_the_next_train(settings):
+    from clusterradar.labels.civil import load_civil_examples
     from clusterradar.models.artefacts import load_model_by_hash
-    from clusterradar.models.gate import MIN_CIVIL_TO_FIT
     from clusterradar.models.train import code_version, train_model
     from clusterradar.warehouse import connect, transaction
 
     civil = {
         "wein-pfalz": ("Weinnetzwerk Pfalz", ["Weinbau", "Kellerwirtschaft"]),
         "baeckerei-franken": ("Bäckerhandwerk Franken", ["Lebensmittel", "Handwerk"]),
-        "musik-leipzig": ("Musikwirtschaft Leipzig", ["Kreativwirtschaft", "Musik"]),
     }
     with connect(settings.db) as con, transaction(con):
         for cluster_id, (name, fields) in civil.items():
@@ -106,18 +105,19 @@ def test_five_reviewed_civil_clusters_set_the_gate_threshold_of_the_next_train(s
                 "last_seen) VALUES (?, ?, ?, 'registry', ?, ?)",
                 [cluster_id, name, fields, NOW, NOW],
             )
+    packaged = len(load_civil_examples())
     before = train_model(settings)
-    assert before.model.gate.threshold_source == "percentile"
-    for cluster_id in ["tourismus-harz", "holz-nord", *civil][: MIN_CIVIL_TO_FIT - 1]:
+    assert before.model.n_civil == packaged
+    assert before.model.typology.gate_source == f"labelled vs civil examples (n={packaged})"
+    for cluster_id in civil:
         _review(settings.db, cluster_id, "intensity", ["no_svi_relevance"])
-    four = train_model(settings)
-    assert four.model.n_civil == MIN_CIVIL_TO_FIT - 1
-    assert four.model.gate.threshold == pytest.approx(before.model.gate.threshold)
-    _review(settings.db, "musik-leipzig", "intensity", ["no_svi_relevance"])
-    five = train_model(settings)
-    assert five.model.gate.threshold_source == f"reviewed civil clusters (n={MIN_CIVIL_TO_FIT})"
-    assert five.model.gate.threshold != pytest.approx(before.model.gate.threshold)
-    stored = load_model_by_hash(settings.db, five.training_data_hash, code_version())
+    after = train_model(settings)
+    assert after.model.n_civil == packaged + 2
+    assert after.training_data_hash != before.training_data_hash
+    assert after.model.typology.gate_source == f"labelled vs civil examples (n={packaged + 2})"
+    stored = load_model_by_hash(settings.db, after.training_data_hash, code_version())
     assert stored is not None
-    assert stored.model.gate.threshold_source == five.model.gate.threshold_source
-    assert stored.model.gate.scale == pytest.approx(five.model.gate.scale)
+    assert stored.model.typology.gate_threshold == pytest.approx(
+        after.model.typology.gate_threshold
+    )
+    assert stored.model.typology.gate_scale == pytest.approx(after.model.typology.gate_scale)
