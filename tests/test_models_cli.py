@@ -157,14 +157,16 @@ def test_evaluate_json_reports_the_issue_metrics_and_counts_skipped_clusters(cli
         "evaluate",
         "--json",
         "--models",
-        "majority,linear",
+        "axes,prototype",
         "--documents",
         MODEL_FIXTURES / "labelled_documents.jsonl",
     )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["n_clusters"] == 6 and report["skipped"] == 27
-    linear = report["models"]["linear"]
+    assert set(report["models"]) == {"axes", "prototype"}
+    assert report["gate"]["labelled_kept"]["value"] <= 1.0
+    linear = report["models"]["axes"]
     for name in (
         "accuracy",
         "macro_f1",
@@ -185,7 +187,7 @@ def test_evaluate_writes_a_readable_report_and_confusion_matrix_image(cli, wareh
         warehouse,
         "evaluate",
         "--models",
-        "linear",
+        "axes",
         "--documents",
         MODEL_FIXTURES / "labelled_documents.jsonl",
         "--civil",
@@ -195,6 +197,7 @@ def test_evaluate_writes_a_readable_report_and_confusion_matrix_image(cli, wareh
     )
     assert result.exit_code == 0, result.stderr
     assert "accuracy" in result.stdout and "no-SVI gate" in result.stdout
+    assert "civil_documents.jsonl: rejected" in result.stdout
     assert (tmp_path / "report" / "evaluation.txt").is_file()
     assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -82,13 +82,13 @@ def warehouse(tmp_path_factory):
 def test_crawled_only_evaluates_exactly_the_crawled_clusters_and_counts_the_rest(cli, warehouse):
     result = cli(
         "--db", warehouse, "evaluate", "--crawled-only", "--json",
-        "--models", "majority,profile_embedding",
+        "--models", "axes,prototype",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["mode"] == "crawled pages only"
     assert report["n_clusters"] == len(CRAWLED) and report["skipped"] == 33 - len(CRAWLED)
-    predictions = report["models"]["profile_embedding"]["predictions"]
+    predictions = report["models"]["axes"]["predictions"]
     assert set(predictions) == set(CRAWLED)
 
 
@@ -136,14 +136,18 @@ def test_every_outer_fold_reports_progress_and_what_inner_cv_chose(warehouse):
     from collections import Counter
 
     from clusterradar.models.evaluate import prepare, run_variant
-    from clusterradar.models.intensity import NESTED_CANDIDATES, IntensityConfig
+    from clusterradar.models.intensity import C_GRID, IntensityConfig
     from clusterradar.settings import Settings
 
     inputs, _ = prepare(Settings(db=warehouse), crawled_only=True)
     ticks, choices = [], Counter()
     preds, _ = run_variant(
-        inputs, IntensityConfig(kind="nested"), inputs.all_levels, choices, lambda: ticks.append(1)
+        inputs,
+        IntensityConfig(kind="profile_embedding", select="inner_cv"),
+        inputs.all_levels,
+        choices,
+        lambda: ticks.append(1),
     )
     assert len(ticks) == len(preds) == len(CRAWLED)
     assert sum(choices.values()) == len(CRAWLED)
-    assert {c.removeprefix("kind=") for c in choices} <= set(NESTED_CANDIDATES)
+    assert {c for c in choices} <= {f"c={c:g}" for c in C_GRID}
