@@ -143,9 +143,17 @@ def test_evidence_passages_are_real_passages_of_the_input(settings, trained, kit
         for evidence in suggestion.evidence:
             assert any(evidence.passage in text for text in texts)
             assert evidence.url in urls
-            assert "similarity" in evidence.reason or "lexicon" in evidence.reason
+            assert any(
+                word in evidence.reason
+                for word in (
+                    "Ähnlichkeit",
+                    "Lexikon",
+                    "Technologiepotenzial",
+                    "Sicherheitsausrichtung",
+                )
+            ), evidence.reason
     top = results["ruestung-sued"].top("intensity")
-    assert any("lexicon:" in e.reason for e in top.evidence)
+    assert any("Sicherheitsausrichtung S=" in e.reason for e in top.evidence)
 
 
 def test_every_suggestion_has_a_score_in_unit_interval_and_ranks_from_one(

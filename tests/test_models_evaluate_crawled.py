@@ -126,7 +126,7 @@ def test_crawled_only_on_a_warehouse_without_crawls_says_what_to_do(cli, tmp_pat
 
     path = tmp_path / "fresh.duckdb"
     initialise_warehouse(path)
-    result = cli("--db", path, "evaluate", "--crawled-only", "--models", "majority")
+    result = cli("--db", path, "evaluate", "--crawled-only", "--models", "prototype")
     assert result.exit_code == 1
     assert "only 0 labelled clusters have crawled pages in the warehouse" in result.stderr
     assert "crawl and process them first" in result.stderr
