@@ -121,10 +121,10 @@ def classify_clusters(
     quarter = normalise_quarter(quarter)
     db_path = Path(settings.db)
     rows = _clusters(db_path, cluster_ids)
+    store.fail_stale_runs(db_path)  # runs of killed processes say 'failed', not 'running'
     trained = train_model(settings)
     texts = _cluster_texts(settings, db_path, rows)
     input_hash = _input_hash(texts)
-    store.fail_stale_runs(db_path)  # runs of killed processes say 'failed', not 'running'
     runs = store.find_runs(db_path, quarter, trained.version, trained.training_data_hash)
     same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
     finished = next((r for r in same_input if r.status == "finished"), None)

@@ -28,15 +28,18 @@ POST never decides twice and never turns a saved decision into an error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from clusterradar.errors import WarehouseLockedError
 from clusterradar.review import vocabulary
 from clusterradar.review.agreement import decisions_agree
 from clusterradar.review.messages import input_error, not_found
@@ -244,6 +247,18 @@ def _replay(
     return DecisionOutcome(earlier, concluded, version_id, in_force, replayed=True)
 
 
+@contextlib.contextmanager
+def _decision_turn(timeout: float) -> Iterator[None]:
+    if not _DECISION_LOCK.acquire(timeout=timeout):
+        raise WarehouseLockedError(
+            f"other decisions kept this process busy for more than {timeout:.0f}s; try again"
+        )
+    try:
+        yield
+    finally:
+        _DECISION_LOCK.release()
+
+
 def record_decision(
     db_path: Path | str,
     *,
@@ -265,7 +280,9 @@ def record_decision(
     processes, and the conclusion's primary key would reject a second conclusion anyway
     (reported as already decided). A retry with the same `request_key` writes nothing.
     """
-    with _DECISION_LOCK, connect(db_path, timeout=timeout) as con:
+    # The unit of work starts before the queue for the decision lock: while decisions queue,
+    # the process keeps its DuckDB instance open instead of reopening it for each one.
+    with connect(db_path, timeout=timeout) as con, _decision_turn(timeout):
         try:
             with transaction(con):
                 return decide(

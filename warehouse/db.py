@@ -23,6 +23,7 @@ and a running job interleave instead of locking each other out.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
 import re
@@ -55,6 +56,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+@functools.cache
 def latest_schema_version() -> int:
     return migrations()[-1][0]
 
@@ -102,6 +104,7 @@ class _Warehouse:
         self.opening = False
         self.yielding = False
         self.opened_at = 0.0
+        self.schema: int | None = None  # schema version seen since the instance opened
         self.depth = threading.local()  # open units of work of the current thread
 
     def lease(self, timeout: float) -> duckdb.DuckDBPyConnection:
@@ -128,6 +131,7 @@ class _Warehouse:
             raise
         with self.cond:
             self.instance, self.opening, self.yielding = instance, False, False
+            self.schema = None
             self.opened_at = time.monotonic()
             self.cond.notify_all()
             return self._enter(mine)
@@ -276,7 +280,9 @@ def connect(
     con = warehouse.lease(timeout)
     try:
         if require_schema:
-            found, latest = schema_version(con), latest_schema_version()
+            if warehouse.schema is None:  # once per opening: no other process migrates meanwhile
+                warehouse.schema = schema_version(con)
+            found, latest = warehouse.schema, latest_schema_version()
             if found > latest:
                 raise WarehouseError(
                     f"{path} has schema version {found}, newer than this clusterradar knows "
@@ -346,4 +352,5 @@ def migrate(path: Path | str, *, timeout: float = 30.0) -> tuple[int, list[int]]
                     "INSERT INTO schema_version VALUES (?, ?, now()::TIMESTAMP)", [version, name]
                 )
             applied.append(version)
+        _warehouse(path).schema = None  # migrated: the next unit of work looks again
         return (applied[-1] if applied else current), applied

@@ -156,34 +156,45 @@ def write_suggestions(
     model_version: str,
     training_data_hash: str,
 ) -> int:
-    """Insert one batch (typically a few clusters) in one transaction; returns rows written."""
-    now = utcnow()
-    count = 0
+    """Insert one batch (typically a few clusters) in one transaction; returns rows written.
+
+    Two set-based statements, not a statement per row: the batch holds the warehouse write
+    lock for milliseconds, so review decisions barely wait while classify runs."""
+    batch = [(uuid.uuid4().hex, row) for row in rows]
+    suggestions = {
+        "suggestion_id": [sid for sid, _ in batch],
+        "cluster_id": [row.cluster_id for _, row in batch],
+        "dimension": [row.dimension for _, row in batch],
+        "label_key": [row.label_key for _, row in batch],
+        "score": [float(row.score) for _, row in batch],
+        "rank": [int(row.rank) for _, row in batch],
+    }
+    passages = [(sid, e) for sid, row in batch for e in row.evidence]
+    evidence = {
+        "suggestion_id": [sid for sid, _ in passages],
+        "rank": [e.rank for _, e in passages],
+        "url": [e.url for _, e in passages],
+        "snapshot_id": [e.snapshot_id for _, e in passages],
+        "passage": [e.passage for _, e in passages],
+        "reason": [e.reason for _, e in passages],
+        "score": [e.score for _, e in passages],
+    }
+    if not batch:
+        return 0
     with connect(db_path) as con, transaction(con):
-        for row in rows:
-            suggestion_id = uuid.uuid4().hex
-            con.execute(
-                query("models_insert_suggestion"),
-                [
-                    suggestion_id,
-                    run_id,
-                    row.cluster_id,
-                    row.dimension,
-                    row.label_key,
-                    float(row.score),
-                    int(row.rank),
-                    model_version,
-                    training_data_hash,
-                    now,
-                ],
-            )
-            for e in row.evidence:
-                con.execute(
-                    query("models_insert_evidence"),
-                    [suggestion_id, e.rank, e.url, e.snapshot_id, e.passage, e.reason, e.score],
-                )
-            count += 1
-    return count
+        con.execute(
+            query("models_insert_suggestion"),
+            {
+                **suggestions,
+                "run_id": run_id,
+                "model_version": model_version,
+                "training_data_hash": training_data_hash,
+                "created_at": utcnow(),
+            },
+        )
+        if passages:
+            con.execute(query("models_insert_evidence"), evidence)
+    return len(batch)
 
 
 def run_suggestions(db_path: Path, run_id: str) -> list[tuple]:
