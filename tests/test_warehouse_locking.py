@@ -13,11 +13,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from clusterradar.warehouse.db import connect
+from clusterradar.errors import WarehouseError, WarehouseLockedError
+from clusterradar.warehouse.db import FAIR_TURN, connect
 
 FOREIGN_WRITER = textwrap.dedent(
     """
@@ -74,3 +78,111 @@ def test_rows_written_by_the_other_process_after_we_closed_are_all_kept(tmp_path
     with duckdb.connect(str(db), read_only=True) as con:
         rows = dict(con.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
     assert rows == {"review app": 1, "other process": 1000}
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from clusterradar.warehouse.db import connect
+    with connect(sys.argv[1], require_schema=False, timeout=30) as con:
+        con.execute("INSERT INTO t VALUES ('holder', 1)")
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+WAITER = textwrap.dedent(
+    """
+    import sys, time
+    from clusterradar.warehouse.db import connect
+    t0 = time.monotonic()
+    with connect(sys.argv[1], require_schema=False, timeout=float(sys.argv[2])) as con:
+        con.execute("INSERT INTO t VALUES ('waiter', 1)")
+    print(f"{time.monotonic() - t0:.2f}", flush=True)
+    """
+)
+
+
+def _python(script: str, *args) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_process_that_keeps_the_file_busy_yields_it_to_a_waiting_process(tmp_path):
+    """Staggered request threads whose units of work always overlap never let the instance
+    close on their own; the fair turn makes them finish and queue behind the waiter."""
+    db = _plain_table(tmp_path)
+    stop = threading.Event()
+
+    def busy_requests(offset: float) -> None:
+        time.sleep(offset)
+        while not stop.is_set():
+            with connect(db, require_schema=False) as con:
+                con.execute("SELECT count(*) FROM t").fetchone()
+                time.sleep(0.2)
+
+    threads = [threading.Thread(target=busy_requests, args=(i * 0.05,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.5)
+        waiter = _python(WAITER, db, 10)
+        out, err = waiter.communicate(timeout=60)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert waiter.returncode == 0, err
+    assert float(out) < 5
+    with connect(db, require_schema=False) as con:
+        assert con.execute("SELECT count(*) FROM t WHERE who = 'waiter'").fetchone()[0] == 1
+
+
+def test_waiting_longer_than_the_timeout_is_a_clear_error_naming_the_holder(tmp_path):
+    db = _plain_table(tmp_path)
+    holder = _python(HOLDER, db, 5)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        t0 = time.monotonic()
+        expected = rf"pid {holder.pid}\b.*more than 1s"
+        with (
+            pytest.raises(WarehouseLockedError, match=expected),
+            connect(db, require_schema=False, timeout=1),
+        ):
+            pass
+        assert 0.9 < time.monotonic() - t0 < 4
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_nested_unit_of_work_does_not_wait_for_the_turn_its_own_thread_holds(tmp_path):
+    db = _plain_table(tmp_path)
+    with connect(db, require_schema=False) as outer:
+        waiter = _python(WAITER, db, 20)
+        time.sleep(FAIR_TURN + 1.0)  # the waiter queues; this process's turn is over
+        t0 = time.monotonic()
+        with connect(db, require_schema=False, timeout=5) as inner:
+            inner.execute("INSERT INTO t VALUES ('nested', 1)")
+        assert time.monotonic() - t0 < 2
+        outer.execute("INSERT INTO t VALUES ('outer', 1)")
+    _, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0, err
+    with connect(db, require_schema=False) as con:
+        rows = dict(con.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
+    assert rows == {"nested": 1, "outer": 1, "waiter": 1}
+
+
+def test_a_foreign_file_is_refused_before_anything_is_opened(tmp_path):
+    foreign = tmp_path / "notes.duckdb"
+    foreign.write_bytes(b"not a database at all, just text")
+    with (
+        pytest.raises(WarehouseError, match="not a DuckDB file"),
+        connect(foreign, require_schema=False),
+    ):
+        pass
+    assert foreign.read_bytes() == b"not a database at all, just text"
