@@ -44,6 +44,7 @@ BURST_SIZE = 200
 RACES = 20  # per burst: a second reviewer decides the same suggestion at the same moment
 RETRIES = 20  # per burst: the same form (same request key) posted twice at once
 REVIEWERS = [f"reviewer{i}" for i in range(8)]
+CLI_DECISIONS = 20  # parallel `clusterradar review reject` processes
 # Registry clusters beside the paper's 33, so that classify writes through all five bursts.
 # Alike in name and fields: three distinct texts to embed, so classify's start stays short.
 EXTRA_CLUSTERS = 2500
@@ -314,3 +315,49 @@ def test_burst_of_decisions_while_classify_writes_loses_nothing_and_a_killed_run
         else:  # alone, or one form retried: every answer says saved
             assert {post.status for post in group} == {303}, group
     assert not_ok == statuses[400] == RACES * BURSTS, report
+
+
+def test_parallel_cli_decisions_during_a_web_burst_all_wait_their_turn_and_land(tmp_path):
+    """20 `clusterradar review reject` processes at once, while the app serves a burst: each
+    waits for its turn on the file (bounded) instead of failing, and each decision lands."""
+    db = tmp_path / "warehouse.duckdb"
+    suggestion_ids = _prepare(db)
+    env = {**os.environ, "CLUSTERRADAR_DB": str(db), "CLUSTERRADAR_MODEL": EMBEDDER}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start(["review", "serve", "--port", str(port)], env, tmp_path / "serve.log")
+    by_cli = suggestion_ids[-CLI_DECISIONS:]
+    clis: list[subprocess.Popen] = []
+    try:
+        _wait_for_app(base, server)
+        clis = [
+            subprocess.Popen(
+                [str(CLI), "review", "reject", sid, "--reviewer", REVIEWERS[i % len(REVIEWERS)]],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i, sid in enumerate(by_cli)
+        ]
+        posts = _plan(0, suggestion_ids)
+        asyncio.run(_burst(base, posts))
+        results = [cli.communicate(timeout=120) for cli in clis]
+    finally:
+        for process in [*clis, server]:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
+    failed = [
+        (cli.args[3], err) for cli, (_, err) in zip(clis, results, strict=True) if cli.returncode
+    ]
+    print(f"\nissue 14 CLI: {len(clis) - len(failed)} of {len(clis)} CLI decisions saved")
+    assert failed == []
+    assert Counter(post.status for post in posts) == {303: BURST_SIZE - RACES, 400: RACES}
+    with connect(db) as con:
+        landed = con.execute(
+            "SELECT suggestion_id, count(*) FROM review_decisions "
+            "WHERE list_contains(?, suggestion_id) GROUP BY suggestion_id",
+            [by_cli],
+        ).fetchall()
+    assert sorted(landed) == [(sid, 1) for sid in sorted(by_cli)]
