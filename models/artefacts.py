@@ -17,6 +17,8 @@ import numpy as np
 
 from clusterradar.errors import ModelError
 from clusterradar.models.cluster_model import ClusterModel
+from clusterradar.warehouse import connect, transaction
+from clusterradar.warehouse.model_artifacts import artifact_by_hash, insert_artifact
 
 
 @dataclass(slots=True)
@@ -56,23 +58,19 @@ def unpack_arrays(blob: bytes) -> dict[str, np.ndarray]:
 
 
 def save_model(db_path: Path, stored: StoredModel) -> None:
-    from clusterradar.warehouse import connect, query, transaction
-
     arrays, params = stored.model.to_arrays()
     with connect(db_path) as con, transaction(con):
-        con.execute(
-            query("models_insert_artifact"),
-            [
-                stored.model_version,
-                stored.created_at,
-                stored.training_data_hash,
-                stored.classifier,
-                stored.embedding_model,
-                stored.n_examples,
-                json.dumps(params, ensure_ascii=False),
-                pack_arrays(arrays),
-                stored.code_version,
-            ],
+        insert_artifact(
+            con,
+            model_version=stored.model_version,
+            created_at=stored.created_at,
+            training_data_hash=stored.training_data_hash,
+            classifier=stored.classifier,
+            embedding_model=stored.embedding_model,
+            n_examples=stored.n_examples,
+            params_json=json.dumps(params, ensure_ascii=False),
+            arrays_blob=pack_arrays(arrays),
+            code_version=stored.code_version,
         )
 
 
@@ -86,18 +84,6 @@ def load_model_by_hash(
     db_path: Path, training_data_hash: str, code_version: str
 ) -> StoredModel | None:
     """The newest artefact trained on exactly this input by this code version, or None."""
-    from clusterradar.warehouse import connect, query
-
     with connect(db_path, read_only=True) as con:
-        row = con.execute(
-            query("models_artifact_by_hash"), [training_data_hash, code_version]
-        ).fetchone()
-    return _from_row(row) if row else None
-
-
-def load_latest_model(db_path: Path) -> StoredModel | None:
-    from clusterradar.warehouse import connect, query
-
-    with connect(db_path, read_only=True) as con:
-        row = con.execute(query("models_latest_artifact")).fetchone()
+        row = artifact_by_hash(con, training_data_hash, code_version)
     return _from_row(row) if row else None

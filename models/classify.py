@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clusterradar.errors import NotFoundError
+from clusterradar.labels import load_labelled_clusters
 from clusterradar.models.corpus import (
     embed_passages,
     load_text_kit,
@@ -22,9 +23,12 @@ from clusterradar.models.corpus import (
 )
 from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import code_version, train_model
+from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
+from clusterradar.warehouse import connect
 from clusterradar.warehouse import suggestions as store
+from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
 
 BATCH_CLUSTERS = 10
 
@@ -39,52 +43,45 @@ class ClassifyResult:
     reused: bool
 
 
-def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[tuple]:
-    from clusterradar.warehouse import connect, query
-
+def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[ClusterRecord]:
     with connect(db_path, read_only=True) as con:
-        rows = con.execute(query("models_clusters"), [cluster_ids, cluster_ids]).fetchall()
+        records = list_clusters(con)
     if cluster_ids:
-        missing = sorted(set(cluster_ids) - {r[0] for r in rows})
+        records = [r for r in records if r.cluster_id in set(cluster_ids)]
+        missing = sorted(set(cluster_ids) - {r.cluster_id for r in records})
         if missing:
             raise NotFoundError(f"unknown cluster id(s): {', '.join(missing)}")
-    return rows
+    return records
 
 
-def _cluster_texts(settings: Settings, db_path: Path, rows: list[tuple]) -> dict[str, list]:
+def _cluster_texts(
+    settings: Settings, db_path: Path, records: list[ClusterRecord]
+) -> dict[str, list]:
     """Warehouse passages + table text of each cluster, embedded through the cache."""
-    from clusterradar.labels import load_labelled_clusters
-    from clusterradar.pipeline.store import cluster_passages
-    from clusterradar.warehouse import connect
-
     kit = load_text_kit(settings)
     paper = {c.id: c for c in load_labelled_clusters()}
-    ids = [r[0] for r in rows]
+    ids = [r.cluster_id for r in records]
     with connect(db_path, read_only=True) as con:
         crawled = cluster_passages(con, ids, kit.embedder.model_id)
-    documents = []
-    for cluster_id, name, _website, technologiefelder, go_cluster, foerdermassnahmen in rows:
-        description = (
-            paper[cluster_id].teilbereiche
-            if cluster_id in paper
-            else ", ".join(technologiefelder or [])
+    documents = [
+        table_document(
+            r.cluster_id,
+            r.name,
+            paper[r.cluster_id].teilbereiche
+            if r.cluster_id in paper
+            else ", ".join(r.technologiefelder or []),
+            r.in_go_cluster,
         )
-        go = _go_cluster(go_cluster, foerdermassnahmen)
-        documents.append(table_document(cluster_id, name, description, go))
+        for r in records
+    ]
     table = passages_of_documents(kit, documents)
     texts = {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
     return embed_passages(kit, texts, db_path)
 
 
-def _go_cluster(go_cluster, foerdermassnahmen) -> bool:
-    return bool(go_cluster) or any(
-        "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
-    )
-
-
-def _cluster_meta(rows: list[tuple]) -> dict[str, ClusterMeta]:
+def _cluster_meta(records: list[ClusterRecord]) -> dict[str, ClusterMeta]:
     """Registry name and go-cluster status per cluster (the profile features read them)."""
-    return {row[0]: ClusterMeta(row[1], _go_cluster(row[4], row[5])) for row in rows}
+    return {r.cluster_id: ClusterMeta(r.name, r.in_go_cluster) for r in records}
 
 
 def earlier_crawl_notes(texts: dict[str, list]) -> dict[str, str]:

@@ -12,44 +12,29 @@ import dataclasses
 from pathlib import Path
 
 from clusterradar.errors import InputError
+from clusterradar.labels import load_labelled_clusters
 from clusterradar.models.cluster_model import ClusterSuggestions
 from clusterradar.models.corpus import embed_passages, load_text_kit, passages_of_documents
 from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import TrainedModel, train_model
 from clusterradar.settings import Settings
+from clusterradar.warehouse import connect
+from clusterradar.warehouse.clusters import list_clusters
 
 
 def known_clusters(settings: Settings) -> list[tuple[str, str | None]]:
     """(cluster_id, website) of the clusters predict may name: the warehouse's, else the paper's."""
     if Path(settings.db).exists():
-        from clusterradar.warehouse import connect
-
         with connect(settings.db, read_only=True) as con:
-            return [
-                tuple(r) for r in con.execute("SELECT cluster_id, website FROM clusters").fetchall()
-            ]
-    from clusterradar.labels import load_labelled_clusters
-
+            return [(r.cluster_id, r.website) for r in list_clusters(con)]
     return [(c.id, c.website) for c in load_labelled_clusters()]
 
 
 def known_meta(settings: Settings) -> dict[str, ClusterMeta]:
     """Registry name and go-cluster status of the known clusters (for the profile features)."""
     if Path(settings.db).exists():
-        from clusterradar.warehouse import connect
-
         with connect(settings.db, read_only=True) as con:
-            rows = con.execute(
-                "SELECT cluster_id, name, go_cluster, foerdermassnahmen FROM clusters"
-            ).fetchall()
-        return {
-            cid: ClusterMeta(
-                name, bool(go) or any("go-cluster" in (f or "").lower() for f in funding or [])
-            )
-            for cid, name, go, funding in rows
-        }
-    from clusterradar.labels import load_labelled_clusters
-
+            return {r.cluster_id: ClusterMeta(r.name, r.in_go_cluster) for r in list_clusters(con)}
     return {c.id: ClusterMeta(c.name, c.go_cluster) for c in load_labelled_clusters()}
 
 

@@ -79,6 +79,7 @@ def training_data_from_warehouse(
     from clusterradar.labels import NO_SVI_RELEVANCE
     from clusterradar.pipeline.store import cluster_passages
     from clusterradar.warehouse import connect
+    from clusterradar.warehouse.clusters import list_clusters
     from clusterradar.warehouse.history import effective_at
 
     levels = level_of_key()
@@ -86,13 +87,7 @@ def training_data_from_warehouse(
     as_of = as_of or dt.date.today()
     with connect(db_path, read_only=True) as con:
         versions = effective_at(con, as_of)
-        clusters = {
-            row[0]: row[1:]
-            for row in con.execute(
-                "SELECT cluster_id, name, website, technologiefelder, go_cluster, "
-                "foerdermassnahmen FROM clusters"
-            ).fetchall()
-        }
+        clusters = {r.cluster_id: r for r in list_clusters(con)}
         intensity = {
             v.cluster_id: v.labels[0]
             for v in versions
@@ -109,22 +104,19 @@ def training_data_from_warehouse(
         passages = cluster_passages(con, wanted, model_id) if wanted else {}
     data = TrainingData(labelled=[])
     for cluster_id in wanted:
-        name, website, technologiefelder, go_cluster, foerdermassnahmen = clusters[cluster_id]
-        go = bool(go_cluster) or any(
-            "go-cluster" in (f or "").lower() for f in foerdermassnahmen or []
-        )
+        record = clusters[cluster_id]
         description = (
             paper[cluster_id].teilbereiche
             if cluster_id in paper
-            else ", ".join(technologiefelder or [])
+            else ", ".join(record.technologiefelder or [])
         )
         key = intensity.get(cluster_id)
         text = LabelledText(
             cluster_id=cluster_id,
-            name=name,
-            website=website,
+            name=record.name,
+            website=record.website,
             level=levels.get(key) if key else None,
-            table_text_parts=(name, description, go),
+            table_text_parts=(record.name, description, record.in_go_cluster),
             thematic=thematic_of.get(cluster_id, {}),
             passages=passages.get(cluster_id, []),
         )

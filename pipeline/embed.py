@@ -257,12 +257,11 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 def cached_vectors(con: Any, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
     """Vectors already in the cache for ``hashes`` (missing ones are simply absent)."""
-    from clusterradar.warehouse import query
+    from clusterradar.warehouse import passages as passages_store
 
     found: dict[str, np.ndarray] = {}
-    sql = query("pipeline_cached_embeddings")
     for chunk in _chunks(hashes, 5000):
-        for passage_hash, vector in con.execute(sql, [model_id, chunk]).fetchall():
+        for passage_hash, vector in passages_store.cached_embeddings(con, model_id, chunk):
             found[passage_hash] = np.asarray(vector, dtype=np.float32)
     return found
 
@@ -288,14 +287,13 @@ def embed_cached(
     missing = [h for h in texts if h not in vectors]
     if missing:
         log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
-    from clusterradar.warehouse import query
+    from clusterradar.warehouse import passages as passages_store
 
-    insert = query("pipeline_insert_embedding")
     for chunk in _chunks(missing, batch_size):
         new = embedder.encode([texts[h] for h in chunk])
         with _short_transaction(factory) as con:
-            con.executemany(
-                insert, [[embedder.model_id, h, new[i].tolist()] for i, h in enumerate(chunk)]
+            passages_store.insert_embeddings(
+                con, embedder.model_id, [(h, new[i].tolist()) for i, h in enumerate(chunk)]
             )
         vectors.update({h: new[i] for i, h in enumerate(chunk)})
         if on_batch is not None:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from clusterradar.pipeline.extract import extract_page, remove_site_boilerplate
 from clusterradar.settings import Settings
+from clusterradar.warehouse import connect, transaction
+from clusterradar.warehouse import passages as passages_store
 
 __all__ = ["PipelineStats", "process_pending"]
 
@@ -89,29 +91,22 @@ class _Steps:
         return lambda n: self._progress.advance(task, n)  # type: ignore[union-attr]
 
 
-def _ids(cluster_ids: list[str] | None) -> list[str] | None:
-    return None if cluster_ids is None else list(cluster_ids)
-
-
 def extract_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    from clusterradar.warehouse import connect, query, transaction
-
     with connect(db, read_only=False, timeout=settings.lock_timeout) as con:
-        sites = con.execute(query("pipeline_pending_sites"), [_ids(cluster_ids)]).fetchall()
+        sites = passages_store.pending_sites(con, cluster_ids)
     advance = steps.step("extract", sum(pages for _, _, pages in sites))
-    fill = query("pipeline_fill_extraction")
     for crawl_run_id, cluster_id, _ in sites:
         with connect(db, timeout=settings.lock_timeout) as con:
-            rows = con.execute(query("pipeline_site_pages"), [crawl_run_id, cluster_id]).fetchall()
+            rows = passages_store.site_pages(con, crawl_run_id, cluster_id)
         pages = [
             extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
         ]
         pages = remove_site_boilerplate(pages, settings.nlp.boilerplate_min_share)
         with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            con.executemany(
-                fill,
+            passages_store.fill_extraction(
+                con,
                 [
                     [page.text, page.title, page.language, page.published, row[0]]
                     for row, page in zip(rows, pages, strict=True)
@@ -129,15 +124,9 @@ def split_pending(
     from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
     from clusterradar.pipeline.nlp import describe_nlp, load_nlp
     from clusterradar.pipeline.store import score_text
-    from clusterradar.warehouse import connect, query, transaction
 
     with connect(db, timeout=settings.lock_timeout) as con:
-        pending = [
-            row[0]
-            for row in con.execute(
-                query("pipeline_pending_passages"), [_ids(cluster_ids)]
-            ).fetchall()
-        ]
+        pending = passages_store.snapshots_without_passages(con, cluster_ids)
     if not pending:
         return
     nlp = load_nlp(settings.nlp.spacy_model)
@@ -145,14 +134,10 @@ def split_pending(
     matcher = LexiconMatcher(nlp, lexicon)
     stats.nlp_pipeline = describe_nlp(nlp)
     advance = steps.step("passages", len(pending))
-    insert_passage, insert_set = (
-        query("pipeline_insert_passage"),
-        query("pipeline_insert_passage_set"),
-    )
     for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS):
         batch = pending[i : i + PASSAGE_BATCH_SNAPSHOTS]
         with connect(db, timeout=settings.lock_timeout) as con:
-            rows = con.execute(query("pipeline_snapshot_texts"), [batch]).fetchall()
+            rows = passages_store.snapshot_texts(con, batch)
         passage_rows, set_rows = [], []
         for snapshot_id, cluster_id, url, page_kind, language, text in rows:
             scored = score_text(
@@ -180,10 +165,7 @@ def split_pending(
             ]
             set_rows.append([snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline])
         with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            if passage_rows:
-                con.executemany(insert_passage, passage_rows)
-            if set_rows:
-                con.executemany(insert_set, set_rows)
+            passages_store.insert_passages(con, passage_rows, set_rows)
         stats.snapshots_split += len(set_rows)
         stats.passages_written += len(passage_rows)
         advance(len(batch))
@@ -204,37 +186,25 @@ def rescore_stale_lexicon(
         load_lexicon,
     )
     from clusterradar.pipeline.nlp import load_nlp
-    from clusterradar.warehouse import connect, query, transaction
 
     lexicon = load_lexicon(settings.nlp.lexicon_path or None)
     with connect(db, timeout=settings.lock_timeout) as con:
-        stale = [
-            row[0]
-            for row in con.execute(
-                query("pipeline_stale_lexicon_sets"), [lexicon.content_hash, _ids(cluster_ids)]
-            ).fetchall()
-        ]
+        stale = passages_store.snapshots_with_stale_lexicon(con, lexicon.content_hash, cluster_ids)
     if not stale:
         return
     nlp = load_nlp(settings.nlp.spacy_model)
     matcher = LexiconMatcher(nlp, lexicon)
     advance = steps.step("lexicon", len(stale))
-    update_passage, update_set = (
-        query("pipeline_update_passage_lexicon"),
-        query("pipeline_update_set_lexicon"),
-    )
     for i in range(0, len(stale), PASSAGE_BATCH_SNAPSHOTS):
         batch = stale[i : i + PASSAGE_BATCH_SNAPSHOTS]
         with connect(db, timeout=settings.lock_timeout) as con:
-            rows = con.execute(query("pipeline_passages_of_snapshots"), [batch]).fetchall()
+            rows = passages_store.passages_of_snapshots(con, batch)
         updates = []
         for (snapshot_id, seq, _text), doc in zip(rows, nlp.pipe(r[2] for r in rows), strict=True):
             hits = matcher.match(doc)
             updates.append([lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq])
         with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            if updates:
-                con.executemany(update_passage, updates)
-            con.executemany(update_set, [[lexicon.content_hash, sid] for sid in batch])
+            passages_store.update_lexicon(con, updates, lexicon.content_hash, batch)
         stats.passages_rescored += len(updates)
         advance(len(batch))
 
@@ -243,14 +213,11 @@ def embed_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
     from clusterradar.pipeline.embed import embed_cached, get_embedder
-    from clusterradar.warehouse import connect, query
 
     embedder = get_embedder(settings.nlp.embedding_model)
     stats.embedding_model = embedder.model_id
     with connect(db, timeout=settings.lock_timeout) as con:
-        missing = con.execute(
-            query("pipeline_unembedded_passages"), [embedder.model_id, _ids(cluster_ids)]
-        ).fetchall()
+        missing = passages_store.unembedded_passages(con, embedder.model_id, cluster_ids)
     if not missing:
         return
     advance = steps.step("embeddings", len(missing))

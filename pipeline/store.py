@@ -218,11 +218,9 @@ def cluster_passages(
     URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
     (None where not embedded yet). Clusters without passages are absent from the result.
     """
-    from clusterradar.warehouse import query
+    from clusterradar.warehouse import passages as passages_store
 
-    ids = None if cluster_ids is None else list(cluster_ids)
-    rows = con.execute(query("pipeline_cluster_passages"), [ids, model_id]).fetchall()
-    return _rows_to_passages(rows)
+    return _rows_to_passages(passages_store.cluster_passage_rows(con, cluster_ids, model_id))
 
 
 def _document_pages(documents: list[Document]) -> list[tuple[Document, ExtractedPage | None]]:

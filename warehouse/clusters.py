@@ -37,6 +37,13 @@ class ClusterRecord:
     missing_since: dt.datetime | None = None
     created_at: dt.datetime | None = None
 
+    @property
+    def in_go_cluster(self) -> bool:
+        """Member of go-cluster: the registry's flag or a go-cluster Fördermaßnahme."""
+        return bool(self.go_cluster) or any(
+            "go-cluster" in (f or "").lower() for f in self.foerdermassnahmen or []
+        )
+
 
 def _select(con: duckdb.DuckDBPyConnection, cluster_id: str | None) -> list[ClusterRecord]:
     cursor = con.execute(query("clusters_list"), {"cluster_id": cluster_id})

@@ -1,5 +1,0 @@
-SELECT model_version, created_at, training_data_hash, classifier, embedding_model, n_examples,
-       params, arrays, code_version
-FROM model_artifacts
-ORDER BY created_at DESC
-LIMIT 1
