@@ -188,7 +188,6 @@ def _axis(
     lexicon: Mapping[str, WeightedTerm],
     group: Mapping[str, str],
     keys: Sequence[str],
-    names: Sequence[Sequence[str]],
 ) -> tuple[float, float, dict[str, float], list[AxisEvidence]]:
     total_weight = float(sum(weights)) or 1.0
     share = 0.0
@@ -202,8 +201,8 @@ def _axis(
         for key, value in per_key.items():
             by_key[key] += weight * value
         strongest = max(per_key, key=lambda k: (per_key[k], k))
-        shown = [names[index][i] for i, t in enumerate(terms) if t.lower() in counted]
-        ranked.append((weight * score, index, score, list(dict.fromkeys(shown)), strongest))
+        shown = list(dict.fromkeys(t for t in terms if t.lower() in counted))
+        ranked.append((weight * score, index, score, shown, strongest))
     share /= total_weight
     mass = sum(by_key.values())
     composition = {k: (v / mass if mass > 0 else 0.0) for k, v in by_key.items()}
@@ -226,10 +225,10 @@ def measure_axes(
     tech_lists = [list(getattr(p, "technology_terms", None) or []) for p in passages]
     svi_lists = [list(getattr(p, "lexicon_terms", None) or []) for p in passages]
     technology, t_share, families, t_evidence = _axis(
-        tech_lists, weights, technology_terms, TECHNOLOGY_FAMILY, FAMILIES, tech_lists
+        tech_lists, weights, technology_terms, TECHNOLOGY_FAMILY, FAMILIES
     )
     security, s_share, parts, s_evidence = _axis(
-        svi_lists, weights, svi_terms, SECURITY_PART, SECURITY_PARTS, svi_lists
+        svi_lists, weights, svi_terms, SECURITY_PART, SECURITY_PARTS
     )
     return AxisScores(
         technology=technology,

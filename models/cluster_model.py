@@ -5,6 +5,7 @@ with evidence. Pure (no warehouse): train.py, evaluate.py and predict.py all go 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,8 +208,11 @@ class ClusterModel:
         scores = {self._level_key(level): float(probs[OUTCOMES.index(level)]) for level in LEVELS}
         scores[NO_SVI_RELEVANCE] = p_none
         suggestions = self._ranked(INTENSITY, scores)
+        axis_evidence = self._axis_evidence(feature.axes, passages)
         for s in suggestions:
-            s.evidence = self._intensity_evidence(s.label_key, feature, passages)
+            s.evidence = self._intensity_evidence(
+                s.label_key, feature.axes, axis_evidence, passages
+            )
         gated = suggestions[0].label_key == NO_SVI_RELEVANCE
         for dimension in THEMATIC_DIMENSIONS if not gated else ():
             ranked = self._ranked(dimension, self.thematic.scores(dimension, feature))
@@ -236,43 +240,28 @@ class ClusterModel:
             for rank, (key, score) in enumerate(order, 1)
         ]
 
+    def _axis_evidence(self, axes: AxisScores, passages: list) -> tuple[list, list]:
+        """(technology, security) evidence of a cluster, in the domain's terms: which
+        technology family or security part, the terms found, and on which kind of page."""
+        return (
+            _evidence_of(
+                passages, axes.technology_evidence, "Technologiepotenzial", "T",
+                axes.technology, FAMILY_LABEL_DE,
+            ),
+            _evidence_of(
+                passages, axes.security_evidence, "Sicherheitsausrichtung", "S",
+                axes.security, SECURITY_PART_LABEL_DE,
+            ),
+        )  # fmt: skip
+
     def _intensity_evidence(
-        self, label: str, feature: ClusterFeatures, passages: list
+        self, label: str, axes: AxisScores, axis_evidence: tuple[list, list], passages: list
     ) -> list[Evidence]:
-        """Why this level: the passages behind each axis, in the domain's terms (which
-        technology, which security activity, on which kind of page)."""
-        axes = feature.axes
-        assert axes is not None
-        technology = [
-            Evidence(
-                0,
-                passages[e.passage_index].url,
-                passages[e.passage_index].snapshot_id,
-                passages[e.passage_index].text,
-                (
-                    f"Technologiepotenzial T={axes.technology:.2f}: "
-                    f"{FAMILY_LABEL_DE.get(e.category, e.category)} ({', '.join(e.terms)}); "
-                    f"Seite: {_page_label(passages[e.passage_index])}"
-                ),
-                float(e.score),
-            )
-            for e in axes.technology_evidence
-        ]
-        security = [
-            Evidence(
-                0,
-                passages[e.passage_index].url,
-                passages[e.passage_index].snapshot_id,
-                passages[e.passage_index].text,
-                (
-                    f"Sicherheitsausrichtung S={axes.security:.2f}: "
-                    f"{SECURITY_PART_LABEL_DE.get(e.category, e.category)} ({', '.join(e.terms)}); "
-                    f"Seite: {_page_label(passages[e.passage_index])}"
-                ),
-                float(e.score),
-            )
-            for e in axes.security_evidence
-        ]
+        """Why this level: levels 4 and 5 lead with technology evidence, 3 to 1 with security
+        evidence, `no_svi_relevance` with whatever little was found and the gate's numbers."""
+        technology, security = (
+            [dataclasses.replace(e) for e in evidence] for evidence in axis_evidence
+        )
         if label == NO_SVI_RELEVANCE:
             note = (
                 f"Relevanz {axes.relevance:.2f} (Schwelle {self.typology.gate_threshold:.2f}): "
@@ -289,9 +278,7 @@ class ClusterModel:
             for e in chosen:
                 e.reason = f"{note}; {e.reason}"
         else:
-            level = next(
-                p.level for p in self.prototypes.by_dimension[INTENSITY] if p.key == label
-            )
+            level = next(p.level for p in self.prototypes.by_dimension[INTENSITY] if p.key == label)
             first, second = (technology, security) if level in (4, 5) else (security, technology)
             chosen = _interleave(first, second)[: self.evidence_per_suggestion]
         for rank, e in enumerate(chosen, start=1):
@@ -405,6 +392,24 @@ _PAGE_LABEL_DE = {
 def _page_label(passage) -> str:
     kind = getattr(passage, "page_kind", None) or "other"
     return _PAGE_LABEL_DE.get(kind, "sonstige Seite")
+
+
+def _evidence_of(
+    passages: list, items: list, axis: str, symbol: str, value: float, labels: dict[str, str]
+) -> list[Evidence]:
+    """Evidence rows (rank set later) for the axis passages ``items`` (axes.AxisEvidence)."""
+    return [
+        Evidence(
+            0,
+            passages[e.passage_index].url,
+            passages[e.passage_index].snapshot_id,
+            passages[e.passage_index].text,
+            f"{axis} {symbol}={value:.2f}: {labels.get(e.category, e.category)} "
+            f"({', '.join(e.terms)}); Seite: {_page_label(passages[e.passage_index])}",
+            float(e.score),
+        )
+        for e in items
+    ]
 
 
 def _interleave(first: list, second: list) -> list:

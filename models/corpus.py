@@ -53,6 +53,8 @@ class TextKit:
     technology_matcher: Any = None  # LexiconMatcher over the technology lexicon (models/axes.py)
     svi_terms: dict[str, WeightedTerm] = field(default_factory=dict)
     technology_terms: dict[str, WeightedTerm] = field(default_factory=dict)
+    # passage hash → technology lexicon hits: a passage's text never changes under its hash
+    technology_hits: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
 
 _KITS: dict[tuple, TextKit] = {}
@@ -116,23 +118,14 @@ def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
     return passages_from_documents(list(documents), kit.nlp, kit.matcher, sentences=kit.sentences)
 
 
-_TECHNOLOGY_TERMS: dict[tuple[int, str], list[str]] = {}
+def match_technology(kit: TextKit, passages: Iterable) -> None:
+    """Match the technology lexicon on the passages the kit has not seen yet (one ``nlp.pipe``
+    pass; remembered per passage hash in ``kit.technology_hits``)."""
+    from clusterradar.pipeline.lexicon import lexicon_terms
 
-
-def technology_terms_of(kit: TextKit, passages: list) -> list[list[str]]:
-    """Technology lexicon hits per passage (matched on the passage text like the SVI lexicon;
-    cached per process by passage hash, since a passage's text never changes under its hash)."""
-    todo = [
-        p for p in passages if (id(kit.technology_matcher), p.passage_hash) not in _TECHNOLOGY_TERMS
-    ]
-    if todo:
-        from clusterradar.pipeline.lexicon import lexicon_terms
-
-        for passage, doc in zip(todo, kit.nlp.pipe(p.text for p in todo), strict=True):
-            _TECHNOLOGY_TERMS[(id(kit.technology_matcher), passage.passage_hash)] = lexicon_terms(
-                kit.technology_matcher.match(doc)
-            )
-    return [_TECHNOLOGY_TERMS[(id(kit.technology_matcher), p.passage_hash)] for p in passages]
+    todo = {p.passage_hash: p.text for p in passages if p.passage_hash not in kit.technology_hits}
+    for passage_hash, doc in zip(todo, kit.nlp.pipe(todo.values()), strict=True):
+        kit.technology_hits[passage_hash] = lexicon_terms(kit.technology_matcher.match(doc))
 
 
 def embed_passages(
@@ -153,15 +146,17 @@ def embed_passages(
             hashes = list(todo)
             encoded = kit.embedder.encode([todo[h] for h in hashes])
             vectors = {h: np.asarray(encoded[i], dtype=np.float32) for i, h in enumerate(hashes)}
-    out: dict[str, list] = {}
-    for key, passages in passages_by_key.items():
-        terms = technology_terms_of(kit, passages) if kit.technology_matcher else None
-        out[key] = [
+    if kit.technology_matcher is not None:
+        match_technology(kit, (p for ps in passages_by_key.values() for p in ps))
+    hits = kit.technology_hits
+    return {
+        key: [
             dataclasses.replace(
                 p,
                 embedding=p.embedding if p.embedding is not None else vectors[p.passage_hash],
-                technology_terms=terms[i] if terms is not None else p.technology_terms,
+                technology_terms=hits.get(p.passage_hash, p.technology_terms),
             )
-            for i, p in enumerate(passages)
+            for p in passages
         ]
-    return out
+        for key, passages in passages_by_key.items()
+    }

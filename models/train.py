@@ -33,6 +33,7 @@ from clusterradar.models.training_data import (
     load_training_data,
     training_data_hash,
 )
+from clusterradar.models.typology import fixed_choices
 from clusterradar.settings import Settings
 
 
@@ -93,26 +94,8 @@ def model_parameters(settings: Settings) -> dict:
         )
     return {
         "classifier": settings.models.classifier,
-        "typology": typology_constants(),
+        "typology": fixed_choices(),
         "evidence_per_suggestion": settings.models.evidence_per_suggestion,
-    }
-
-
-def typology_constants() -> dict:
-    """The fixed choices of the axes and the typology model (docs/decisions/0004)."""
-    from clusterradar.models import axes, typology
-
-    return {
-        "page_kind_weight": axes.PAGE_KIND_WEIGHT,
-        "c": typology.C,
-        "max_gate_threshold": typology.MAX_GATE_THRESHOLD,
-        "min_security_floor": typology.MIN_SECURITY_FLOOR,
-        "floor_percentile": typology.FLOOR_PERCENTILE,
-        "floor_scale": typology.FLOOR_SCALE,
-        "t5_percentile": typology.T5_PERCENTILE,
-        "dedicated_share": typology.DEDICATED_SHARE,
-        "t5_scale": typology.T5_SCALE,
-        "features": list(typology.AXIS_FEATURES),
     }
 
 

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from clusterradar.models.axes import FAMILIES, SECURITY_PARTS, AxisScores
+from clusterradar.models.axes import FAMILIES, PAGE_KIND_WEIGHT, SECURITY_PARTS, AxisScores
 from clusterradar.models.calibration import sigmoid
 from clusterradar.models.ordinal import CumulativeLogit
 
@@ -82,6 +82,26 @@ DEDICATED_SHARE = 0.9
 T5_PERCENTILE = 5.0
 T5_SCALE = 0.04
 MIN_REVIEWED_FIT = 5
+
+
+def fixed_choices() -> dict:
+    """Every choice fixed in advance (decision record 0004), for the training-data hash: a
+    change here retrains."""
+    return {
+        "page_kind_weight": PAGE_KIND_WEIGHT,
+        "c": C,
+        "max_gate_threshold": MAX_GATE_THRESHOLD,
+        "fallback_gate": list(FALLBACK_GATE),
+        "gate_scale_bounds": list(GATE_SCALE_BOUNDS),
+        "min_security_floor": MIN_SECURITY_FLOOR,
+        "floor_percentile": FLOOR_PERCENTILE,
+        "floor_scale": FLOOR_SCALE,
+        "dedicated_share": DEDICATED_SHARE,
+        "t5_percentile": T5_PERCENTILE,
+        "t5_scale": T5_SCALE,
+        "min_reviewed_fit": MIN_REVIEWED_FIT,
+        "features": list(AXIS_FEATURES),
+    }
 
 
 def axis_vector(axes: AxisScores, dedicated_name: bool, go_cluster: bool) -> np.ndarray:
