@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from clusterradar.crawler.localweb import LocalWeb
-from clusterradar.warehouse import connect, migrate
+from clusterradar.warehouse import migrate
+from tests.test_crawler_sites import add_cluster, rows
 
 pytestmark = pytest.mark.slow
 
@@ -41,20 +42,6 @@ WRAPPER = (
     "    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "    sys.stderr.write(f'\\nchild_peak_rss_kb={peak}\\n')\n"
 )
-
-
-def add_cluster(db: Path, cluster_id: str, website: str) -> None:
-    with connect(db) as con:
-        con.execute(
-            "INSERT INTO clusters (cluster_id, name, website, origin, first_seen, last_seen) "
-            "VALUES (?, ?, ?, 'manual', now(), now())",
-            [cluster_id, cluster_id, website],
-        )
-
-
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with connect(db, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 def make_site(root: Path, name: str, files: dict[str, str]) -> Path:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import serving
 from tests.test_review_seed import PASSWORD, seed_warehouse, settings_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,34 +24,14 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(db_path):
     """The review app under uvicorn in a thread on a free loopback port."""
-    import uvicorn
-
     from clusterradar.review.app import create_app
 
     seeded = seed_warehouse(db_path)
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings_for(db_path)), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", seeded
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(settings_for(db_path))) as url:
+        yield url, seeded
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from clusterradar.review import auth
 from clusterradar.review.app import create_app
 from clusterradar.review.auth import LoginThrottle
 from clusterradar.settings import load_settings
+from tests.conftest import free_port, serving
 from tests.test_review_seed import PASSWORD, seed_warehouse, settings_for
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -156,35 +156,6 @@ def test_login_input_over_the_length_limits_is_not_acceptable():
 
 
 # --- the real app over HTTP on loopback --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(app) -> Iterator[str]:
-    """The app under uvicorn in a thread, configured as `review serve` runs it."""
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def login_form(client: httpx.Client) -> str:

@@ -20,6 +20,7 @@ from clusterradar.errors import NotFoundError
 from clusterradar.urls import normalise_url
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import utcnow
+from clusterradar.warehouse.locks import pid_alive
 
 
 @dataclass(slots=True)
@@ -131,14 +132,6 @@ def finish_run(
     finished = utcnow() if status in ("finished", "failed") else None
     con.execute(query("crawl_update_run"), [status, finished, json.dumps(stats), run_id])
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -167,7 +160,7 @@ def resumable_run(
         query("crawl_unfinished_runs"), [kind, quarter]
     ).fetchall():
         pid = json.loads(stats or "{}").get("pid")
-        if status == "running" and isinstance(pid, int) and _pid_alive(pid):
+        if status == "running" and isinstance(pid, int) and pid_alive(pid):
             continue
         same = json.loads(settings or "{}").get("request_hash") == request_hash
         if same and decision.run_id is None:

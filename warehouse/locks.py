@@ -196,3 +196,14 @@ class RunBusyError(WarehouseError):
         super().__init__(
             f"run {run_id} is being written by another process ({holder}); wait for it to finish"
         )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (ours, or one we may not signal)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -29,6 +29,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from clusterradar.warehouse.locks import pid_alive
+
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>staging|retired)-(?P<pid>\d+)-[0-9a-f]{12}$")
@@ -37,16 +39,6 @@ _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>staging|retired)-(?P<pid>\d+)
 def _leftover_name(target: Path, kind: str) -> Path:
     return target.parent / f".{target.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -57,7 +49,7 @@ def _leftovers(target: Path) -> list[tuple[str, int, Path]]:
         return found
     for entry in target.parent.iterdir():
         match = _LEFTOVER.match(entry.name)
-        if match and match["name"] == target.name and not _alive(int(match["pid"])):
+        if match and match["name"] == target.name and not pid_alive(int(match["pid"])):
             found.append((match["kind"], int(match["pid"]), entry))
     return found
 
