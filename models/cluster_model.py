@@ -185,10 +185,7 @@ class ClusterModel:
 
     def level_probabilities(self, feature: ClusterFeatures) -> np.ndarray:
         """P over LEVELS (1..5) given that the cluster is on the scale."""
-        probs = self.outcome_probabilities(feature)
-        by_level = np.array([probs[OUTCOMES.index(level)] for level in LEVELS])
-        total = by_level.sum()
-        return by_level / total if total > 0 else np.full(len(LEVELS), 1.0 / len(LEVELS))
+        return TypologyModel.on_scale(self.outcome_probabilities(feature))
 
     def predict_level(self, feature: ClusterFeatures) -> int:
         """The most probable level 1..5, ignoring the gate (what the evaluation scores)."""
@@ -203,7 +200,7 @@ class ClusterModel:
         assert feature.axes is not None
         probs = self.outcome_probabilities(feature)
         p_none = float(probs[0])
-        levels = self.level_probabilities(feature)
+        levels = TypologyModel.on_scale(probs)
         expected = float(levels @ np.array(LEVELS, dtype=float))
         scores = {self._level_key(level): float(probs[OUTCOMES.index(level)]) for level in LEVELS}
         scores[NO_SVI_RELEVANCE] = p_none

@@ -46,7 +46,7 @@ from clusterradar.models.features import ClusterFeatures, ClusterMeta
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
-from clusterradar.models.typology import OUTCOMES, TypologyModel
+from clusterradar.models.typology import TypologyModel
 from clusterradar.settings import Settings
 
 ORDER = {level: level for level in LEVELS}
@@ -396,8 +396,7 @@ def run_axes(
     for key in inputs.keys:
         model = _fold_model(inputs, _training_keys(inputs, key))
         outcome = model.probabilities(typology_example(inputs.test[key]))
-        levels = np.array([outcome[OUTCOMES.index(level)] for level in LEVELS])
-        levels = levels / levels.sum() if levels.sum() > 0 else np.full(5, 0.2)
+        levels = TypologyModel.on_scale(outcome)
         preds.append(LEVELS[int(np.argmax(levels))])
         probs.append(levels)
         p_none[key] = float(outcome[0])

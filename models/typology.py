@@ -229,6 +229,13 @@ class TypologyModel:
         kept = (1 - gate) * (1 - five)
         return np.column_stack([gate, (1 - gate) * five, kept[:, None] * ordinal])
 
+    @staticmethod
+    def on_scale(outcome: np.ndarray) -> np.ndarray:
+        """P over levels 1..5 given that the cluster is on the scale (the gate left out)."""
+        by_level = np.array([outcome[OUTCOMES.index(level)] for level in (1, 2, 3, 4, 5)])
+        total = by_level.sum()
+        return by_level / total if total > 0 else np.full(5, 0.2)
+
     def latent(self, example: TypologyExample) -> float:
         """The ordinal part's position (higher = more security orientation)."""
         return float(self.ordinal.latent(example.vector[None, :])[0])
