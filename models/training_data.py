@@ -130,13 +130,6 @@ def training_data_from_warehouse(
     return data
 
 
-def labelled_from_warehouse(
-    db_path: Path, model_id: str | None, as_of: dt.date | None = None
-) -> list[LabelledText]:
-    """Clusters with an intensity level 1..5 as the warehouse says today, with passages."""
-    return training_data_from_warehouse(db_path, model_id, as_of).labelled
-
-
 def load_training_data(settings: Settings, model_id: str | None) -> TrainingData:
     """The warehouse's labelled/civil/thematic-only clusters when it has any, else the files."""
     if Path(settings.db).exists():

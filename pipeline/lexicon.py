@@ -87,9 +87,6 @@ class Lexicon:
     def weight_of(self, name: str) -> float:
         return self._by_term[name].weight
 
-    def category_of(self, name: str) -> str:
-        return self._by_term[name].category
-
 
 @dataclass(slots=True, frozen=True)
 class LexiconHit:
