@@ -3,6 +3,13 @@
 Everything else in Clusterradar names categories by the stable keys defined here.
 """
 
+# Imported as `labels` with the repository root on sys.path: refuse to load a second copy.
+if __name__ != "clusterradar.labels":
+    raise ImportError(
+        "import clusterradar.labels, not labels: "
+        "the stage folders install as subpackages of clusterradar"
+    )
+
 from clusterradar.labels.clusters import (
     BUNDESLAENDER,
     LabelledCluster,

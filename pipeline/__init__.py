@@ -6,3 +6,10 @@ Flat modules, imported lazily by callers (spaCy, trafilatura and torch are heavy
 ``documents`` (JSON-lines input), ``store`` (passages as the models read them), ``run``
 (``process_pending`` over the warehouse), ``bench`` (speed measurements).
 """
+
+# Imported as `pipeline` with the repository root on sys.path: refuse to load a second copy.
+if __name__ != "clusterradar.pipeline":
+    raise ImportError(
+        "import clusterradar.pipeline, not pipeline: "
+        "the stage folders install as subpackages of clusterradar"
+    )
