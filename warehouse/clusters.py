@@ -9,40 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 
 from clusterradar.errors import NotFoundError
 from clusterradar.urls import normalise_name
 from clusterradar.warehouse.db import query
-
-
-@dataclass(slots=True)
-class ClusterRecord:
-    """One row of `clusters` (the initiative's current facts)."""
-
-    cluster_id: str
-    name: str
-    origin: str
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    alt_names: list[str] = field(default_factory=list)
-    bundeslaender: list[str] = field(default_factory=list)
-    website: str | None = None
-    registry_profile_url: str | None = None
-    go_cluster: bool | None = None
-    technologiefelder: list[str] = field(default_factory=list)
-    foerdermassnahmen: list[str] = field(default_factory=list)
-    missing_since: dt.datetime | None = None
-    created_at: dt.datetime | None = None
-
-    @property
-    def in_go_cluster(self) -> bool:
-        """Member of go-cluster: the registry's flag or a go-cluster Fördermaßnahme."""
-        return bool(self.go_cluster) or any(
-            "go-cluster" in (f or "").lower() for f in self.foerdermassnahmen or []
-        )
+from clusterradar.warehouse.records import ClusterRecord
 
 
 def _select(con: duckdb.DuckDBPyConnection, cluster_id: str | None) -> list[ClusterRecord]:

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from clusterradar.warehouse.db import query
+from clusterradar.warehouse.records import ClusterRecord, Evidence
+
+# A cluster page shows the registry facts as they are stored: the one cluster record.
+ClusterFacts = ClusterRecord
 
 ACTIONS = ("accept", "reject", "override")
 
@@ -52,19 +56,6 @@ class QueueCandidate:
 
 
 @dataclass(slots=True)
-class Evidence:
-    """A passage that made the classifier suggest a label."""
-
-    suggestion_id: str
-    rank: int
-    url: str | None
-    snapshot_id: str | None
-    passage: str
-    reason: str
-    score: float | None
-
-
-@dataclass(slots=True)
 class ReviewDecision:
     """One reviewer's decision on one suggestion (append-only)."""
 
@@ -77,25 +68,6 @@ class ReviewDecision:
     reviewer: str
     decided_at: dt.datetime
     comment: str | None = None
-
-
-@dataclass(slots=True)
-class ClusterFacts:
-    """What the registry says about a cluster initiative."""
-
-    cluster_id: str
-    name: str
-    alt_names: list[str]
-    bundeslaender: list[str]
-    website: str | None
-    registry_profile_url: str | None
-    go_cluster: bool | None
-    technologiefelder: list[str]
-    foerdermassnahmen: list[str]
-    origin: str
-    first_seen: dt.datetime
-    last_seen: dt.datetime
-    missing_since: dt.datetime | None
 
 
 @dataclass(slots=True)
@@ -328,8 +300,8 @@ def evidence_for(
         """,
         [suggestion_ids],
     )
-    for evidence in _records(cursor, Evidence):
-        found[evidence.suggestion_id].append(evidence)
+    for suggestion_id, *columns in cursor.fetchall():
+        found[suggestion_id].append(Evidence(*columns))
     return found
 
 
@@ -345,7 +317,7 @@ def cluster_suggestions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list
     return _records(cursor, QueueCandidate)
 
 
-def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterFacts | None:
+def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterRecord | None:
     cursor = con.execute(
         """
         SELECT cluster_id, name, alt_names, bundeslaender, website, registry_profile_url,
@@ -355,7 +327,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterFact
         """,
         [cluster_id],
     )
-    found = _records(cursor, ClusterFacts)
+    found = _records(cursor, ClusterRecord)
     return found[0] if found else None
 
 
