@@ -25,7 +25,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import duckdb
 from argon2 import PasswordHasher
@@ -33,6 +32,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from itsdangerous import BadSignature, Signer
 
 from clusterradar.errors import InputError, NotFoundError
+from clusterradar.warehouse import accounts
+from clusterradar.warehouse.accounts import Session, User
 from clusterradar.warehouse.history import utcnow
 from clusterradar.warehouse.reviews import set_meta_once
 
@@ -44,24 +45,6 @@ SECRET_META_KEY = "review.secret_key"
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("clusterradar-no-such-user")
-
-
-@dataclass(slots=True)
-class User:
-    name: str
-    is_admin: bool
-    created_at: dt.datetime
-    disabled: bool
-
-
-@dataclass(slots=True)
-class Session:
-    """A logged-in reviewer, as the request handlers see it."""
-
-    user_name: str
-    is_admin: bool
-    csrf_token: str
-    expires_at: dt.datetime
 
 
 def check_user_name(name: str) -> str:
@@ -106,22 +89,15 @@ def create_user(
     parameters from the stored hash)."""
     check_user_name(name)
     check_password(password)
-    if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+    if accounts.user_exists(con, name):
         raise InputError(f"user {name!r} exists already")
     user = User(name=name, is_admin=is_admin, created_at=utcnow(), disabled=False)
-    con.execute(
-        "INSERT INTO users (name, password_hash, is_admin, created_at, disabled) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [name, (hasher or _hasher).hash(password), is_admin, user.created_at, False],
-    )
+    accounts.insert_user(con, user, (hasher or _hasher).hash(password))
     return user
 
 
 def load_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
-    row = con.execute(
-        "SELECT name, is_admin, created_at, disabled FROM users WHERE name = ?", [name]
-    ).fetchone()
-    return User(*row) if row else None
+    return accounts.load_user(con, name)
 
 
 def require_active_user(con: duckdb.DuckDBPyConnection, name: str) -> User:
@@ -143,18 +119,15 @@ def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str) -> Us
     :func:`login_input_acceptable` refuses."""
     if not login_input_acceptable(name, password):
         return None
-    row = con.execute(
-        "SELECT name, is_admin, created_at, disabled, password_hash FROM users WHERE name = ?",
-        [name],
-    ).fetchone()
-    stored = row[4] if row else _DUMMY_HASH
+    found = accounts.user_with_password_hash(con, name)
+    stored = found[1] if found else _DUMMY_HASH
     try:
         ok = _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
-    if not ok or row is None or row[3]:
+    if not ok or found is None or found[0].disabled:
         return None
-    return User(*row[:4])
+    return found[0]
 
 
 def _token_hash(token: str) -> str:
@@ -164,7 +137,7 @@ def _token_hash(token: str) -> str:
 def create_session(con: duckdb.DuckDBPyConnection, user: User, hours: int) -> tuple[str, Session]:
     """Start a session; returns the raw token (for the cookie only) and the session."""
     now = utcnow()
-    con.execute("DELETE FROM review_sessions WHERE expires_at <= ?", [now])
+    accounts.delete_expired_sessions(con, now)
     token = secrets.token_urlsafe(32)
     session = Session(
         user_name=user.name,
@@ -172,28 +145,17 @@ def create_session(con: duckdb.DuckDBPyConnection, user: User, hours: int) -> tu
         csrf_token=secrets.token_urlsafe(32),
         expires_at=now + dt.timedelta(hours=hours),
     )
-    con.execute(
-        "INSERT INTO review_sessions VALUES (?, ?, ?, ?, ?)",
-        [_token_hash(token), user.name, session.csrf_token, now, session.expires_at],
-    )
+    accounts.insert_session(con, _token_hash(token), session, now)
     return token, session
 
 
 def session_for_token(con: duckdb.DuckDBPyConnection, token: str) -> Session | None:
     """The live session of a cookie token; None when unknown, expired or the user is disabled."""
-    row = con.execute(
-        """
-        SELECT s.user_name, u.is_admin, s.csrf_token, s.expires_at
-        FROM review_sessions s JOIN users u ON u.name = s.user_name
-        WHERE s.session_hash = ? AND s.expires_at > ? AND NOT u.disabled
-        """,
-        [_token_hash(token), utcnow()],
-    ).fetchone()
-    return Session(*row) if row else None
+    return accounts.live_session(con, _token_hash(token), utcnow())
 
 
 def end_session(con: duckdb.DuckDBPyConnection, token: str) -> None:
-    con.execute("DELETE FROM review_sessions WHERE session_hash = ?", [_token_hash(token)])
+    accounts.delete_session(con, _token_hash(token))
 
 
 def secret_key(con: duckdb.DuckDBPyConnection, configured: str) -> str:

@@ -12,17 +12,10 @@ from clusterradar.review import vocabulary
 from clusterradar.review.messages import input_error, not_found
 from clusterradar.review.queue import Queue, QueueFilters, QueueItem, build_queue, pending_items
 from clusterradar.settings import ReviewSettings
-from clusterradar.warehouse import reviews
+from clusterradar.warehouse import review_pages, reviews
 from clusterradar.warehouse.history import ClassificationVersion, effective_at, timeline
+from clusterradar.warehouse.review_pages import RunInfo
 from clusterradar.warehouse.reviews import ClusterFacts, Evidence, QueueCandidate, ReviewDecision
-
-
-@dataclass(slots=True)
-class RunInfo:
-    run_id: str
-    quarter: str | None
-    finished_at: dt.datetime | None
-    model_version: str
 
 
 @dataclass(slots=True)
@@ -78,19 +71,17 @@ def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> Queu
         vocabulary.check_bundesland(filters.bundesland)
     quarter = vocabulary.check_quarter(filters.quarter) if filters.quarter else None
     if filters.run_id:
-        row = con.execute(
-            "SELECT status FROM classification_runs WHERE run_id = ?", [filters.run_id]
-        ).fetchone()
-        if row is None:
+        status = review_pages.run_status(con, filters.run_id)
+        if status is None:
             raise input_error(
                 f"no classification run {filters.run_id!r}",
                 f"Kein Klassifikationslauf {filters.run_id!r}.",
             )
-        if row[0] != "finished":
+        if status != "finished":
             raise input_error(
-                f"classification run {filters.run_id!r} is {row[0]}, not finished; only "
+                f"classification run {filters.run_id!r} is {status}, not finished; only "
                 "finished runs reach the queue",
-                f"Der Klassifikationslauf {filters.run_id!r} ist nicht abgeschlossen ({row[0]}).",
+                f"Der Klassifikationslauf {filters.run_id!r} ist nicht abgeschlossen ({status}).",
             )
     return QueueFilters(
         bundesland=filters.bundesland,
@@ -126,13 +117,7 @@ def load_queue_page(
     con: duckdb.DuckDBPyConnection, settings: ReviewSettings, viewer: str, filters: QueueFilters
 ) -> QueuePage:
     items = load_pending(con, settings, viewer=viewer, filters=filters)
-    runs = [
-        RunInfo(*row)
-        for row in con.execute(
-            "SELECT run_id, quarter, finished_at, model_version FROM classification_runs "
-            "WHERE status = 'finished' ORDER BY finished_at DESC"
-        ).fetchall()
-    ]
+    runs = review_pages.finished_runs(con)
     lands = sorted({land for item in items for land in item.candidate.bundeslaender})
     return QueuePage(build_queue(items, filters), filters, runs, lands)
 
