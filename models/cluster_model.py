@@ -29,35 +29,13 @@ from clusterradar.models.prototypes import (
 )
 from clusterradar.models.thematic import LEXICON_SUPPORT, ThematicScorer
 from clusterradar.models.typology import OUTCOMES, TypologyExample, TypologyModel, axis_vector
+from clusterradar.warehouse.records import Evidence, Suggestion
 
 LEVELS = (1, 2, 3, 4, 5)
 
 # On the axis from "primarily security" (1) to "civil base technology" (5), no SVI relevance
 # at all lies beyond the civil end.
 NO_SVI_POSITION = 6.0
-
-
-@dataclass(slots=True)
-class Evidence:
-    """A passage a reviewer can read, and why it supports the suggestion."""
-
-    rank: int
-    url: str | None
-    snapshot_id: str | None
-    passage: str
-    reason: str
-    score: float
-
-
-@dataclass(slots=True)
-class Suggestion:
-    """One label for one cluster in one dimension, with a score in [0, 1] and its rank."""
-
-    dimension: str
-    label_key: str
-    score: float
-    rank: int
-    evidence: list[Evidence] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -69,6 +47,8 @@ class ClusterSuggestions:
     gate_score: float  # relevance 1 - (1 - T)(1 - S) the gate reads
     suggestions: list[Suggestion]
     axes: AxisScores | None = None  # technology potential and security orientation
+    # the top passages of each axis (technology, security), ranked, as classify stores them
+    axis_evidence: tuple[tuple[Evidence, ...], tuple[Evidence, ...]] = ((), ())
 
     def top(self, dimension: str) -> Suggestion:
         return min((s for s in self.suggestions if s.dimension == dimension), key=lambda s: s.rank)
@@ -204,18 +184,25 @@ class ClusterModel:
         expected = float(levels @ np.array(LEVELS, dtype=float))
         scores = {self._level_key(level): float(probs[OUTCOMES.index(level)]) for level in LEVELS}
         scores[NO_SVI_RELEVANCE] = p_none
-        suggestions = self._ranked(INTENSITY, scores)
         axis_evidence = self._axis_evidence(feature.axes, passages)
-        for s in suggestions:
-            s.evidence = self._intensity_evidence(
-                s.label_key, feature.axes, axis_evidence, passages
+        suggestions = [
+            dataclasses.replace(
+                s,
+                evidence=self._intensity_evidence(
+                    s.label_key, feature.axes, axis_evidence, passages
+                ),
             )
+            for s in self._ranked(INTENSITY, scores)
+        ]
         gated = suggestions[0].label_key == NO_SVI_RELEVANCE
         for dimension in THEMATIC_DIMENSIONS if not gated else ():
-            ranked = self._ranked(dimension, self.thematic.scores(dimension, feature))
-            for s in ranked:
-                s.evidence = self._thematic_evidence(dimension, s.label_key, feature, passages)
-            suggestions.extend(ranked)
+            suggestions.extend(
+                dataclasses.replace(
+                    s,
+                    evidence=self._thematic_evidence(dimension, s.label_key, feature, passages),
+                )
+                for s in self._ranked(dimension, self.thematic.scores(dimension, feature))
+            )
         return ClusterSuggestions(
             cluster_key=key,
             n_passages=len(passages),
@@ -224,6 +211,13 @@ class ClusterModel:
             gate_score=feature.axes.relevance,
             suggestions=suggestions,
             axes=feature.axes,
+            axis_evidence=tuple(  # type: ignore[arg-type]
+                tuple(
+                    dataclasses.replace(e, rank=rank)
+                    for rank, e in enumerate(items[: self.evidence_per_suggestion], start=1)
+                )
+                for items in axis_evidence
+            ),
         )
 
     def _level_key(self, level: int) -> str:
@@ -253,12 +247,10 @@ class ClusterModel:
 
     def _intensity_evidence(
         self, label: str, axes: AxisScores, axis_evidence: tuple[list, list], passages: list
-    ) -> list[Evidence]:
+    ) -> tuple[Evidence, ...]:
         """Why this level: levels 4 and 5 lead with technology evidence, 3 to 1 with security
         evidence, `no_svi_relevance` with whatever little was found and the gate's numbers."""
-        technology, security = (
-            [dataclasses.replace(e) for e in evidence] for evidence in axis_evidence
-        )
+        technology, security = axis_evidence
         if label == NO_SVI_RELEVANCE:
             note = (
                 f"Relevanz {axes.relevance:.2f} (Schwelle {self.typology.gate_threshold:.2f}): "
@@ -267,30 +259,29 @@ class ClusterModel:
             )
             found = security + technology
             if not found:
-                return [
+                return tuple(
                     Evidence(1, p.url, p.snapshot_id, p.text, note + "; keine Fundstelle", 0.0)
                     for p in passages[:1]
-                ]
-            chosen = found[: self.evidence_per_suggestion]
-            for e in chosen:
-                e.reason = f"{note}; {e.reason}"
+                )
+            chosen = [
+                dataclasses.replace(e, reason=f"{note}; {e.reason}")
+                for e in found[: self.evidence_per_suggestion]
+            ]
         else:
             level = next(p.level for p in self.prototypes.by_dimension[INTENSITY] if p.key == label)
             first, second = (technology, security) if level in (4, 5) else (security, technology)
             chosen = _interleave(first, second)[: self.evidence_per_suggestion]
-        for rank, e in enumerate(chosen, start=1):
-            e.rank = rank
-        return chosen
+        return tuple(dataclasses.replace(e, rank=rank) for rank, e in enumerate(chosen, start=1))
 
     def _thematic_evidence(
         self, dimension: str, label: str, feature: ClusterFeatures, passages: list
-    ) -> list[Evidence]:
+    ) -> tuple[Evidence, ...]:
         proto = next(p for p in self.prototypes.by_dimension[dimension] if p.key == label)
         return self._evidence(feature, passages, proto, support=LEXICON_SUPPORT.get(label, ()))
 
     def _evidence(
         self, feature: ClusterFeatures, passages: list, proto: Prototype, support
-    ) -> list[Evidence]:
+    ) -> tuple[Evidence, ...]:
         """Passages ranked by similarity to the category (nudged by supporting lexicon hits)."""
         sims = feature.embeddings @ proto.vector
         supporting = [
@@ -307,7 +298,7 @@ class ClusterModel:
                 reason += "; Lexikon: " + ", ".join(dict.fromkeys(supporting[i]))
             p = passages[i]
             out.append(Evidence(rank, p.url, p.snapshot_id, p.text, reason, float(sims[i])))
-        return out
+        return tuple(out)
 
     # -- persistence -----------------------------------------------------------------------
     def to_arrays(self) -> tuple[dict[str, np.ndarray], dict]:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from clusterradar import __version__
 from clusterradar.errors import ConfigError, ModelError
-from clusterradar.models.artefacts import StoredModel, load_model_by_hash, save_model
 from clusterradar.models.cluster_model import ClusterModel, Prototypes, TrainingCluster
 from clusterradar.models.corpus import (
     TextKit,
@@ -27,6 +26,7 @@ from clusterradar.models.corpus import (
     table_document,
 )
 from clusterradar.models.features import ClusterMeta
+from clusterradar.models.model_artifacts import StoredModel, load_model_by_hash, save_model
 from clusterradar.models.training_data import (
     LabelledText,
     TrainingData,

@@ -36,7 +36,7 @@ def _artefact_with_payload(path: Path) -> bytes:
 
 
 def test_a_model_artefact_carrying_a_pickle_is_refused_without_running_it(tmp_path):
-    from clusterradar.models.artefacts import unpack_arrays
+    from clusterradar.models.model_artifacts import unpack_arrays
 
     live = tmp_path / "live"
     with np.load(io.BytesIO(_artefact_with_payload(live)), allow_pickle=True) as data:

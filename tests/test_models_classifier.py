@@ -194,8 +194,8 @@ def test_training_with_the_same_seed_gives_identical_scores(settings, trained, k
 
 
 def test_artefact_round_trip_without_pickle_keeps_every_score(settings, trained, kit, tmp_path):
-    from clusterradar.models.artefacts import pack_arrays, unpack_arrays
     from clusterradar.models.cluster_model import ClusterModel
+    from clusterradar.models.model_artifacts import pack_arrays, unpack_arrays
 
     arrays, params = trained.model.to_arrays()
     blob = pack_arrays(arrays)

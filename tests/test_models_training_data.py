@@ -90,7 +90,7 @@ def test_a_review_decision_changes_the_next_train(settings):
 @pytest.mark.slow
 def test_reviewed_civil_clusters_join_the_gate_negatives_of_the_next_train(settings):
     from clusterradar.labels.civil import load_civil_examples
-    from clusterradar.models.artefacts import load_model_by_hash
+    from clusterradar.models.model_artifacts import load_model_by_hash
     from clusterradar.models.train import code_version, train_model
     from clusterradar.warehouse import connect, transaction
 

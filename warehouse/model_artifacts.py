@@ -1,8 +1,8 @@
 """Storage of trained model artefacts (table ``model_artifacts``, migration 0005).
 
 Rows only: (de)serialising the model (arrays as ``.npz``, never pickle; parameters as JSON) is
-``clusterradar.models.artefacts``' job. Functions take an open connection; the caller chooses
-the transaction.
+the job of ``clusterradar.models.model_artifacts`` (module and table spell the word alike).
+Functions take an open connection; the caller chooses the transaction.
 """
 
 from __future__ import annotations
