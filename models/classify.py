@@ -4,31 +4,46 @@ Idempotent per quarter: a finished run for the same quarter, model version, trai
 input (the clusters and their passages) is returned as it is; an unfinished one (interrupted,
 failed, or left 'running' by a killed process) is resumed, skipping clusters it already holds,
 so an interrupted run never duplicates suggestions.
+
+Within a new run, each cluster is one of three cases (:func:`plan_clusters`):
+
+- **carried forward**: its website could not be read this quarter (the latest crawl yielded no
+  text) and an earlier run classified it: that run's suggestions are copied with the note
+  "Website nicht erreichbar; Vorschlag aus Quartal X übernommen" instead of scoring stale text
+  as if it were new;
+- **reused**: the same model artefact already classified exactly this passage set (key: model
+  version + content hash of the passages and registry facts the model reads): copied as well;
+- **computed**: everything else, batch by batch, so only one batch's vectors are in memory.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clusterradar.errors import NotFoundError
 from clusterradar.labels import load_labelled_clusters
+from clusterradar.models.cluster_model import ClusterSuggestions
 from clusterradar.models.corpus import (
+    TextKit,
     embed_passages,
     load_text_kit,
     passages_of_documents,
     table_document,
 )
 from clusterradar.models.features import ClusterMeta
-from clusterradar.models.train import code_version, train_model
+from clusterradar.models.train import TrainedModel, code_version, train_model
 from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
-from clusterradar.warehouse import connect
+from clusterradar.warehouse import axis_scores, connect, transaction
 from clusterradar.warehouse import suggestions as store
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
+from clusterradar.warehouse.records import AxisScoreRecord, ClusterSuggestion
 
 BATCH_CLUSTERS = 10
 
@@ -40,7 +55,9 @@ class ClassifyResult:
     suggestions: int
     model_version: str
     training_data_hash: str
-    reused: bool
+    reused: bool  # the whole run: an existing run for the same quarter, model and input
+    clusters_reused: int = 0  # copied from an earlier run of the same model and passages
+    clusters_carried_forward: int = 0  # copied because the website was unreachable
 
 
 def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[ClusterRecord]:
@@ -54,15 +71,13 @@ def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[ClusterRecor
     return records
 
 
-def _cluster_texts(
-    settings: Settings, db_path: Path, records: list[ClusterRecord]
-) -> dict[str, list]:
-    """Warehouse passages + table text of each cluster, embedded through the cache."""
-    kit = load_text_kit(settings)
+def _cluster_texts(kit: TextKit, db_path: Path, records: list[ClusterRecord]) -> dict[str, list]:
+    """Warehouse passages + table text of each cluster, without vectors (those are read per
+    batch in :func:`_write`: a whole registry's vectors would not fit in memory)."""
     paper = {c.id: c for c in load_labelled_clusters()}
     ids = [r.cluster_id for r in records]
     with connect(db_path, read_only=True) as con:
-        crawled = cluster_passages(con, ids, kit.embedder.model_id)
+        crawled = cluster_passages(con, ids)
     documents = [
         table_document(
             r.cluster_id,
@@ -75,8 +90,7 @@ def _cluster_texts(
         for r in records
     ]
     table = passages_of_documents(kit, documents)
-    texts = {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
-    return embed_passages(kit, texts, db_path)
+    return {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
 
 
 def _cluster_meta(records: list[ClusterRecord]) -> dict[str, ClusterMeta]:
@@ -107,6 +121,64 @@ def _input_hash(texts: dict[str, list]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def passages_hash(passages: list, meta: ClusterMeta | None) -> str:
+    """Content hash of what the model reads of one cluster: its set of passage hashes and the
+    registry facts the profile features use. Equal hashes and the same model version give
+    the same suggestions, so a run may copy them instead of computing them again."""
+    payload = {
+        "passages": sorted({p.passage_hash for p in passages}),
+        "meta": [meta.name, meta.go_cluster] if meta is not None else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def carried_forward_note(quarter: str | None) -> str:
+    """What a reviewer reads next to a suggestion carried forward from an earlier run."""
+    source = f"Quartal {quarter}" if quarter else "einem früheren Lauf"
+    return f"Website nicht erreichbar; Vorschlag aus {source} übernommen"
+
+
+@dataclass(slots=True)
+class ClusterPlan:
+    """Which clusters of a run are copied from which earlier run, and which are computed."""
+
+    carried: dict[str, tuple[str, str]] = field(default_factory=dict)  # id → (run, note)
+    reused: dict[str, str] = field(default_factory=dict)  # id → run
+    computed: list[str] = field(default_factory=list)
+
+    def copies(self, batch: list[str]) -> dict[tuple[str, str | None], list[str]]:
+        """(source run, note) → the batch's clusters copied from it."""
+        groups: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        for cluster_id in batch:
+            if cluster_id in self.carried:
+                groups[self.carried[cluster_id]].append(cluster_id)
+            elif cluster_id in self.reused:
+                groups[(self.reused[cluster_id], None)].append(cluster_id)
+        return groups
+
+
+def plan_clusters(
+    db_path: Path,
+    run_id: str,
+    model_version: str,
+    todo: list[str],
+    hashes: dict[str, str],
+    offline: dict[str, str],
+) -> ClusterPlan:
+    """Carry forward the clusters in ``offline`` that an earlier run classified, reuse those
+    whose passage set this model version classified before, compute the rest."""
+    plan = ClusterPlan()
+    with connect(db_path, read_only=True) as con:
+        earlier = store.last_own_suggestion_runs(
+            con, [c for c in todo if c in offline], run_id=run_id
+        )
+        plan.carried = {c: (run, carried_forward_note(q)) for c, (run, q) in earlier.items()}
+        rest = {c: hashes[c] for c in todo if c not in plan.carried}
+        plan.reused = axis_scores.reusable_runs(con, model_version, rest, run_id=run_id)
+    plan.computed = [c for c in todo if c not in plan.carried and c not in plan.reused]
+    return plan
+
+
 def classify_clusters(
     settings: Settings,
     *,
@@ -120,7 +192,9 @@ def classify_clusters(
     rows = _clusters(db_path, cluster_ids)
     store.fail_stale_runs(db_path)  # runs of killed processes say 'failed', not 'running'
     trained = train_model(settings)
-    texts = _cluster_texts(settings, db_path, rows)
+    kit = load_text_kit(settings)
+    texts = _cluster_texts(kit, db_path, rows)
+    metas = _cluster_meta(rows)
     input_hash = _input_hash(texts)
     runs = store.find_runs(db_path, quarter, trained.version, trained.training_data_hash)
     same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
@@ -132,11 +206,16 @@ def classify_clusters(
         )
     unfinished = next((r for r in same_input if r.status != "finished"), None)
     run_id = unfinished.run_id if unfinished is not None else store.new_run_id()
+    hashes = {cid: passages_hash(passages, metas.get(cid)) for cid, passages in texts.items()}
+    offline = earlier_crawl_notes(texts)
     # Marks the run finished, interrupted (Ctrl-C) or failed; a live writer of it is refused.
     with store.writing_run(db_path, run_id):
         if unfinished is not None:
             store.reopen_run(db_path, run_id)
-        else:
+        done = store.clusters_done(db_path, run_id)
+        todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
+        plan = plan_clusters(db_path, run_id, trained.version, todo, hashes, offline)
+        if unfinished is None:
             store.open_run(
                 db_path,
                 run_id=run_id,
@@ -150,61 +229,98 @@ def classify_clusters(
                     "classifier": settings.models.classifier,
                     "embedding_model": settings.nlp.embedding_model,
                     "seed": settings.models.seed,
-                    # Clusters whose latest crawl yielded no text (site down, empty): their
-                    # suggestions rest on an earlier crawl's passages, noted in every evidence row.
-                    "earlier_crawl": earlier_crawl_notes(texts),
+                    # Clusters whose latest crawl yielded no text (site down, empty): carried
+                    # forward from an earlier run when there is one, else classified from an
+                    # earlier crawl's passages, noted in every evidence row.
+                    "earlier_crawl": offline,
+                    "carried_forward": {c: run for c, (run, _) in plan.carried.items()},
+                    "reused": plan.reused,
                 },
             )
-        done = store.clusters_done(db_path, run_id)
-        todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
-        _write(settings, db_path, run_id, trained, texts, _cluster_meta(rows), todo, progress)
+        _write(kit, db_path, run_id, trained, texts, metas, hashes, plan, progress)
     count = len(store.run_suggestions(db_path, run_id))
     return ClassifyResult(
-        run_id, len(rows), count, trained.version, trained.training_data_hash, False
+        run_id,
+        len(rows),
+        count,
+        trained.version,
+        trained.training_data_hash,
+        False,
+        len(plan.reused),
+        len(plan.carried),
     )
 
 
-def _write(settings, db_path, run_id, trained, texts, metas, todo, progress) -> None:
+def _suggestion_rows(cluster_id: str, result: ClusterSuggestions, passages: list):
+    """The cluster's suggestions, each evidence reason saying when its page is from an old
+    crawl (the site is down now)."""
+    notes = {
+        p.snapshot_id: p.earlier_crawl_note
+        for p in passages
+        if getattr(p, "earlier_crawl_note", None) and p.snapshot_id
+    }
+    for s in result.suggestions:
+        evidence = tuple(
+            dataclasses.replace(e, reason=_with_crawl_note(e.reason, e.snapshot_id, notes))
+            for e in s.evidence
+        )
+        yield ClusterSuggestion(cluster_id, dataclasses.replace(s, evidence=evidence))
+
+
+def _axis_record(
+    run_id: str, cluster_id: str, model_version: str, passages_hash: str, result
+) -> AxisScoreRecord:
+    axes = result.axes
+    technology, security = result.axis_evidence
+    return AxisScoreRecord(
+        run_id=run_id,
+        cluster_id=cluster_id,
+        model_version=model_version,
+        passages_hash=passages_hash,
+        technology_potential=float(axes.technology),
+        security_orientation=float(axes.security),
+        relevance=float(axes.relevance),
+        outcome=result.top("intensity").label_key,
+        technology_evidence=technology,
+        security_evidence=security,
+    )
+
+
+def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, plan, progress):
+    """Copy and compute batch by batch, each batch one transaction (an interruption keeps
+    whole clusters only). Vectors are read for one batch at a time."""
     from rich.progress import Progress
 
+    todo = sorted([*plan.carried, *plan.reused, *plan.computed])
+    computed = set(plan.computed)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("classifying", total=len(todo))
         for start in range(0, len(todo), BATCH_CLUSTERS):
             batch = todo[start : start + BATCH_CLUSTERS]
-            rows = []
-            for cluster_id in batch:
-                result = trained.model.suggest(cluster_id, texts[cluster_id], metas.get(cluster_id))
-                notes = {
-                    p.snapshot_id: p.earlier_crawl_note
-                    for p in texts[cluster_id]
-                    if getattr(p, "earlier_crawl_note", None) and p.snapshot_id
-                }
-                rows.extend(
-                    store.SuggestionRow(
-                        cluster_id=cluster_id,
-                        dimension=s.dimension,
-                        label_key=s.label_key,
-                        score=s.score,
-                        rank=s.rank,
-                        evidence=[
-                            store.EvidenceRow(
-                                e.rank,
-                                e.url,
-                                e.snapshot_id,
-                                e.passage,
-                                _with_crawl_note(e.reason, e.snapshot_id, notes),
-                                e.score,
-                            )
-                            for e in s.evidence
-                        ],
+            embedded = embed_passages(kit, {c: texts[c] for c in batch if c in computed}, db_path)
+            rows: list[ClusterSuggestion] = []
+            axis_rows: list[AxisScoreRecord] = []
+            for cluster_id, passages in embedded.items():
+                result = trained.model.suggest(cluster_id, passages, metas.get(cluster_id))
+                rows.extend(_suggestion_rows(cluster_id, result, passages))
+                if result.axes is not None:
+                    axis_rows.append(
+                        _axis_record(
+                            run_id, cluster_id, trained.version, hashes[cluster_id], result
+                        )
                     )
-                    for s in result.suggestions
+            del embedded
+            with connect(db_path) as con, transaction(con):
+                for (source, note), clusters in plan.copies(batch).items():
+                    copy = {"from_run": source, "to_run": run_id, "cluster_ids": clusters}
+                    store.copy_suggestions(con, **copy, note=note)
+                    axis_scores.copy_axis_scores(con, **copy, note=note)
+                store.insert_suggestions(
+                    con,
+                    run_id,
+                    rows,
+                    model_version=trained.version,
+                    training_data_hash=trained.training_data_hash,
                 )
-            store.write_suggestions(
-                db_path,
-                run_id,
-                rows,
-                model_version=trained.version,
-                training_data_hash=trained.training_data_hash,
-            )
+                axis_scores.insert_axis_scores(con, run_id, axis_rows)
             bar.advance(task, len(batch))

@@ -80,16 +80,17 @@ class AxisScoreRecord:
     ``carried_from_run`` names the run whose suggestions this run copied instead of computing
     them again (unchanged input, or the site unreachable this quarter); ``note`` says why in
     words a reviewer reads (for example "Website nicht erreichbar; Vorschlag aus Quartal
-    2026Q3 übernommen"), None when the scores are this run's own.
+    2026Q3 übernommen"), None when the scores are this run's own. Scores and hash are None
+    only on a row carried forward from a run made before axis scores were stored.
     """
 
     run_id: str
     cluster_id: str
     model_version: str
-    passages_hash: str
-    technology_potential: float
-    security_orientation: float
-    relevance: float
+    passages_hash: str | None
+    technology_potential: float | None
+    security_orientation: float | None
+    relevance: float | None
     outcome: str
     technology_evidence: tuple[Evidence, ...] = ()
     security_evidence: tuple[Evidence, ...] = ()

@@ -19,10 +19,12 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from clusterradar.warehouse.db import connect, query, transaction
 from clusterradar.warehouse.history import utcnow
 from clusterradar.warehouse.locks import hold_run, run_is_alive
+from clusterradar.warehouse.records import ClusterSuggestion, Evidence, Suggestion
 
 
 @dataclass(slots=True)
@@ -128,48 +130,65 @@ def clusters_done(db_path: Path, run_id: str) -> set[str]:
         return {r[0] for r in con.execute(query("models_run_clusters_done"), [run_id]).fetchall()}
 
 
-@dataclass(slots=True)
-class EvidenceRow:
-    rank: int
-    url: str | None
-    snapshot_id: str | None
-    passage: str
-    reason: str
-    score: float | None
+# Names kept for callers written before the shared records (one record, two spellings).
+EvidenceRow = Evidence
 
 
-@dataclass(slots=True)
-class SuggestionRow:
-    cluster_id: str
-    dimension: str
-    label_key: str
-    score: float
-    rank: int
-    evidence: list[EvidenceRow]
+def SuggestionRow(  # the old record's name, now a constructor of the shared one
+    cluster_id: str,
+    dimension: str,
+    label_key: str,
+    score: float,
+    rank: int,
+    evidence: Iterable[Evidence] = (),
+) -> ClusterSuggestion:
+    return ClusterSuggestion(
+        cluster_id, Suggestion(dimension, label_key, score, rank, tuple(evidence))
+    )
 
 
 def write_suggestions(
     db_path: Path,
     run_id: str,
-    rows: Iterable[SuggestionRow],
+    rows: Iterable[ClusterSuggestion],
     *,
     model_version: str,
     training_data_hash: str,
 ) -> int:
-    """Insert one batch (typically a few clusters) in one transaction; returns rows written.
+    """:func:`insert_suggestions` in a transaction of its own; returns rows written."""
+    with connect(db_path) as con, transaction(con):
+        return insert_suggestions(
+            con,
+            run_id,
+            rows,
+            model_version=model_version,
+            training_data_hash=training_data_hash,
+        )
+
+
+def insert_suggestions(
+    con: Any,
+    run_id: str,
+    rows: Iterable[ClusterSuggestion],
+    *,
+    model_version: str,
+    training_data_hash: str,
+) -> int:
+    """Insert one batch (typically a few clusters) in the caller's transaction; returns rows
+    written.
 
     Two set-based statements, not a statement per row: the batch holds the warehouse write
     lock for milliseconds, so review decisions barely wait while classify runs."""
-    batch = [(uuid.uuid4().hex, row) for row in rows]
+    batch = [(uuid.uuid4().hex, row.cluster_id, row.suggestion) for row in rows]
     suggestions = {
-        "suggestion_id": [sid for sid, _ in batch],
-        "cluster_id": [row.cluster_id for _, row in batch],
-        "dimension": [row.dimension for _, row in batch],
-        "label_key": [row.label_key for _, row in batch],
-        "score": [float(row.score) for _, row in batch],
-        "rank": [int(row.rank) for _, row in batch],
+        "suggestion_id": [sid for sid, _, _ in batch],
+        "cluster_id": [cluster_id for _, cluster_id, _ in batch],
+        "dimension": [s.dimension for _, _, s in batch],
+        "label_key": [s.label_key for _, _, s in batch],
+        "score": [float(s.score) for _, _, s in batch],
+        "rank": [int(s.rank) for _, _, s in batch],
     }
-    passages = [(sid, e) for sid, row in batch for e in row.evidence]
+    passages = [(sid, e) for sid, _, s in batch for e in s.evidence]
     evidence = {
         "suggestion_id": [sid for sid, _ in passages],
         "rank": [e.rank for _, e in passages],
@@ -181,19 +200,18 @@ def write_suggestions(
     }
     if not batch:
         return 0
-    with connect(db_path) as con, transaction(con):
-        con.execute(
-            query("models_insert_suggestion"),
-            {
-                **suggestions,
-                "run_id": run_id,
-                "model_version": model_version,
-                "training_data_hash": training_data_hash,
-                "created_at": utcnow(),
-            },
-        )
-        if passages:
-            con.execute(query("models_insert_evidence"), evidence)
+    con.execute(
+        query("models_insert_suggestion"),
+        {
+            **suggestions,
+            "run_id": run_id,
+            "model_version": model_version,
+            "training_data_hash": training_data_hash,
+            "created_at": utcnow(),
+        },
+    )
+    if passages:
+        con.execute(query("models_insert_evidence"), evidence)
     return len(batch)
 
 
@@ -201,3 +219,28 @@ def run_suggestions(db_path: Path, run_id: str) -> list[tuple]:
     """(cluster_id, dimension, label_key, score, rank) of a run, ordered."""
     with connect(db_path, read_only=True) as con:
         return con.execute(query("models_run_suggestions"), [run_id]).fetchall()
+
+
+def copy_suggestions(
+    con: Any, *, from_run: str, to_run: str, cluster_ids: list[str], note: str | None
+) -> None:
+    """Copy the clusters' suggestions and evidence from ``from_run`` into ``to_run`` (reused
+    or carried-forward classifications, two set-based statements); with ``note``, every copied
+    evidence reason ends with it, so a reviewer reads why the suggestion is not new."""
+    params = {"from_run": from_run, "to_run": to_run, "cluster_ids": cluster_ids}
+    con.execute(query("models_copy_suggestions"), {**params, "created_at": utcnow()})
+    con.execute(query("models_copy_evidence"), {**params, "note": note})
+
+
+def last_own_suggestion_runs(
+    con: Any, cluster_ids: list[str], *, run_id: str
+) -> dict[str, tuple[str, str | None]]:
+    """Cluster id → (run id, quarter) of the latest finished run other than ``run_id`` that
+    computed the cluster's suggestions (not carried them forward). Clusters without one are
+    absent."""
+    if not cluster_ids:
+        return {}
+    rows = con.execute(
+        query("models_last_own_suggestion_runs"), {"cluster_ids": cluster_ids, "run_id": run_id}
+    ).fetchall()
+    return {cluster_id: (run, quarter) for cluster_id, run, quarter in rows}
