@@ -1,0 +1,31 @@
+"""How often pairs of reviewers agree (four-eyes mode's calibration page)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from clusterradar.review.agreement import pair_agreement
+from clusterradar.review.routes.deps import Context, SessionDep
+from clusterradar.warehouse import reviews
+
+router = APIRouter()
+
+
+@router.get("/agreement", response_class=HTMLResponse)
+def agreement_page(request: Request, context: Context, session: SessionDep) -> Response:
+    with context.warehouse.unit() as con:
+        pairs = pair_agreement(reviews.all_decisions(con))
+    return context.render(
+        request,
+        "agreement.html",
+        {
+            "session": session,
+            "csrf_token": session.csrf_token,
+            "pairs": pairs,
+            "four_eyes": context.review.four_eyes,
+            "today": dt.date.today(),
+        },
+    )

@@ -1,0 +1,59 @@
+"""Saving a reviewer's decision on one suggestion, or bulk accepts (rules: review.decisions)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl, quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from clusterradar.errors import InputError
+from clusterradar.review.decisions import record_decision
+from clusterradar.review.messages import german
+from clusterradar.review.routes.deps import FILTER_KEYS, Context, SessionDep, check_csrf
+
+router = APIRouter()
+
+
+@router.post("/suggestions/{suggestion_id}/decide")
+def decide(
+    request: Request,
+    suggestion_id: str,
+    context: Context,
+    session: SessionDep,
+    action: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    labels: Annotated[list[str] | None, Form()] = None,
+    comment: Annotated[str, Form()] = "",
+    then: Annotated[str, Form()] = "next",
+    filters: Annotated[str, Form()] = "",
+    request_key: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(session, csrf_token)
+    try:
+        outcome = record_decision(
+            context.warehouse.path,
+            suggestion_id=suggestion_id,
+            action=action,
+            reviewer=session.user_name,
+            labels=[label for label in labels or [] if label] if action == "override" else None,
+            comment=comment[:2000],
+            four_eyes=context.review.four_eyes,
+            timeout=context.warehouse.timeout,
+            request_key=request_key or None,
+        )
+    except InputError as exc:
+        return context.render(
+            request,
+            "error.html",
+            {"session": session, "csrf_token": session.csrf_token, "error": german(exc)},
+            status=400,
+        )
+    msg = action if outcome.concluded else "pending"
+    if then == "cluster":
+        cluster = quote(outcome.decision.cluster_id, safe="")
+        return RedirectResponse(f"/clusters/{cluster}?" + urlencode({"msg": msg}), 303)
+    kept = {k: v for k, v in parse_qsl(filters) if k in FILTER_KEYS}
+    query = urlencode({**kept, "after": suggestion_id, "msg": msg})
+    return RedirectResponse(f"/next?{query}", status_code=303)

@@ -1,0 +1,199 @@
+"""What the review routes share, as FastAPI dependencies: the app's context (settings, cookie
+signers, templates), the warehouse, the logged-in session and the queue filters.
+
+The warehouse dependency hands out a :class:`Warehouse`, not an open connection: a handler opens
+one short unit of work with ``warehouse.unit()`` in its own thread. (A ``yield`` dependency would
+open and close the connection in other threads of the pool than the handler's, and
+:mod:`clusterradar.warehouse.db` counts units of work per thread.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode, urlsplit
+
+import duckdb
+import jinja2
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from clusterradar.review import auth, vocabulary
+from clusterradar.review.queue import QueueFilters
+from clusterradar.settings import ReviewSettings, Settings
+from clusterradar.warehouse.db import connect
+
+SESSION_COOKIE = "clusterradar_session"
+LOGIN_COOKIE = "clusterradar_login"
+CSRF_FAILED = "CSRF token missing or wrong"
+FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter")
+REASON_DE = {
+    "differs": "weicht ab",
+    "low_confidence": "unsicher",
+    "new_cluster": "neues Cluster",
+    "unclassified": "Dimension unbelegt",
+    "confirms": "bestätigt",
+    "dropped": "nicht mehr im Register",
+}
+STATE_DE = {
+    "open": "offen",
+    "concluded": "entschieden",
+    "awaiting_second": "wartet auf zweite Prüfung",
+    "decided_by_you": "von Ihnen entschieden; wartet auf zweite Prüfung",
+    "closed_group": "Dimension entschieden",
+}
+
+
+class LoginRequired(Exception):
+    """Raised by handlers without a live session; answered with a redirect to /login."""
+
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+
+
+@dataclass(slots=True)
+class Warehouse:
+    """The warehouse file of this app; ``unit()`` is one short unit of work on it."""
+
+    path: Path
+    timeout: float
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connect(self.path, timeout=self.timeout) as con:
+            yield con
+
+
+@dataclass(slots=True)
+class AppContext:
+    """Everything the routes of one app share; built once by ``create_app``."""
+
+    settings: Settings
+    warehouse: Warehouse
+    session_signer: auth.CookieSigner
+    login_signer: auth.CookieSigner
+    throttle: auth.LoginThrottle
+    templates: Jinja2Templates
+
+    @property
+    def review(self) -> ReviewSettings:
+        return self.settings.review
+
+    def render(self, request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+        context = {"message": None, "session": None, "csrf_token": "", **context}
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def http_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) link, else None (no javascript:, data:, ...)."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in {"http", "https"} else None
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """A redirect target inside this app only (no open redirects via //host or schemes)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
+
+
+def new_request_key() -> str:
+    """A fresh idempotency key for one decision form (see review.decisions)."""
+    return secrets.token_urlsafe(24)
+
+
+def template_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("clusterradar.review", "templates"),
+        autoescape=True,  # everywhere, whatever the file extension
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        label_de=vocabulary.label_de,
+        land_de=vocabulary.land_de,
+        dimension_label=vocabulary.dimension_label,
+        choices=vocabulary.choices,
+        is_multi_label=vocabulary.is_multi_label,
+        http_url=http_url,
+        request_key=new_request_key,
+        reason_de=REASON_DE,
+        state_de=STATE_DE,
+    )
+    env.filters["score"] = lambda value: f"{value:.2f}" if value is not None else "–"
+    env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "–"
+    return env
+
+
+def app_context(request: Request) -> AppContext:
+    return request.app.state.context
+
+
+Context = Annotated[AppContext, Depends(app_context)]
+
+
+def warehouse(context: Context) -> Warehouse:
+    return context.warehouse
+
+
+def current_session(request: Request, context: Context) -> auth.Session:
+    """The live session of this request, else LoginRequired (answered with a redirect)."""
+    token = context.session_signer.unsign(request.cookies.get(SESSION_COOKIE))
+    session = None
+    if token:
+        with context.warehouse.unit() as con:
+            session = auth.session_for_token(con, token)
+    if session is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(local_path(target))
+    return session
+
+
+def queue_filters(
+    bundesland: str = "", dimension: str = "", label: str = "", run: str = "", quarter: str = ""
+) -> QueueFilters:
+    """The five queue filters of the query string (blank: no restriction), not yet checked
+    against the warehouse (see :func:`clusterradar.review.pages.check_filters`)."""
+    return QueueFilters(
+        bundesland=bundesland.strip() or None,
+        dimension=dimension.strip() or None,
+        label=label.strip() or None,
+        run_id=run.strip() or None,
+        quarter=quarter.strip() or None,
+    )
+
+
+def check_csrf(session: auth.Session, token: str) -> None:
+    if not auth.tokens_match(session.csrf_token, token):
+        raise HTTPException(status_code=403, detail=CSRF_FAILED)
+
+
+def login_redirect_query(next_path: str) -> str:
+    return "/login?" + urlencode({"next": next_path})
+
+
+WarehouseDep = Annotated[Warehouse, Depends(warehouse)]
+SessionDep = Annotated[auth.Session, Depends(current_session)]
+FiltersDep = Annotated[QueueFilters, Depends(queue_filters)]
+
+MESSAGES = {
+    "accept": "Vorschlag angenommen.",
+    "reject": "Vorschlag abgelehnt.",
+    "override": "Klassifikation überschrieben.",
+    "skip": "Übersprungen.",
+    "pending": "Entscheidung gespeichert; sie wird wirksam, wenn eine zweite Person zustimmt.",
+    "empty": "Keine offenen Vorschläge mehr.",
+    "logout": "Abgemeldet.",
+}
