@@ -12,6 +12,15 @@ from typing import Annotated
 import typer
 
 from clusterradar.errors import InputError
+from clusterradar.options import (
+    ClusterIdAlias,
+    ClusterIdOption,
+    NoProgressOption,
+    QuietAlias,
+    chosen_cluster_ids,
+    progress_off,
+    split_values,
+)
 
 crawl_app = typer.Typer(
     help="Crawl the cluster registry and the initiatives' websites.", no_args_is_help=True
@@ -31,22 +40,6 @@ Quarter = Annotated[
     str | None,
     typer.Option("--quarter", help="Tag the run with a quarter, e.g. 2026Q4 (checked)."),
 ]
-NoProgress = Annotated[
-    bool, typer.Option("--no-progress", help="No live progress display (summary only).")
-]
-
-
-def split_values(values: list[str] | None) -> list[str]:
-    """Values of a repeatable option, each possibly comma-separated: ``-c a,b -c c`` ->
-    ``[a, b, c]`` (order kept, duplicates and blanks dropped). Click cannot take
-    ``--clusters a b`` (``b`` would be an extra argument), so the flag is repeated instead."""
-    found: list[str] = []
-    for value in values or []:
-        for part in value.split(","):
-            part = part.strip()
-            if part and part not in found:
-                found.append(part)
-    return found
 
 
 def _console():
@@ -66,7 +59,8 @@ def crawl_registry_command(
     ] = None,
     allow_private: AllowPrivate = False,
     quarter: Quarter = None,
-    no_progress: NoProgress = False,
+    no_progress: NoProgressOption = False,
+    quiet_alias: QuietAlias = False,
 ) -> None:
     """Crawl the Clusterplattform: upsert every initiative, mark those no longer listed.
 
@@ -84,7 +78,7 @@ def crawl_registry_command(
         start_url=start_url,
         quarter=quarter,
         allow_private=allow_private,
-        progress=not no_progress,
+        progress=not progress_off(no_progress, quiet_alias),
     )
     table = Table(title=f"registry crawl {result.crawl_run_id}")
     table.add_column("what")
@@ -113,21 +107,15 @@ def crawl_registry_command(
 @crawl_app.command("sites")
 def crawl_sites_command(
     ctx: typer.Context,
-    clusters: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--clusters",
-            "-c",
-            help="Cluster id(s) to crawl: repeat the flag or separate ids by commas "
-            "(-c a -c b, or -c a,b); default: all.",
-        ),
-    ] = None,
+    cluster: ClusterIdOption = None,
+    clusters_alias: ClusterIdAlias = None,
     max_pages: Annotated[
         int | None, typer.Option("--max-pages", help="Page budget per site (default 40).", min=1)
     ] = None,
     allow_private: AllowPrivate = False,
     quarter: Quarter = None,
-    no_progress: NoProgress = False,
+    no_progress: NoProgressOption = False,
+    quiet_alias: QuietAlias = False,
 ) -> None:
     """Crawl the initiatives' own websites (all, or -c ID -c ID ...); resumes an interrupted run
     that asked for the same clusters and settings.
@@ -141,11 +129,11 @@ def crawl_sites_command(
 
     result = crawl_sites(
         settings_of(ctx),
-        cluster_ids=split_values(clusters) or None,
+        cluster_ids=chosen_cluster_ids(cluster, clusters_alias),
         max_pages=max_pages,
         allow_private=allow_private,
         quarter=quarter,
-        progress=not no_progress,
+        progress=not progress_off(no_progress, quiet_alias),
     )
     table = Table(
         title=f"site crawl {result.crawl_run_id}" + (" (resumed)" if result.resumed else "")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import NoProgressOption, QuietAlias, progress_off
+
 
 def demo_command(
     out: Annotated[
@@ -18,7 +20,8 @@ def demo_command(
     max_pages: Annotated[
         int, typer.Option("--max-pages", min=1, help="Page budget per sample website.")
     ] = 8,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    no_progress: NoProgressOption = False,
+    quiet_alias: QuietAlias = False,
 ) -> None:
     """Run two quarters offline against a bundled sample web (no network needed).
 
@@ -29,7 +32,13 @@ def demo_command(
     """
     from clusterradar.demo.story import run_demo
 
-    result = run_demo(out, force=force, progress=not quiet, max_pages=max_pages, say=typer.echo)
+    result = run_demo(
+        out,
+        force=force,
+        progress=not progress_off(no_progress, quiet_alias),
+        max_pages=max_pages,
+        say=typer.echo,
+    )
     db = result.db
     typer.echo("")
     typer.echo(f"Demo finished in {result.seconds:.0f} s. Everything is under {result.out_dir}/")

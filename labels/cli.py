@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file
+
 labels_app = typer.Typer(
     help="The paper's typology and labelled clusters: validate and print them.",
     no_args_is_help=True,
@@ -18,20 +20,18 @@ TaxonomyOption = Annotated[
         "--taxonomy", help="Taxonomy YAML (default: the packaged labels/data/taxonomy.yaml)."
     ),
 ]
-ClustersOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--clusters",
-        help="Labelled-clusters YAML (default: the packaged labels/data/clusters.yaml).",
-    ),
-]
 
 
 @labels_app.command("check")
-def check(taxonomy: TaxonomyOption = None, clusters: ClustersOption = None) -> None:
+def check(
+    taxonomy: TaxonomyOption = None,
+    clusters: LabelsFileOption = None,
+    clusters_alias: LabelsFileAlias = None,
+) -> None:
     """Validate the label files; list every problem as 'file:line: message' and exit 1 if any."""
     from clusterradar.labels import load_labelled_clusters, load_taxonomy, validate_label_files
 
+    clusters = chosen_labels_file(clusters, clusters_alias)
     problems = validate_label_files(taxonomy, clusters)
     if problems:
         for problem in problems:
@@ -57,7 +57,8 @@ def check(taxonomy: TaxonomyOption = None, clusters: ClustersOption = None) -> N
 @labels_app.command("show")
 def show(
     taxonomy: TaxonomyOption = None,
-    clusters: ClustersOption = None,
+    clusters: LabelsFileOption = None,
+    clusters_alias: LabelsFileAlias = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     dimension: Annotated[
         str | None,
@@ -68,6 +69,7 @@ def show(
     ] = None,
 ) -> None:
     """Print the taxonomy and the paper's labelled clusters (rich tables or JSON)."""
+    clusters = chosen_labels_file(clusters, clusters_alias)
     import dataclasses
     import json
 

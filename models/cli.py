@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import ClusterIdAlias, ClusterIdOption, chosen_cluster_ids
+
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root app."""
@@ -43,9 +45,8 @@ def train(
 
 def classify(
     ctx: typer.Context,
-    cluster: Annotated[
-        list[str] | None, typer.Option("--cluster", help="Cluster id (repeatable); default: all.")
-    ] = None,
+    cluster: ClusterIdOption = None,
+    clusters_alias: ClusterIdAlias = None,
     quarter: Annotated[
         str | None,
         typer.Option(
@@ -59,7 +60,10 @@ def classify(
 
     quarter = normalise_quarter(quarter)  # before any model work: '2026q4' → '2026Q4'
     result = classify_clusters(
-        _settings(ctx), cluster_ids=cluster or None, quarter=quarter, progress=True
+        _settings(ctx),
+        cluster_ids=chosen_cluster_ids(cluster, clusters_alias),
+        quarter=quarter,
+        progress=True,
     )
     state = "existing run (same quarter, model and input)" if result.reused else "run"
     typer.echo(

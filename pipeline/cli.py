@@ -7,17 +7,25 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import (
+    ClusterIdAlias,
+    ClusterIdOption,
+    NoProgressOption,
+    QuietAlias,
+    chosen_cluster_ids,
+    progress_off,
+)
+
 
 def process(
     ctx: typer.Context,
-    cluster: Annotated[
-        list[str] | None,
-        typer.Option("--cluster", help="Only this cluster id (repeatable). Default: all."),
-    ] = None,
+    cluster: ClusterIdOption = None,
+    clusters_alias: ClusterIdAlias = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the counts as one JSON object.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    no_progress: NoProgressOption = False,
+    quiet_alias: QuietAlias = False,
 ) -> None:
     """Extract, split and embed every crawled page not processed yet (safe to rerun).
 
@@ -30,10 +38,12 @@ def process(
     from clusterradar.warehouse.db import connect
 
     settings = settings_of(ctx)
+    cluster = chosen_cluster_ids(cluster, clusters_alias)
+    progress = not progress_off(no_progress, quiet_alias)
     if cluster:
         with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
             require_cluster_ids(con, cluster, "--cluster")
-    stats = process_pending(settings, cluster_ids=cluster or None, progress=not quiet)
+    stats = process_pending(settings, cluster_ids=cluster or None, progress=progress)
     if as_json:
         typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
         return

@@ -39,18 +39,29 @@ def assert_one_line_error(result, starts: str) -> str:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["process", "--cluster", "no-such", "--quiet"], "--cluster: no cluster with id 'no-such'"),
+        (
+            ["process", "--cluster", "no-such", "--no-progress"],
+            "--cluster: no cluster with id 'no-such'",
+        ),
         (
             ["process", "--cluster", "cast", "--cluster", "no-such", "--cluster", "nope"],
             "--cluster: no cluster with id 'no-such', 'nope'",
         ),
         (
-            ["run", "--quarter", "2026Q4", "--clusters", "no-such", "--quiet"],
-            "--clusters: no cluster with id 'no-such'",
+            ["run", "--quarter", "2026Q4", "--cluster", "no-such", "--no-progress"],
+            "--cluster: no cluster with id 'no-such'",
         ),
         (
-            ["run", "--quarter", "2026Q4", "--clusters", "casst", "--quiet", "--skip-registry"],
-            "--clusters: no cluster with id 'casst'; did you mean cast?",
+            [
+                "run",
+                "--quarter",
+                "2026Q4",
+                "--cluster",
+                "casst",
+                "--no-progress",
+                "--skip-registry",
+            ],
+            "--cluster: no cluster with id 'casst'; did you mean cast?",
         ),
     ],
 )
@@ -82,7 +93,7 @@ FUTURE_QUARTER = str(current_quarter().next())
         (["report", "--quarter", "1999Q1"], "--quarter 1999Q1 is before 2020Q1"),
         (["diff", "--to", "2099Q4"], "--to 2099Q4 is in the future"),
         (["diff", "--from", "2019Q4", "--to", "2026Q3"], "--from 2019Q4 is before 2020Q1"),
-        (["run", "--quarter", "2099Q4", "--quiet"], "--quarter 2099Q4 is in the future"),
+        (["run", "--quarter", "2099Q4", "--no-progress"], "--quarter 2099Q4 is in the future"),
     ],
 )
 def test_dates_and_quarters_outside_2020_to_now_are_refused_before_writing(
@@ -113,9 +124,9 @@ def test_the_bounds_themselves_are_accepted(cli, labelled_db, tmp_path):
     [
         ["export", "--out", "OUT"],
         ["history", "cast"],
-        ["process", "--quiet"],
+        ["process", "--no-progress"],
         ["report", "--quarter", "2026Q3", "--out", "OUT"],
-        ["run", "--quarter", "2026Q4", "--quiet", "--skip-registry"],
+        ["run", "--quarter", "2026Q4", "--no-progress", "--skip-registry"],
         ["init"],
         ["review", "list"],
     ],

@@ -235,7 +235,7 @@ def test_clusters_add_validates_and_lists_with_last_outcome(db_path, cli):
 
 
 def test_crawl_sites_with_an_unknown_cluster_id_is_a_one_line_error(db_path, cli):
-    result = cli("--db", db_path, "crawl", "sites", "--clusters", "gibt-es-nicht", "--no-progress")
+    result = cli("--db", db_path, "crawl", "sites", "--cluster", "gibt-es-nicht", "--no-progress")
     assert result.exit_code != 0
     assert result.stderr.startswith("error: unknown cluster id(s): gibt-es-nicht")
 

@@ -76,7 +76,7 @@ def test_q4_rewrite_adds_a_defence_group_and_changes_the_listing(tmp_path):
 def test_demo_refuses_to_mix_into_an_earlier_demo_without_force(tmp_path, cli):
     (tmp_path / "clusterradar.duckdb").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
-    result = cli("demo", "--out", tmp_path, "--quiet")
+    result = cli("demo", "--out", tmp_path, "--no-progress")
     assert result.exit_code == 1
     assert "already holds a demo" in result.stderr and "--force" in result.stderr
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -100,7 +100,7 @@ def test_invalid_yaml_is_reported_with_its_line(tmp_path):
 
 def test_labels_check_exits_1_listing_problems(cli):
     path = LABEL_FIXTURES / "duplicate_id.yaml"
-    result = cli("labels", "check", "--clusters", path)
+    result = cli("labels", "check", "--labels-file", path)
     assert result.exit_code == 1
     assert f"{path}:13: " in result.stderr
     assert "duplicate id 'alpha-cluster'" in result.stderr
@@ -114,7 +114,7 @@ def test_labels_check_exits_0_with_summary(cli):
 
 
 def test_labels_check_accepts_an_edited_copy(cli):
-    result = cli("labels", "check", "--clusters", LABEL_FIXTURES / "valid_clusters.yaml")
+    result = cli("labels", "check", "--labels-file", LABEL_FIXTURES / "valid_clusters.yaml")
     assert result.exit_code == 0, result.stderr
     assert "2 labelled clusters" in result.stdout
 
@@ -157,7 +157,7 @@ def test_labels_show_one_dimension(cli):
 )
 def test_labels_check_fails_for_every_error_kind_with_file_and_line(cli, fixture):
     path = LABEL_FIXTURES / fixture
-    result = cli("labels", "check", "--clusters", path)
+    result = cli("labels", "check", "--labels-file", path)
     assert result.exit_code == 1
     first = result.stderr.splitlines()[0]
     assert first.startswith(f"{path}:") and first.split(":")[1].isdigit()
@@ -167,6 +167,6 @@ def test_labels_check_fails_for_every_error_kind_with_file_and_line(cli, fixture
 def test_an_empty_clusters_list_is_a_problem_not_an_ok(cli, tmp_path):
     empty = tmp_path / "empty.yaml"
     empty.write_text("clusters: []\n", encoding="utf-8")
-    result = cli("labels", "check", "--clusters", empty)
+    result = cli("labels", "check", "--labels-file", empty)
     assert result.exit_code == 1
     assert f"{empty}:1: 'clusters' is empty" in result.output

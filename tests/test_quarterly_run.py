@@ -190,11 +190,11 @@ def test_redo_runs_a_done_stage_and_everything_after_it(db_path):
 def test_redo_of_an_unknown_stage_is_a_clear_input_error(db_path, cli):
     with pytest.raises(InputError, match="unknown stage"):
         run_stages(_ctx(db_path), Recorder().stages(), redo=frozenset({"crawl"}))
-    result = cli("--db", db_path, "run", "--quarter", "2026Q4", "--redo", "crawl", "--quiet")
+    result = cli("--db", db_path, "run", "--quarter", "2026Q4", "--redo", "crawl", "--no-progress")
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: --redo: unknown stage(s) crawl")
     result = cli("--db", db_path, "run", "--quarter", "2026Q4", "--redo", "registry",
-                 "--skip-registry", "--quiet")  # fmt: skip
+                 "--skip-registry", "--no-progress")  # fmt: skip
     assert result.exit_code == 1 and "contradict" in result.stderr
 
 

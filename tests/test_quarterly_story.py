@@ -78,7 +78,7 @@ def test_two_quarter_story_history_diff_and_report(tmp_path: Path, cli):
         # is crawled, extracted or classified again.
         again = cli(
             "--db", db, "run", "--quarter", str(earlier), "--allow-private",
-            "--registry-listed-only", "--quiet",
+            "--registry-listed-only", "--no-progress",
         )  # fmt: skip
         assert again.exit_code == 0, again.output
         statuses = re.findall(r"│ (done|reused|skipped)\s+│", again.stdout)

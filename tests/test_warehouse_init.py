@@ -78,7 +78,7 @@ def test_changed_label_creates_a_new_version_and_keeps_the_old_one(cli, tmp_path
         .replace("[hessen]", "[hessen, bayern]")
         .replace("primarily_security", "balanced_dual_use"),
     )
-    result = cli("--db", db, "init", "--clusters", edited)
+    result = cli("--db", db, "init", "--labels-file", edited)
     assert result.exit_code == 0, result.stderr
     assert "1 new classification versions" in result.stdout and "new version: cast" in result.stdout
     assert _counts(db) == {"clusters": 33, "classification_versions": 34, "label_loads": 2}
@@ -109,7 +109,7 @@ def test_changed_label_creates_a_new_version_and_keeps_the_old_one(cli, tmp_path
 def test_invalid_label_file_leaves_the_warehouse_untouched(cli, tmp_path):
     db = tmp_path / "never.duckdb"
     broken = Path(__file__).parent / "fixtures" / "labels" / "duplicate_id.yaml"
-    result = cli("--db", db, "init", "--clusters", broken)
+    result = cli("--db", db, "init", "--labels-file", broken)
     assert result.exit_code == 1
     assert "duplicate id 'alpha-cluster'" in result.stderr
     assert not db.exists()
