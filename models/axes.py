@@ -112,6 +112,12 @@ SECURITY_PART_LABEL_DE = {
     "civil_security": "Zivile Sicherheit und KRITIS",
 }
 EVIDENCE_TOP_K = 3
+# Decision record 0006: what a cluster *does* shows on these page kinds (footnote 17 of the paper:
+# "Aktivitäten (z. B. Arbeitsgruppen, FuEuI-Projekten)"); the table row is the paper's own
+# summary of that. A page "covers" security when one of its passages scores at least
+# COVERAGE_PASSAGE_SCORE (one strong term, or several weak ones).
+ACTIVITY_PAGE_KINDS = frozenset({"groups", "projects", "topics", "about", "table"})
+COVERAGE_PASSAGE_SCORE = 0.5
 
 
 @dataclass(slots=True, frozen=True)
@@ -144,6 +150,14 @@ class AxisScores:
     parts: dict[str, float]  # composition of the security signal over SECURITY_PARTS
     technology_evidence: list[AxisEvidence] = field(default_factory=list)
     security_evidence: list[AxisEvidence] = field(default_factory=list)
+    # S measured on activity pages only (ACTIVITY_PAGE_KINDS; 0 when the cluster has none)
+    security_activity: float = 0.0
+    # share of the cluster's pages with at least one security passage (COVERAGE_PASSAGE_SCORE)
+    security_coverage: float = 0.0
+    # the initiative is named for security or defence as a sector, not for IT security as a
+    # technology (features.svi_dedicated_name; the paper's footnote 14: level 1 = dedicated
+    # SVI initiatives). Set by features.cluster_features, which knows the name.
+    svi_dedicated: bool = False
 
     @property
     def relevance(self) -> float:
@@ -214,6 +228,26 @@ def _axis(
     return math.sqrt(min(1.0, share)), share, composition, evidence
 
 
+def _activity_and_coverage(
+    passages: Sequence, svi_lists: Sequence[Sequence[str]], svi_terms: Mapping[str, WeightedTerm]
+) -> tuple[float, float]:
+    """S on activity pages (square root of their weighted share) and the page coverage of S."""
+    activity_sum = activity_weight = 0.0
+    pages: dict[str, bool] = {}
+    for index, (passage, terms) in enumerate(zip(passages, svi_lists, strict=True)):
+        score, _, _ = _passage_signal(terms, svi_terms, SECURITY_PART)
+        kind = getattr(passage, "page_kind", None) or "other"
+        if kind in ACTIVITY_PAGE_KINDS:
+            weight = page_weight(kind)
+            activity_sum += weight * score
+            activity_weight += weight
+        page = getattr(passage, "url", None) or f"{kind}:{getattr(passage, 'snapshot_id', index)}"
+        pages[page] = pages.get(page, False) or score >= COVERAGE_PASSAGE_SCORE
+    activity = math.sqrt(min(1.0, activity_sum / activity_weight)) if activity_weight else 0.0
+    coverage = sum(pages.values()) / len(pages) if pages else 0.0
+    return activity, coverage
+
+
 def measure_axes(
     passages: Sequence,
     svi_terms: Mapping[str, WeightedTerm],
@@ -230,6 +264,7 @@ def measure_axes(
     security, s_share, parts, s_evidence = _axis(
         svi_lists, weights, svi_terms, SECURITY_PART, SECURITY_PARTS
     )
+    activity, coverage = _activity_and_coverage(passages, svi_lists, svi_terms)
     return AxisScores(
         technology=technology,
         security=security,
@@ -239,6 +274,8 @@ def measure_axes(
         parts=parts,
         technology_evidence=t_evidence,
         security_evidence=s_evidence,
+        security_activity=activity,
+        security_coverage=coverage,
     )
 
 

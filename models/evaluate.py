@@ -46,7 +46,7 @@ from clusterradar.models.features import ClusterFeatures, ClusterMeta
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
-from clusterradar.models.typology import TypologyModel
+from clusterradar.models.typology import DEFAULT_DESIGN, DESIGNS, TypologyModel
 from clusterradar.settings import Settings
 
 ORDER = {level: level for level in LEVELS}
@@ -55,12 +55,13 @@ PAPER_LEVELS = (1, 3, 4)  # the levels that have labelled examples
 
 @dataclass(slots=True)
 class Variant:
-    """One compared model: a name, what it is, and its configuration (None: the production
-    axes model)."""
+    """One compared model, a row of data: a name, what it is, and either a comparison row's
+    configuration or the typology design of an axes row (typology.DESIGNS)."""
 
     name: str
     description: str
-    config: IntensityConfig | None
+    config: IntensityConfig | None = None
+    design: str | None = None
 
 
 DEFAULT = "axes"
@@ -74,7 +75,14 @@ def variants(settings: Settings) -> list[Variant]:
             "production: technology potential T and security orientation S, gate on "
             "1-(1-T)(1-S), level 5 below the civil S floor, cumulative-link model for 4..1 "
             "(docs/decisions/0004)",
-            None,
+            design="record4",
+        ),
+        Variant(
+            "axes_dedication",
+            "candidate of docs/decisions/0006: level 1 = named for security or defence as a "
+            "sector (IT-security names excluded) with S above the civil floor; the ordinal "
+            "model reads S on activity pages and page coverage instead of the name",
+            design="record6",
         ),
         Variant(
             "previous_default",
@@ -378,9 +386,11 @@ def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:
     return [k for k in inputs.train if k != held_out]
 
 
-def _fold_model(inputs: EvaluationInputs, train_keys: list[str]) -> TypologyModel:
+def _fold_model(
+    inputs: EvaluationInputs, train_keys: list[str], design: str = DEFAULT_DESIGN
+) -> TypologyModel:
     levels_of = inputs.all_levels
-    return TypologyModel().fit(
+    return TypologyModel(design=DESIGNS[design]).fit(
         [typology_example(inputs.train[k]) for k in train_keys],
         [levels_of[k] for k in train_keys],
         [typology_example(f) for f in inputs.civil_examples],
@@ -388,13 +398,15 @@ def _fold_model(inputs: EvaluationInputs, train_keys: list[str]) -> TypologyMode
 
 
 def run_axes(
-    inputs: EvaluationInputs, on_fold: Callable[[], object] | None = None
+    inputs: EvaluationInputs,
+    on_fold: Callable[[], object] | None = None,
+    design: str = DEFAULT_DESIGN,
 ) -> tuple[list[int], list[np.ndarray], dict[str, float]]:
-    """Leave-one-out predictions of the production model (levels 1..5, gate ignored) and the
+    """Leave-one-out predictions of an axes model (levels 1..5, gate ignored) and the
     held-out P(no SVI relevance) of each labelled cluster."""
     preds, probs, p_none = [], [], {}
     for key in inputs.keys:
-        model = _fold_model(inputs, _training_keys(inputs, key))
+        model = _fold_model(inputs, _training_keys(inputs, key), design)
         outcome = model.probabilities(typology_example(inputs.test[key]))
         levels = TypologyModel.on_scale(outcome)
         preds.append(LEVELS[int(np.argmax(levels))])
@@ -509,9 +521,10 @@ def evaluate(
             task = bars.add_task(f"leave-one-out: {variant.name}", total=len(inputs.keys))
             advance = functools.partial(bars.advance, task)
             choices: Counter = Counter()
-            if variant.config is None:
-                preds, probs, held_out_none = run_axes(inputs, advance)
-                gate = evaluate_gate(inputs, held_out_none)
+            if variant.design is not None:
+                preds, probs, held_out_none = run_axes(inputs, advance, variant.design)
+                if variant.design == DEFAULT_DESIGN:
+                    gate = evaluate_gate(inputs, held_out_none)
             else:
                 preds, probs = run_variant(inputs, variant.config, levels_of, choices, advance)
             results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)

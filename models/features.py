@@ -60,6 +60,14 @@ DEDICATED_NAME = re.compile(
     r"sicherheit|security|defen[cs]e|verteidigung|rüstung|wehr|militär|\bsvi\b|def-tech",
     re.IGNORECASE,
 )
+# Decision record 0006: "IT-Sicherheit", "Cybersecurity", "Informationssicherheit" in a name
+# name a technology field (the paper's technology area 1, which sits "überwiegend in primär
+# zivil geprägten Clusterstrukturen"), not dedication to the security and defence sector.
+IT_SECURITY_COMPOUND = re.compile(
+    r"\b(?:it|ikt|cyber|informations|daten|internet)[\s-]?"
+    r"(?:sicherheit\w*|security)",
+    re.IGNORECASE,
+)
 GO_CLUSTER_MENTION = re.compile(r"go-cluster", re.IGNORECASE)
 PROFILE_NAMES = ("dedicated_name", "go_cluster", *(f"lexicon_{c}" for c in LEXICON_CATEGORIES))
 
@@ -151,6 +159,13 @@ def cluster_features(
                 per_category[LEXICON_CATEGORIES.index(category)] += 1.0
     lexicon = np.minimum(per_category / len(passages), 1.0)
     density = float(sum(p.lexicon_score or 0.0 for p in passages) / len(passages))
+    axes = (
+        measure_axes(passages, svi_terms, technology_terms)
+        if svi_terms is not None and technology_terms is not None
+        else None
+    )
+    if axes is not None:
+        axes.svi_dedicated = svi_dedicated_name(meta.name if meta else None)
     return ClusterFeatures(
         cluster_key=cluster_key,
         n_passages=len(passages),
@@ -163,12 +178,14 @@ def cluster_features(
         lexicon_peak=float(max(p.lexicon_score or 0.0 for p in passages)),
         embeddings=matrix,
         profile=profile_vector(meta, passages, lexicon),
-        axes=(
-            measure_axes(passages, svi_terms, technology_terms)
-            if svi_terms is not None and technology_terms is not None
-            else None
-        ),
+        axes=axes,
     )
+
+
+def svi_dedicated_name(name: str | None) -> bool:
+    """Is the initiative named for security or defence *as a sector* (footnote 14's dedicated
+    SVI initiatives)? DEDICATED_NAME after the IT-security compounds are taken out."""
+    return bool(name and DEDICATED_NAME.search(IT_SECURITY_COMPOUND.sub(" ", name)))
 
 
 def profile_vector(

@@ -71,6 +71,17 @@ AXIS_FEATURES = (
     "technology",
     *(f"family_{f}" for f in FAMILIES),
 )
+# Decision record 0006: the ordinal model reads what the cluster does (S on activity pages, the
+# share of pages with security work) instead of its name; the name decides level 1 (footnote 14).
+DEDICATION_FEATURES = (
+    "security",
+    *(f"security_{p}" for p in SECURITY_PARTS),
+    "security_activity",
+    "security_coverage",
+    "go_cluster",
+    "technology",
+    *(f"family_{f}" for f in FAMILIES),
+)
 C = 1.0
 MAX_GATE_THRESHOLD = 0.45
 FALLBACK_GATE = (0.2, 0.05)  # (threshold, scale) when no civil examples separate
@@ -84,10 +95,33 @@ T5_SCALE = 0.04
 MIN_REVIEWED_FIT = 5
 
 
-def fixed_choices() -> dict:
-    """Every choice fixed in advance (decision record 0004), for the training-data hash: a
-    change here retrains."""
+@dataclass(slots=True, frozen=True)
+class TypologyDesign:
+    """Which features the ordinal model reads and how level 1 is decided.
+
+    ``record4``: AXIS_FEATURES (the name among them); level 1 versus 2 only splits the ordinal
+    model's security-dominant mass by the name. ``record6``: DEDICATION_FEATURES (no name);
+    a cluster named for security or defence as a sector (``AxisScores.svi_dedicated``) whose S
+    is above the civil floor is level 1 with DEDICATED_SHARE, as footnote 14 defines level 1.
+    """
+
+    name: str
+    features: tuple[str, ...]
+    dedication_rule: bool
+
+
+DESIGNS = {
+    "record4": TypologyDesign("record4", AXIS_FEATURES, dedication_rule=False),
+    "record6": TypologyDesign("record6", DEDICATION_FEATURES, dedication_rule=True),
+}
+DEFAULT_DESIGN = "record4"
+
+
+def fixed_choices(design: str = DEFAULT_DESIGN) -> dict:
+    """Every choice fixed in advance (decision records 0004, 0006), for the training-data hash:
+    a change here retrains."""
     return {
+        "design": design,
         "page_kind_weight": PAGE_KIND_WEIGHT,
         "c": C,
         "max_gate_threshold": MAX_GATE_THRESHOLD,
@@ -100,7 +134,7 @@ def fixed_choices() -> dict:
         "t5_percentile": T5_PERCENTILE,
         "t5_scale": T5_SCALE,
         "min_reviewed_fit": MIN_REVIEWED_FIT,
-        "features": list(AXIS_FEATURES),
+        "features": list(DESIGNS[design].features),
     }
 
 
@@ -126,9 +160,32 @@ class TypologyExample:
     axes: AxisScores
     vector: np.ndarray  # axis_vector(...)
 
+    def features(self, design: TypologyDesign) -> np.ndarray:
+        """The ordinal model's input under `design`."""
+        if design.features == AXIS_FEATURES:
+            return self.vector
+        a = self.axes
+        known = {
+            "security": a.security,
+            **{f"security_{p}": a.security * a.parts.get(p, 0.0) for p in SECURITY_PARTS},
+            "security_activity": a.security_activity,
+            "security_coverage": a.security_coverage,
+            "go_cluster": self.vector[AXIS_FEATURES.index("go_cluster")],
+            "technology": a.technology,
+            **{f"family_{f}": a.families.get(f, 0.0) for f in FAMILIES},
+        }
+        return np.array([known[name] for name in design.features], dtype=float)
+
+    def dedicated(self, design: TypologyDesign) -> bool:
+        """Named for security or defence, as `design` reads names."""
+        if design.dedication_rule:
+            return self.axes.svi_dedicated
+        return bool(self.vector[AXIS_FEATURES.index("dedicated_name")] > 0)
+
 
 @dataclass(slots=True)
 class TypologyModel:
+    design: TypologyDesign = field(default_factory=lambda: DESIGNS[DEFAULT_DESIGN])
     gate_threshold: float = FALLBACK_GATE[0]
     gate_scale: float = FALLBACK_GATE[1]
     gate_source: str = "fixed fallback"
@@ -147,7 +204,7 @@ class TypologyModel:
         """``labelled``: clusters with a level 1..5; ``civil``: no_svi_relevance examples."""
         levels_arr = np.asarray(levels, dtype=int)
         on_scale = [i for i, level in enumerate(levels_arr) if level in ORDINAL_LEVELS]
-        x = np.stack([labelled[i].vector for i in on_scale])
+        x = np.stack([labelled[i].features(self.design) for i in on_scale])
         y = np.array([ORDINAL_LEVELS.index(int(levels_arr[i])) for i in on_scale])
         self.ordinal = CumulativeLogit(len(ORDINAL_LEVELS), c=C).fit(x, y)
         self._fit_gate(labelled, civil)
@@ -217,15 +274,21 @@ class TypologyModel:
         five = sigmoid((self.security_floor - security) / FLOOR_SCALE) * sigmoid(
             (self.technology_level4 - technology) / T5_SCALE
         )
-        vectors = np.stack([e.vector for e in examples])
+        vectors = np.stack([e.features(self.design) for e in examples])
         ordinal = self.ordinal.predict_proba(vectors)
         two, one = ORDINAL_LEVELS.index(2), ORDINAL_LEVELS.index(1)
+        dedicated = np.array([e.dedicated(self.design) for e in examples], dtype=bool)
         if two not in self.ordinal.seen:
-            dedicated = vectors[:, AXIS_FEATURES.index("dedicated_name")] > 0
             share = np.where(dedicated, DEDICATED_SHARE, 1.0 - DEDICATED_SHARE)
             security_dominant = ordinal[:, one] + ordinal[:, two]
             ordinal[:, one] = security_dominant * share
             ordinal[:, two] = security_dominant * (1.0 - share)
+        if self.design.dedication_rule:
+            # footnote 14: a dedicated SVI initiative that shows security work is level 1
+            shows_work = sigmoid((security - self.security_floor) / FLOOR_SCALE)
+            q = dedicated * DEDICATED_SHARE * shows_work
+            ordinal = ordinal * (1.0 - q)[:, None]
+            ordinal[:, one] += q
         kept = (1 - gate) * (1 - five)
         return np.column_stack([gate, (1 - gate) * five, kept[:, None] * ordinal])
 
@@ -238,10 +301,11 @@ class TypologyModel:
 
     def latent(self, example: TypologyExample) -> float:
         """The ordinal part's position (higher = more security orientation)."""
-        return float(self.ordinal.latent(example.vector[None, :])[0])
+        return float(self.ordinal.latent(example.features(self.design)[None, :])[0])
 
     def to_dict(self) -> dict:
         return {
+            "design": self.design.name,
             "gate_threshold": self.gate_threshold,
             "gate_scale": self.gate_scale,
             "gate_source": self.gate_source,
@@ -250,7 +314,7 @@ class TypologyModel:
             "floor_scale": FLOOR_SCALE,
             "technology_level4": self.technology_level4,
             "level4_source": self.level4_source,
-            "features": list(AXIS_FEATURES),
+            "features": list(self.design.features),
             "ordinal_levels": list(ORDINAL_LEVELS),
             "ordinal": self.ordinal.to_dict(),
         }
@@ -258,6 +322,7 @@ class TypologyModel:
     @classmethod
     def from_dict(cls, data: dict) -> TypologyModel:
         return cls(
+            design=DESIGNS[str(data.get("design", "record4"))],
             gate_threshold=float(data["gate_threshold"]),
             gate_scale=float(data["gate_scale"]),
             gate_source=str(data["gate_source"]),
