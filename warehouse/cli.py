@@ -144,17 +144,38 @@ def export(
             "--quarter", help="Quarter such as 2026Q3: as of its last day (not with --as-of)."
         ),
     ] = None,
+    suggestions: Annotated[
+        bool,
+        typer.Option(
+            "--suggestions",
+            help="Export the quarter's rank-1 suggestions with review status instead "
+            "(--quarter, default: the current quarter).",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing export.")] = False,
 ) -> None:
     """Export the effective classification at a date plus a Frictionless datapackage.json.
 
-    The files are always named classifications.<ext>: give each as-of date its own --out folder.
+    The files are always named classifications.<ext> (suggestions.<ext> with --suggestions):
+    give each as-of date or quarter its own --out folder.
     """
     from clusterradar.cli import settings_of
     from clusterradar.warehouse.db import connect
-    from clusterradar.warehouse.export import export_as_of, export_classifications
+    from clusterradar.warehouse.export import (
+        export_as_of,
+        export_classifications,
+        export_suggestions,
+        suggestions_quarter,
+    )
 
     settings = settings_of(ctx)
+    if suggestions:
+        wanted = suggestions_quarter(quarter, as_of)
+        with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+            result = export_suggestions(con, out, fmt.lower(), wanted, force)
+        typer.echo(f"wrote {result.rows} suggestions (quarter {result.quarter}) to {result.path}")
+        typer.echo(f"described in {result.datapackage_path}")
+        return
     date = export_as_of(as_of, quarter)
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
         result = export_classifications(con, out, fmt.lower(), date, force)
