@@ -89,6 +89,9 @@ class ReviewSettings:
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto are believed. Empty (default): the TCP peer is the client, always.
     trusted_proxies: str = ""
+    # Where reviewers reach the app (e.g. https://review.example.org); the quarterly report links
+    # clusters and stored pages there. Empty: root-relative links such as /clusters/<id>.
+    public_url: str = ""
 
 
 @dataclass(slots=True)

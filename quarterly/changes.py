@@ -9,7 +9,8 @@ initiative; "the quarter's site crawl" per cluster is its newest outcome/snapsho
 site crawls tagged with the quarter. The intensity *of a cluster in a quarter* is the
 classification in force on the quarter's as-of date or, where none is in force, the top
 suggestion of the newest finished classification run of the quarter that classified that
-cluster (marked as suggested; a partial rerun replaces only its own clusters).
+cluster (marked as suggested; a partial rerun replaces only its own clusters). Review numbers
+are :mod:`clusterradar.warehouse.review_counts`, the one definition the app and CLI share.
 """
 
 from __future__ import annotations
@@ -20,22 +21,20 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from clusterradar.quarterly.changed import ChangedCluster, changed_clusters
 from clusterradar.quarterly.diff import QuarterDiff, diff_quarters, top_suggestions
 from clusterradar.quarters import Quarter, quarters_between
-from clusterradar.warehouse.db import query
+from clusterradar.settings import ReviewSettings
+from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at, utcnow
+from clusterradar.warehouse.quarter_facts import ClusterFacts
 from clusterradar.warehouse.quarters import StageState, stage_states
+from clusterradar.warehouse.review_counts import ReviewCounts, review_counts
 
 UNREACHABLE_OUTCOMES = ("dns_error", "timeout", "http_error", "refused_private", "offsite_redirect")
 INTENSITY = "intensity"
 
-
-@dataclass(slots=True)
-class ClusterFacts:
-    cluster_id: str
-    name: str
-    bundeslaender: list[str]
-    website: str | None
+__all__ = ["ChangedCluster", "ClusterFacts", "QuarterReport", "collect_report"]
 
 
 @dataclass(slots=True)
@@ -100,20 +99,6 @@ class SignalShare:
 
 
 @dataclass(slots=True)
-class ReviewProgress:
-    """The quarter's review queue and the decisions taken during the quarter."""
-
-    run_id: str | None
-    top_suggestions: int
-    decided: int
-    pending: int
-    differing: int
-    unclassified: int
-    decisions_in_quarter: dict[str, int] = field(default_factory=dict)  # action -> count
-    reviewers_in_quarter: dict[str, int] = field(default_factory=dict)  # reviewer -> count
-
-
-@dataclass(slots=True)
 class Confusion:
     """Suggested intensity (rows) against the reviewers' final label (columns)."""
 
@@ -124,6 +109,39 @@ class Confusion:
     @property
     def total(self) -> int:
         return sum(sum(row) for row in self.counts)
+
+
+@dataclass(slots=True)
+class IntensityMove:
+    """A cluster whose intensity (in force, else suggested) differs from last quarter's.
+
+    `kind`: 'up' (towards security), 'down' (towards civil), 'new' (none last quarter),
+    'gone' (none this quarter)."""
+
+    cluster_id: str
+    name: str
+    bundeslaender: list[str]
+    before: str | None
+    after: str | None
+    kind: str
+
+
+MOVE_KINDS = ("up", "down", "new", "gone")
+
+
+@dataclass(slots=True)
+class StageCost:
+    """What one stage of the quarter's run took and produced (None: not applicable)."""
+
+    stage: str
+    status: str
+    scope: str
+    seconds: float | None
+    initiatives: int | None
+    pages: int | None
+    passages: int | None
+    suggestions: int | None
+    finished_at: dt.datetime | None
 
 
 @dataclass(slots=True)
@@ -144,12 +162,15 @@ class QuarterReport:
     unclassified: list[DifferingSuggestion]  # nothing in force yet for (cluster, dimension)
     signal_shares: list[SignalShare]
     signal_threshold: float
-    review: ReviewProgress
+    review: ReviewCounts
     intensity_by_cluster: dict[str, tuple[str, str]]  # cluster -> (label, 'in force'|'suggested')
     land_mix: dict[str, dict[str, int]]  # land slug -> intensity key -> clusters
+    moves: list[IntensityMove]
     intensity_by_quarter: list[tuple[str, dict[str, int]]]
     confusion: Confusion
     diff: QuarterDiff
+    changed: list[ChangedCluster]
+    costs: list[StageCost] = field(default_factory=list)
 
     @property
     def unreachable(self) -> list[SiteProblem]:
@@ -171,26 +192,99 @@ class QuarterReport:
         ]
         return sorted(found, key=lambda s: -abs(s.change or 0.0))
 
-
-def cluster_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ClusterFacts]:
-    rows = con.execute(query("quarterly_cluster_names")).fetchall()
-    return {r[0]: ClusterFacts(r[0], r[1], list(r[2] or []), r[3]) for r in rows}
-
-
-def registry_listing(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> set[str] | None:
-    """Clusters listed by the quarter's registry crawl; None when it had none."""
-    rows = con.execute(query("quarterly_registry_clusters"), {"quarter": str(quarter)}).fetchall()
-    return {r[0] for r in rows} if rows else None
+    @property
+    def land_moves(self) -> dict[str, dict[str, int]]:
+        """Per Land, moves per kind (a multi-Land initiative counts in each Land)."""
+        found: dict[str, Counter] = defaultdict(Counter)
+        for move in self.moves:
+            for land in move.bundeslaender:
+                found[land][move.kind] += 1
+        return {land: dict(counts) for land, counts in sorted(found.items())}
 
 
-def site_outcomes(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, tuple]:
-    rows = con.execute(query("quarterly_site_outcomes"), {"quarter": str(quarter)}).fetchall()
-    return {r[0]: r[1:] for r in rows}
+def _name(facts: dict[str, ClusterFacts], cluster_id: str) -> str:
+    return facts[cluster_id].name if cluster_id in facts else cluster_id
 
 
-def signal_counts(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, tuple[int, int]]:
-    rows = con.execute(query("quarterly_signal_shares"), {"quarter": str(quarter)}).fetchall()
-    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+def site_problems(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterFacts]
+) -> tuple[dict[str, int], list[SiteProblem]]:
+    """Outcome counts of the quarter's site crawls, and the sites that yielded no content."""
+    now = quarter_facts.site_outcomes(con, str(quarter))
+    before = quarter_facts.site_outcomes(con, str(quarter.previous()))
+    problems = []
+    for cluster_id, site in now.items():
+        if site.outcome in ("ok", "no_website"):
+            continue
+        earlier = before.get(cluster_id)
+        problems.append(
+            SiteProblem(
+                cluster_id,
+                _name(facts, cluster_id),
+                site.outcome,
+                site.seed_url,
+                site.detail,
+                earlier.outcome if earlier else None,
+            )
+        )
+    problems.sort(key=lambda p: (not p.newly_failing, p.outcome, p.name.lower()))
+    return dict(Counter(site.outcome for site in now.values())), problems
+
+
+def differing_suggestions(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterFacts]
+) -> list[DifferingSuggestion]:
+    """Top suggestions the classification in force on the as-of date does not contain."""
+    in_force = {(v.cluster_id, v.dimension): v.labels for v in effective_at(con, quarter.as_of)}
+    differing = []
+    for top in top_suggestions(con, quarter):
+        current = in_force.get((top.cluster_id, top.dimension))
+        same = current is not None and (
+            current == [top.label_key] if top.dimension == INTENSITY else top.label_key in current
+        )
+        if not same:
+            differing.append(
+                DifferingSuggestion(
+                    top.cluster_id,
+                    _name(facts, top.cluster_id),
+                    top.dimension,
+                    top.label_key,
+                    top.score,
+                    sorted(current) if current is not None else None,
+                    top.suggestion_id,
+                )
+            )
+    differing.sort(key=lambda d: (d.dimension != INTENSITY, d.name.lower(), d.dimension))
+    return differing
+
+
+def signal_shares(
+    con: duckdb.DuckDBPyConnection,
+    quarter: Quarter,
+    facts: dict[str, ClusterFacts],
+    min_passages: int,
+) -> list[SignalShare]:
+    """Signal shares of clusters with at least `min_passages` passages (both quarters)."""
+    now = quarter_facts.signal_counts(con, str(quarter))
+    before_all = quarter_facts.signal_counts(con, str(quarter.previous()))
+    shares = []
+    for cluster_id, (passages, signal) in now.items():
+        before = before_all.get(cluster_id)
+        if passages < min_passages:
+            continue
+        if before is not None and before[0] < min_passages:
+            before = None
+        shares.append(
+            SignalShare(
+                cluster_id,
+                _name(facts, cluster_id),
+                passages,
+                signal,
+                before[0] if before else None,
+                before[1] if before else None,
+            )
+        )
+    return sorted(shares, key=lambda s: s.name.lower())
 
 
 def intensity_of_clusters(
@@ -219,56 +313,109 @@ def land_mix(
     return {land: dict(counts) for land, counts in sorted(mix.items())}
 
 
-def review_progress(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> ReviewProgress:
-    cursor = con.execute(
-        query("quarterly_review_summary"), {"quarter": str(quarter), "as_of": quarter.as_of}
-    )
-    names = [d[0] for d in cursor.description]
-    summary = dict(zip(names, cursor.fetchone(), strict=True))
-    actions: Counter = Counter()
-    reviewers: Counter = Counter()
-    for row in _decisions(con, quarter.end + dt.timedelta(days=1)):
-        if quarter.contains(row["decided_at"].date()):
-            actions[row["action"]] += 1
-            reviewers[row["reviewer"]] += 1
-    return ReviewProgress(
-        run_id=summary["run_id"],
-        top_suggestions=int(summary["top_suggestions"] or 0),
-        decided=int(summary["decided"] or 0),
-        pending=int(summary["pending"] or 0),
-        differing=int(summary["differing"] or 0),
-        unclassified=int(summary["unclassified"] or 0),
-        decisions_in_quarter=dict(actions),
-        reviewers_in_quarter=dict(reviewers),
-    )
-
-
-def _decisions(con: duckdb.DuckDBPyConnection, until: dt.date) -> list[dict]:
-    cursor = con.execute(query("quarterly_decisions"), {"until": until})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def intensity_confusion(
-    con: duckdb.DuckDBPyConnection, until: dt.date, labels: list[str]
-) -> Confusion:
-    """Suggested vs reviewed intensity over all decisions before `until` (reject: 'rejected')."""
-    counts: Counter = Counter()
-    for row in _decisions(con, until):
-        if row["dimension"] != INTENSITY or not row["suggested_label"]:
+def intensity_moves(
+    facts: dict[str, ClusterFacts],
+    before: dict[str, tuple[str, str]],
+    after: dict[str, tuple[str, str]],
+    scale: list[str],
+) -> list[IntensityMove]:
+    """Clusters whose intensity differs between two quarters; `scale` runs from the most
+    security-oriented level to "no SVI relevance" (up = towards its start)."""
+    moves = []
+    for cluster_id in sorted(set(before) | set(after)):
+        was = before[cluster_id][0] if cluster_id in before else None
+        now = after[cluster_id][0] if cluster_id in after else None
+        if was == now:
             continue
-        if row["action"] == "reject":
-            decided = "rejected"
-        elif row["labels"]:
-            decided = row["labels"][0]
+        if was is None:
+            kind = "new"
+        elif now is None:
+            kind = "gone"
+        elif was in scale and now in scale:
+            kind = "up" if scale.index(now) < scale.index(was) else "down"
         else:
-            decided = row["suggested_label"]
-        counts[(row["suggested_label"], decided)] += 1
-    extra = sorted({k for pair in counts for k in pair} - set(labels) - {"rejected"})
+            kind = "up"
+        cluster = facts.get(cluster_id)
+        lands = cluster.bundeslaender if cluster else []
+        moves.append(IntensityMove(cluster_id, _name(facts, cluster_id), lands, was, now, kind))
+    return moves
+
+
+def intensity_history(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, quarters: int
+) -> list[tuple[str, dict[str, int]]]:
+    """Clusters per intensity label in the last `quarters` quarters (empty ones left out)."""
+    first = quarter
+    for _ in range(quarters - 1):
+        first = first.previous()
+    history = []
+    for q in quarters_between(first, quarter):
+        counts = Counter(label for label, _ in intensity_of_clusters(con, q).values())
+        if counts or q == quarter:
+            history.append((str(q), dict(counts)))
+    return history
+
+
+def quarter_review_counts(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, settings: ReviewSettings
+) -> ReviewCounts:
+    """The quarter's review counts, with the open items read exactly as the queue reads them."""
+    from clusterradar.review.pages import load_pending
+    from clusterradar.review.queue import QueueFilters
+
+    items = load_pending(con, settings, filters=QueueFilters(quarter=str(quarter)))
+    return review_counts(con, str(quarter), (item.candidate for item in items))
+
+
+def intensity_confusion(counts: ReviewCounts, labels: list[str]) -> Confusion:
+    """Suggested vs reviewed intensity of the quarter's decided suggestions (reject:
+    'rejected'), so its total is the intensity part of `counts.decided`."""
+    pairs: Counter = Counter()
+    for row in counts.concluded:
+        if row.dimension != INTENSITY:
+            continue
+        if row.action == "reject":
+            decided = "rejected"
+        elif row.labels:
+            decided = row.labels[0]
+        else:
+            decided = row.suggested_label
+        pairs[(row.suggested_label, decided)] += 1
+    extra = sorted({k for pair in pairs for k in pair} - set(labels) - {"rejected"})
     rows = [*labels, *extra]
     columns = [*labels, *extra, "rejected"]
-    matrix = [[counts.get((r, c), 0) for c in columns] for r in rows]
+    matrix = [[pairs.get((r, c), 0) for c in columns] for r in rows]
     return Confusion(rows, columns, matrix)
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def stage_costs(stages: list[StageState]) -> list[StageCost]:
+    """Seconds and output of each stage, from the numbers its 'done' event recorded."""
+    costs = []
+    for state in stages:
+        stats = state.stats or {}
+        outcomes = stats.get("outcomes")
+        sites = sum(outcomes.values()) if isinstance(outcomes, dict) else None
+        costs.append(
+            StageCost(
+                stage=state.stage,
+                status=state.status,
+                scope=state.scope,
+                seconds=float(stats["stage_seconds"]) if "stage_seconds" in stats else None,
+                initiatives=_int(stats.get("entries"))
+                or sites
+                or _int(stats.get("sites_extracted"))
+                or _int(stats.get("clusters")),
+                pages=_int(stats.get("pages")) or _int(stats.get("pages_extracted")),
+                passages=_int(stats.get("passages_written")),
+                suggestions=_int(stats.get("suggestions")),
+                finished_at=state.finished_at,
+            )
+        )
+    return costs
 
 
 def collect_report(
@@ -279,101 +426,46 @@ def collect_report(
     signal_threshold: float = 0.10,
     min_passages: int = 3,
     history_quarters: int = 6,
+    review: ReviewSettings | None = None,
 ) -> QuarterReport:
     """Read every fact of the change report for `quarter` (compared with the one before)."""
+    review = review or ReviewSettings()
     previous = quarter.previous()
-    facts = cluster_facts(con)
+    facts = quarter_facts.cluster_facts(con)
 
-    listed_now, listed_before = registry_listing(con, quarter), registry_listing(con, previous)
+    listed_now = quarter_facts.registry_listing(con, str(quarter))
+    listed_before = quarter_facts.registry_listing(con, str(previous))
     now_ids, before_ids = listed_now or set(), listed_before or set()
-    new = [facts[c] for c in sorted(now_ids - before_ids) if c in facts]
-    vanished = [facts[c] for c in sorted(before_ids - now_ids) if c in facts]
-
-    outcomes_now, outcomes_before = site_outcomes(con, quarter), site_outcomes(con, previous)
-    problems = []
-    for cluster_id, (outcome, seed_url, detail, _pages) in outcomes_now.items():
-        if outcome in ("ok", "no_website"):
-            continue
-        before = outcomes_before.get(cluster_id)
-        name = facts[cluster_id].name if cluster_id in facts else cluster_id
-        problems.append(
-            SiteProblem(cluster_id, name, outcome, seed_url, detail, before[0] if before else None)
-        )
-    problems.sort(key=lambda p: (not p.newly_failing, p.outcome, p.name.lower()))
-
-    in_force = {(v.cluster_id, v.dimension): v.labels for v in effective_at(con, quarter.as_of)}
-    differing = []
-    for top in top_suggestions(con, quarter):
-        current = in_force.get((top.cluster_id, top.dimension))
-        same = current is not None and (
-            current == [top.label_key] if top.dimension == INTENSITY else top.label_key in current
-        )
-        if not same:
-            name = facts[top.cluster_id].name if top.cluster_id in facts else top.cluster_id
-            differing.append(
-                DifferingSuggestion(
-                    top.cluster_id,
-                    name,
-                    top.dimension,
-                    top.label_key,
-                    top.score,
-                    sorted(current) if current is not None else None,
-                    top.suggestion_id,
-                )
-            )
-    differing.sort(key=lambda d: (d.dimension != INTENSITY, d.name.lower(), d.dimension))
-    unclassified = [d for d in differing if d.in_force is None]
-    differing = [d for d in differing if d.in_force is not None]
-
-    shares_now, shares_before = signal_counts(con, quarter), signal_counts(con, previous)
-    shares = []
-    for cluster_id, (passages, signal) in shares_now.items():
-        before = shares_before.get(cluster_id)
-        if passages < min_passages:
-            continue
-        if before is not None and before[0] < min_passages:
-            before = None
-        shares.append(
-            SignalShare(
-                cluster_id,
-                facts[cluster_id].name if cluster_id in facts else cluster_id,
-                passages,
-                signal,
-                before[0] if before else None,
-                before[1] if before else None,
-            )
-        )
-    shares.sort(key=lambda s: s.name.lower())
-
+    outcomes, problems = site_problems(con, quarter, facts)
+    differing = differing_suggestions(con, quarter, facts)
     intensity = intensity_of_clusters(con, quarter)
-    history = []
-    first = quarter
-    for _ in range(history_quarters - 1):
-        first = first.previous()
-    for q in quarters_between(first, quarter):
-        counts = Counter(label for label, _ in intensity_of_clusters(con, q).values())
-        if counts or q == quarter:
-            history.append((str(q), dict(counts)))
-
+    counts = quarter_review_counts(con, quarter, review)
+    diff = diff_quarters(con, previous, quarter)
+    stages = stage_states(con, str(quarter))
     return QuarterReport(
         quarter=quarter,
         previous=previous,
         generated_at=utcnow(),
-        stages=stage_states(con, str(quarter)),
+        stages=stages,
         registry_compared=listed_now is not None and listed_before is not None,
         listed=len(now_ids),
-        new=new,
-        vanished=vanished,
-        site_outcomes=dict(Counter(o[0] for o in outcomes_now.values())),
+        new=[facts[c] for c in sorted(now_ids - before_ids) if c in facts],
+        vanished=[facts[c] for c in sorted(before_ids - now_ids) if c in facts],
+        site_outcomes=outcomes,
         site_problems=problems,
-        differing=differing,
-        unclassified=unclassified,
-        signal_shares=shares,
+        differing=[d for d in differing if d.in_force is not None],
+        unclassified=[d for d in differing if d.in_force is None],
+        signal_shares=signal_shares(con, quarter, facts, min_passages),
         signal_threshold=signal_threshold,
-        review=review_progress(con, quarter),
+        review=counts,
         intensity_by_cluster=intensity,
         land_mix=land_mix(facts, intensity),
-        intensity_by_quarter=history,
-        confusion=intensity_confusion(con, quarter.end + dt.timedelta(days=1), intensity_labels),
-        diff=diff_quarters(con, previous, quarter),
+        moves=intensity_moves(
+            facts, intensity_of_clusters(con, previous), intensity, intensity_labels
+        ),
+        intensity_by_quarter=intensity_history(con, quarter, history_quarters),
+        confusion=intensity_confusion(counts, intensity_labels),
+        diff=diff,
+        changed=changed_clusters(con, diff, previous, quarter, facts),
+        costs=stage_costs(stages),
     )

@@ -17,8 +17,19 @@ from typing import Any
 import duckdb
 
 from clusterradar.quarters import Quarter
-from clusterradar.warehouse.db import query
+from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at
+from clusterradar.warehouse.quarter_facts import TopSuggestion
+
+__all__ = [
+    "ClassificationChange",
+    "QuarterDiff",
+    "SuggestionChange",
+    "TopSuggestion",
+    "cluster_names",
+    "diff_quarters",
+    "top_suggestions",
+]
 
 
 @dataclass(slots=True)
@@ -48,6 +59,17 @@ class SuggestionChange:
     before_score: float | None
     after_score: float | None
     in_force: list[str] | None  # labels in force at the later as-of date
+    # The earlier quarter's score of the label now ranked first (None: not ranked then).
+    after_label_score_before: float | None = None
+    before_suggestion_id: str | None = None
+    after_suggestion_id: str | None = None
+
+    @property
+    def score_change(self) -> float | None:
+        """How much more (or less) the model believes the label it now ranks first."""
+        if self.after_score is None or self.after_label_score_before is None:
+            return None
+        return round(self.after_score - self.after_label_score_before, 3)
 
 
 @dataclass(slots=True)
@@ -73,27 +95,14 @@ class QuarterDiff:
         return data
 
 
-@dataclass(slots=True)
-class TopSuggestion:
-    run_id: str
-    suggestion_id: str
-    cluster_id: str
-    dimension: str
-    label_key: str
-    score: float
-    model_version: str
-    run_finished_at: dt.datetime | None = None
-
-
 def cluster_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return {row[0]: row[1] for row in con.execute(query("quarterly_cluster_names")).fetchall()}
+    return {c.cluster_id: c.name for c in quarter_facts.cluster_facts(con).values()}
 
 
 def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[TopSuggestion]:
     """Top-ranked suggestion per (cluster, dimension), each from the newest finished run of the
     quarter that classified it (a partial rerun replaces only its own clusters)."""
-    rows = con.execute(query("quarterly_top_suggestions"), {"quarter": str(quarter)}).fetchall()
-    return [TopSuggestion(*row) for row in rows]
+    return quarter_facts.top_suggestions(con, str(quarter))
 
 
 def classification_changes(
@@ -138,11 +147,13 @@ def suggestion_changes(
     old = {(s.cluster_id, s.dimension): s for s in old_rows}
     new = {(s.cluster_id, s.dimension): s for s in new_rows}
     in_force = {(v.cluster_id, v.dimension): v.labels for v in effective_at(con, to_quarter.as_of)}
+    old_scores = quarter_facts.ranked_scores(con, str(from_quarter))
     changes = []
     for key in sorted(set(old) | set(new)):
         was, now = old.get(key), new.get(key)
         if was and now and was.label_key == now.label_key:
             continue
+        earlier = old_scores.get((*key, now.label_key)) if now else None
         changes.append(
             SuggestionChange(
                 cluster_id=key[0],
@@ -153,6 +164,9 @@ def suggestion_changes(
                 before_score=round(was.score, 3) if was else None,
                 after_score=round(now.score, 3) if now else None,
                 in_force=sorted(in_force[key]) if key in in_force else None,
+                after_label_score_before=round(earlier, 3) if earlier is not None else None,
+                before_suggestion_id=was.suggestion_id if was else None,
+                after_suggestion_id=now.suggestion_id if now else None,
             )
         )
     return newest_run(old_rows), newest_run(new_rows), changes

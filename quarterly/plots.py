@@ -82,17 +82,20 @@ def land_map_png(
     names: dict[str, str],
     title: str,
 ) -> bytes:
-    """Länder shaded by SVI-relevant initiatives, with a pie of the intensity mix per Land."""
+    """Länder shaded by SVI-relevant initiatives (levels 1–5), with a pie of their level mix.
+
+    Shading and pies count the same initiatives: "no SVI relevance" is left out of both and
+    appears only in each Land's caption ("n von m": n SVI-relevant of m with an intensity)."""
     plt = _pyplot()
     from matplotlib import cm, colors
     from matplotlib.patches import Patch, Polygon
     from matplotlib.ticker import MaxNLocator
 
     geometry = laender_geometry()
-    relevant = {
-        land: sum(n for label, n in mix.items() if label != NO_SVI)
-        for land, mix in land_mix.items()
+    relevant_mix = {
+        land: {k: n for k, n in mix.items() if k != NO_SVI and n} for land, mix in land_mix.items()
     }
+    relevant = {land: sum(mix.values()) for land, mix in relevant_mix.items()}
     top = max([1, *relevant.values()])
     norm = colors.Normalize(vmin=0, vmax=top)
     cmap = plt.get_cmap("Blues")
@@ -103,14 +106,17 @@ def land_map_png(
         for ring in geometry[slug]["rings"]:
             ax.add_patch(Polygon(ring, closed=True, facecolor=shade, edgecolor="#333", lw=0.7))
     for slug, land in geometry.items():
-        mix = {k: v for k, v in land_mix.get(slug, {}).items() if v}
+        mix = relevant_mix.get(slug, {})
+        everyone = sum(land_mix.get(slug, {}).values())
         centre = _centroid(max(land["rings"], key=len))
         anchor = _PIE_ANCHORS.get(slug, centre)
-        if anchor != centre and mix:
+        if anchor != centre:
             ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
+        caption = land["name"]
+        if everyone:
+            caption += f"\n{relevant.get(slug, 0)} von {everyone}"
+        radius = 0.16 + 0.1 * math.sqrt(sum(mix.values())) if mix else 0.0
         if mix:
-            total = sum(mix.values())
-            radius = 0.16 + 0.1 * math.sqrt(total)
             ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
             inset = ax.inset_axes(
                 [anchor[0] - radius, anchor[1] - radius * 0.66, 2 * radius, 2 * radius * 0.66],
@@ -122,7 +128,16 @@ def land_map_png(
                 wedgeprops={"linewidth": 0.5, "edgecolor": "white"},
             )
             inset.set_aspect("auto")
-            inset.text(0, -1.45, str(total), ha="center", va="top", fontsize=7)
+        dark = norm(relevant.get(slug, 0)) > 0.6 and anchor == centre
+        ax.text(
+            anchor[0],
+            anchor[1] - radius * 0.66 - 0.05,
+            caption,
+            ha="center",
+            va="top",
+            fontsize=6,
+            color="white" if dark else "#111",
+        )
     ax.set_xlim(5.4, 16.0)
     ax.set_ylim(47.0, 55.4)
     ax.set_aspect(1 / math.cos(math.radians(51)))
@@ -133,7 +148,7 @@ def land_map_png(
     bar.set_label("SVI-relevante Initiativen (Stufe 1–5)")
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
-    handles = [Patch(facecolor=colour_of(k), label=names.get(k, k)) for k in labels]
+    handles = [Patch(facecolor=colour_of(k), label=names.get(k, k)) for k in labels if k != NO_SVI]
     ax.legend(
         handles=handles,
         loc="upper center",
@@ -141,10 +156,44 @@ def land_map_png(
         ncol=2,
         fontsize=7,
         frameon=False,
-        title="Intensitätsmix (Torten; Zahl = Initiativen)",
-        title_fontsize=8,
+        title="Torten: Stufenmix der SVI-relevanten Initiativen; "
+        "„n von m“: n SVI-relevant von m eingestuften",
+        title_fontsize=7,
     )
     ax.text(16.0, 47.0, "schematische Länderumrisse", fontsize=6, ha="right", color="#666")
+    return _png(fig)
+
+
+MOVE_COLOURS = {"up": "#a61b1b", "down": "#1b6aa6", "new": "#7fb069", "gone": "#b8b8b8"}
+
+
+def land_moves_png(
+    moves: dict[str, dict[str, int]],
+    kinds: dict[str, str],
+    land_names: dict[str, str],
+    title: str,
+) -> bytes:
+    """Horizontal stacked bars: the quarter's intensity moves per Land, by kind."""
+    plt = _pyplot()
+    lands = sorted(moves, key=lambda s: land_names.get(s, s), reverse=True)
+    fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(1, len(lands))))
+    left = [0] * len(lands)
+    labels = [land_names.get(s, s) for s in lands]
+    for kind, name in kinds.items():
+        values = [moves[land].get(kind, 0) for land in lands]
+        if not any(values):
+            continue
+        ax.barh(
+            labels, values, left=left, color=MOVE_COLOURS.get(kind, _FALLBACK_COLOUR), label=name
+        )
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_xlabel("Initiativen (länderübergreifende zählen in jedem ihrer Länder)")
+    ax.set_title(f"Veränderte Intensität je Land, {title}", fontsize=10)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from clusterradar.errors import InputError
 from clusterradar.quarterly import plots
-from clusterradar.quarterly.changes import QuarterReport, collect_report
+from clusterradar.quarterly.changes import MOVE_KINDS, QuarterReport, collect_report
 from clusterradar.quarters import Quarter
+from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse.db import connect
+from clusterradar.warehouse.reviews import Evidence
 
 DIMENSION_NAMES = {
     "intensity": "SVI-/Dual-Use-Intensität",
@@ -36,6 +39,29 @@ OUTCOME_NAMES = {
     "refused_private": "private Adresse abgelehnt",
     "no_website": "keine Website",
 }
+STAGE_NAMES = {
+    "registry": "Register-Crawl",
+    "sites": "Website-Crawl",
+    "pipeline": "Textaufbereitung",
+    "classify": "Klassifikation",
+    "review": "Review-Warteschlange",
+}
+STATUS_NAMES = {
+    "done": "fertig",
+    "running": "läuft",
+    "skipped": "übersprungen",
+    "failed": "fehlgeschlagen",
+    "interrupted": "abgebrochen",
+}
+ACTION_NAMES = {"accept": "angenommen", "override": "überstimmt", "reject": "abgelehnt"}
+MOVE_NAMES = {
+    "up": "höher eingestuft (Richtung Sicherheit)",
+    "down": "niedriger eingestuft (Richtung zivil)",
+    "new": "erstmals eingestuft",
+    "gone": "keine Einstufung mehr",
+}
+CHANGE_KIND_NAMES = {"suggestion": "Vorschlag", "classification": "Einstufung"}
+SOURCE_NAMES = {"review": "Review", "paper": "Studie"}
 
 
 @dataclass(slots=True)
@@ -88,9 +114,32 @@ def _markdown_cell(value: object) -> str:
     return text.strip()
 
 
-def render_report(report: QuarterReport) -> tuple[str, str]:
-    """(html, markdown) of a collected report."""
+class AppLinks:
+    """Links into the review app: under ``review.public_url``, else root-relative."""
+
+    def __init__(self, public_url: str = "") -> None:
+        self.base = public_url.rstrip("/")
+
+    def cluster(self, cluster_id: str) -> str:
+        return f"{self.base}/clusters/{quote(cluster_id, safe='')}"
+
+    def snapshot(self, evidence: Evidence) -> str | None:
+        """The stored page with the passage marked, as the app's cluster page links it."""
+        if not evidence.snapshot_id:
+            return None
+        query = urlencode({"passage": evidence.passage})
+        return f"{self.base}/snapshots/{quote(evidence.snapshot_id, safe='')}?{query}#passage"
+
+
+def _short(text: str, limit: int = 320) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render_report(report: QuarterReport, public_url: str = "") -> tuple[str, str]:
+    """(html, markdown) of a collected report; `public_url` is where the review app lives."""
     labels, names = label_names()
+    land_names = {slug: land["name"] for slug, land in plots.laender_geometry().items()}
     images = {
         "map": _data_uri(
             plots.land_map_png(
@@ -100,6 +149,13 @@ def render_report(report: QuarterReport) -> tuple[str, str]:
                 f"SVI-relevante Initiativen je Land, {report.quarter}",
             )
         ),
+        "moves": _data_uri(
+            plots.land_moves_png(
+                report.land_moves, MOVE_NAMES, land_names, f"{report.previous} → {report.quarter}"
+            )
+        )
+        if report.moves
+        else None,
         "history": _data_uri(
             plots.intensity_history_png(report.intensity_by_quarter, labels, names)
         ),
@@ -119,11 +175,18 @@ def render_report(report: QuarterReport) -> tuple[str, str]:
         "names": names,
         "dimension_names": DIMENSION_NAMES,
         "outcome_names": OUTCOME_NAMES,
+        "stage_names": STAGE_NAMES,
+        "status_names": STATUS_NAMES,
+        "action_names": ACTION_NAMES,
+        "move_names": MOVE_NAMES,
+        "move_kinds": MOVE_KINDS,
+        "change_kind_names": CHANGE_KIND_NAMES,
+        "source_names": SOURCE_NAMES,
+        "links": AppLinks(public_url),
+        "short": _short,
         "labels": labels,
         "images": images,
-        "land_names": lambda slugs: ", ".join(
-            plots.laender_geometry().get(s, {}).get("name", s) for s in slugs
-        ),
+        "land_names": lambda slugs: ", ".join(land_names.get(s, s) for s in slugs),
         "relevant": lambda mix: sum(n for k, n in mix.items() if k != plots.NO_SVI),
         "label_list": lambda keys, empty="–": (
             ", ".join(names.get(k, k) for k in keys) if keys else empty
@@ -142,16 +205,25 @@ def write_report(
     *,
     lock_timeout: float = 30.0,
     signal_threshold: float = 0.10,
+    review: ReviewSettings | None = None,
 ) -> ReportFiles:
-    """Collect and render the report of `quarter`; writes report-<Q>.html and report-<Q>.md."""
+    """Collect and render the report of `quarter`; writes report-<Q>.html and report-<Q>.md.
+
+    `review` settings decide which suggestions the review queue counts as open (the report
+    shows the same number as the app) and where links to the app point."""
+    review = review or ReviewSettings()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} exists and is not a folder")
     labels, _ = label_names()
     with connect(db, read_only=True, timeout=lock_timeout) as con:
         report = collect_report(
-            con, quarter, intensity_labels=labels, signal_threshold=signal_threshold
+            con,
+            quarter,
+            intensity_labels=labels,
+            signal_threshold=signal_threshold,
+            review=review,
         )
-    html, markdown = render_report(report)
+    html, markdown = render_report(report, review.public_url)
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"report-{quarter}.html"
     md_path = out_dir / f"report-{quarter}.md"

@@ -21,7 +21,8 @@ from typing import Any
 from clusterradar.errors import InputError
 from clusterradar.quarters import Quarter, parse_quarter
 from clusterradar.settings import Settings
-from clusterradar.warehouse.db import connect, query, transaction
+from clusterradar.warehouse.db import connect, transaction
+from clusterradar.warehouse.quarter_facts import registry_listing
 from clusterradar.warehouse.quarters import (
     finished_stage,
     record_stage_event,
@@ -149,15 +150,13 @@ def _site_cluster_ids(ctx: StageContext) -> list[str] | None:
     if not ctx.registry_listed_only:
         return None
     with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
-        rows = con.execute(
-            query("quarterly_registry_clusters"), {"quarter": str(ctx.quarter)}
-        ).fetchall()
-    if not rows:
+        listed = registry_listing(con, str(ctx.quarter))
+    if not listed:
         raise InputError(
             f"--registry-listed-only: no registry crawl of {ctx.quarter} listed any initiative; "
             "run without --skip-registry first"
         )
-    return [r[0] for r in rows]
+    return sorted(listed)
 
 
 def sites_to_catch_up(ctx: StageContext) -> list[str]:
@@ -227,19 +226,18 @@ def _stage_classify(ctx: StageContext) -> StageOutcome:
 
 
 def review_queue_summary(settings: Settings, quarter: Quarter) -> dict[str, Any]:
-    """Numbers of the quarter's review queue (per cluster: newest run that classified it)."""
+    """The quarter's review counts (:mod:`clusterradar.warehouse.review_counts`)."""
+    from clusterradar.quarterly.changes import quarter_review_counts
+
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
-        cursor = con.execute(
-            query("quarterly_review_summary"), {"quarter": str(quarter), "as_of": quarter.as_of}
-        )
-        names = [d[0] for d in cursor.description]
-        row = cursor.fetchone()
-    return dict(zip(names, row, strict=True))
+        counts = quarter_review_counts(con, quarter, settings.review)
+    summary = counts.as_dict()
+    del summary["quarter"], summary["open_by_dimension"]
+    return summary
 
 
 def _stage_review(ctx: StageContext) -> StageOutcome:
-    summary = review_queue_summary(ctx.settings, ctx.quarter)
-    return StageOutcome(summary.pop("run_id"), summary)
+    return StageOutcome(None, review_queue_summary(ctx.settings, ctx.quarter))
 
 
 QUARTER_STAGES: tuple[Stage, ...] = (

@@ -17,6 +17,14 @@ ones (score below ``low_confidence``), then new clusters (no labels in force in 
 then dimensions a known cluster was never classified in, then suggestions that merely confirm
 what is in force. Within each group intensity comes before the thematic dimensions (it decides
 whether the thematic ones matter at all), and the higher score first.
+
+Initiatives the registry no longer lists (``clusters.missing_since`` set by the registry crawl)
+leave the queue: their suggestions are not pending unless a reviewer asks for them with the
+``dropped`` filter, and then they are marked "nicht mehr im Register".
+
+After a decision or a skip the reviewer continues with the item that follows the decided one
+in this order (:func:`next_after`), never with the top of the queue: the decided item is gone
+from the queue by then, so its place is given by its sort key (:func:`position_key`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from clusterradar.labels import NO_SVI_RELEVANCE
+from clusterradar.warehouse.review_counts import count_open
 from clusterradar.warehouse.reviews import QueueCandidate
 
 REASONS = ("differs", "low_confidence", "new_cluster", "unclassified", "confirms")
@@ -43,6 +52,7 @@ class QueueFilters:
     label: str | None = None
     run_id: str | None = None
     quarter: str | None = None
+    dropped: bool = False  # also initiatives the registry no longer lists
 
     def as_params(self) -> dict[str, str]:
         return {k: v for k, v in _filter_items(self) if v}
@@ -54,6 +64,7 @@ def _filter_items(filters: QueueFilters) -> Iterable[tuple[str, str | None]]:
     yield "label", filters.label
     yield "run", filters.run_id
     yield "quarter", filters.quarter
+    yield "dropped", "1" if filters.dropped else None
 
 
 @dataclass(slots=True)
@@ -134,10 +145,14 @@ def pending_items(
     four_eyes: bool = False,
     low_confidence: float = 0.6,
     min_score: float = 0.5,
+    include_dropped: bool = False,
 ) -> list[QueueItem]:
-    """Every pending item, most useful first (see the module docstring for the rules)."""
+    """Every pending item, most useful first (see the module docstring for the rules).
+    Suggestions for initiatives dropped from the registry only with `include_dropped`."""
     groups: dict[tuple[str, str, str], list[QueueCandidate]] = {}
     for candidate in candidates:
+        if candidate.dropped and not include_dropped:
+            continue
         key = (candidate.run_id, candidate.cluster_id, candidate.dimension)
         groups.setdefault(key, []).append(candidate)
     classified = {cluster_id for cluster_id, _ in current}
@@ -183,10 +198,15 @@ def _without_svi_relevance(
 
 
 def _sort_key(item: QueueItem) -> tuple:
-    c = item.candidate
+    return position_key(item.candidate, item.reason)
+
+
+def position_key(c: QueueCandidate, reason: str) -> tuple:
+    """Where a suggestion with this reason sits in the queue (smaller: earlier); also for a
+    suggestion that has left the queue, so the queue can continue after it."""
     dim = DIMENSION_ORDER.index(c.dimension) if c.dimension in DIMENSION_ORDER else 99
     return (
-        REASONS.index(item.reason),
+        REASONS.index(reason) if reason in REASONS else len(REASONS),
         c.dimension != INTENSITY,
         -c.score,
         c.cluster_name.casefold(),
@@ -210,21 +230,31 @@ def build_queue(items: list[QueueItem], filters: QueueFilters) -> Queue:
     lands: Counter[str] = Counter()
     for item in shown:
         lands.update(item.candidate.bundeslaender)
+    # The counts are defined once, in clusterradar.warehouse.review_counts (report, CLI, app).
     return Queue(
         items=shown,
-        total_pending=len(items),
-        by_dimension=dict(Counter(item.candidate.dimension for item in shown)),
+        total_pending=count_open(item.candidate for item in items).total,
+        by_dimension=count_open(item.candidate for item in shown).by_dimension,
         by_reason=dict(Counter(item.reason for item in shown)),
         by_bundesland=dict(sorted(lands.items())),
     )
 
 
-def next_after(items: list[QueueItem], suggestion_id: str | None) -> QueueItem | None:
-    """The item after `suggestion_id` in queue order (the first one when it is not queued)."""
+def next_after(
+    items: list[QueueItem], suggestion_id: str | None, after_key: tuple | None = None
+) -> QueueItem | None:
+    """The item after `suggestion_id` in queue order.
+
+    When `suggestion_id` has left the queue (decided, or skipped by a colleague) and
+    `after_key` gives its place (:func:`position_key` as the reviewer saw it), the first item
+    placed after it; None at the end of the queue, so a reviewer never lands on the items
+    before it again. Without a known place (no id, or an id never seen): the first item."""
     if not items:
         return None
     ids = [item.suggestion_id for item in items]
     if suggestion_id in ids:
         position = ids.index(suggestion_id) + 1
         return items[position] if position < len(items) else None
+    if suggestion_id and after_key is not None:
+        return next((item for item in items if _sort_key(item) > after_key), None)
     return items[0]

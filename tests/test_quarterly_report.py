@@ -99,15 +99,24 @@ def _classification_run(con, run_id, quarter, at, tops):
 
 
 def _decision(con, suggestion_id, cluster_id, action, labels, at):
+    """A concluded single-reviewer decision, as `record_decision` stores one."""
     con.execute(
         "INSERT INTO review_decisions (decision_id, suggestion_id, cluster_id, dimension, action,"
         " labels, reviewer, decided_at) VALUES (?, ?, ?, 'intensity', ?, ?, 'anna', ?)",
         [f"d-{suggestion_id}", suggestion_id, cluster_id, action, labels, at],
     )
+    con.execute(
+        "INSERT INTO review_conclusions VALUES (?, ?, ?, NULL, ?)",
+        [suggestion_id, f"d-{suggestion_id}", action, at],
+    )
 
 
 @pytest.fixture
 def two_quarters(db_path: Path) -> Path:
+    return fill_two_quarters(db_path)
+
+
+def fill_two_quarters(db_path: Path) -> Path:
     """Q3: four listed clusters; Q4: old-net vanished, new-net appeared, food-net offline,
     holz-cluster's share of SVI passages jumped, one suggestion accepted, one overridden."""
     with connect(db_path) as con, transaction(con):
@@ -241,9 +250,11 @@ def test_a_later_partial_classification_run_replaces_only_its_own_clusters(two_q
         ("new-net", "application_fields"): (None, "aerospace_space_defence"),
     }
     assert diff.to_run_id == "run4-partial"
-    # The review queue still counts the full run's four top suggestions, not the partial one.
-    assert report.review.top_suggestions == 4 and report.review.run_id == "run4-partial"
-    assert report.review.decided == 1  # holz-cluster's new suggestion is not decided yet
+    # Open: holz-cluster's new suggestion (partial run), wehrtech-nord's intensity and
+    # new-net's thematic one. Decided: both decisions on Q4 suggestions, the one on the
+    # replaced full-run suggestion of holz-cluster included.
+    assert report.review.open.total == 3
+    assert report.review.decided == 2
     assert {(d.cluster_id, d.dimension) for d in report.differing} == {
         ("new-net", "intensity"),
         ("holz-cluster", "intensity"),
@@ -277,8 +288,10 @@ def test_report_facts_compare_the_quarter_with_the_previous_one(two_quarters):
     assert {(d.cluster_id, d.dimension) for d in report.unclassified} == {
         ("new-net", "application_fields")
     }
-    assert report.review.top_suggestions == 4 and report.review.decided == 2
-    assert report.review.decisions_in_quarter == {"accept": 1, "override": 1}
+    assert report.review.open.total == 2  # wehrtech-nord's intensity, new-net's thematic one
+    assert report.review.open.by_dimension == {"intensity": 1, "application_fields": 1}
+    assert report.review.decided == 2
+    assert report.review.by_action == {"accept": 1, "override": 1, "reject": 0}
     confusion = report.confusion
     row = confusion.suggested.index("balanced_dual_use")
     column = confusion.decided.index("primarily_security")
@@ -295,8 +308,9 @@ def test_report_writes_self_contained_escaped_html_and_markdown(two_quarters, tm
     html = files.html.read_text(encoding="utf-8")
     markdown = files.markdown.read_text(encoding="utf-8")
     assert files.html.name == "report-2026Q4.html" and files.markdown.name == "report-2026Q4.md"
-    # Self-contained: three embedded PNGs, nothing loaded from elsewhere.
-    assert len(re.findall(r'src="data:image/png;base64,', html)) == 3
+    # Self-contained: four embedded PNGs (map, moves per Land, history, confusion), nothing
+    # loaded from elsewhere.
+    assert len(re.findall(r'src="data:image/png;base64,', html)) == 4
     assert not re.search(r'(src|href)="(https?:)?//', html)
     # Warehouse text is escaped in HTML and table-safe in Markdown.
     assert "<e.V.>" not in html
