@@ -131,9 +131,16 @@ def report_command(
     from clusterradar.quarterly.report import write_report
 
     settings = _settings(ctx)
-    files = write_report(settings.db, _quarter(quarter), out, lock_timeout=settings.lock_timeout)
+    files = write_report(
+        settings.db,
+        _quarter(quarter),
+        out,
+        lock_timeout=settings.lock_timeout,
+        review=settings.review,
+    )
     typer.echo(f"report for {files.quarter}: {files.html}")
     typer.echo(f"markdown:            {files.markdown}")
+    typer.echo(files.report.review.one_line())
 
 
 def diff_command(
