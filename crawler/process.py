@@ -4,8 +4,10 @@ Twisted's reactor cannot be restarted, so every crawl runs its Scrapy engine in 
 (started by :mod:`clusterradar.crawler.runner`). Progress goes to stdout as JSON lines, Scrapy's
 log to the run's log file. The last line is ``{"event": "done", ...}``. Exit code 0: the crawl
 finished; 3 (:data:`EXIT_INTERRUPTED`): it received SIGINT/SIGTERM; 4 (:data:`EXIT_FAILED`): the
-engine stopped for any other reason (e.g. ``start_error``), which is a failure, not an
-interruption; 1: an uncaught exception.
+engine stopped for any other reason (e.g. ``start_error``), or a finished site could not be
+written to the warehouse (finish reason ``warehouse_write_failed``, the sites listed in the
+done line's ``write_failures``), which is a failure, not an interruption; 1: an uncaught
+exception.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ def _signal_aware_process(settings: Any):
 
 
 def run_job(job: dict[str, Any]) -> int:
+    from twisted.internet.defer import Deferred
+
+    from clusterradar.crawler.pipelines import WRITE_FAILED
     from clusterradar.crawler.settings import scrapy_settings
     from clusterradar.crawler.spiders import RegistrySpider, SiteSpider, emit
     from clusterradar.settings import CrawlSettings
@@ -75,11 +80,27 @@ def run_job(job: dict[str, Any]) -> int:
         with connect(db, read_only=True, timeout=timeout) as con:
             previous = previous_snapshots(con, [s[0] for s in seeds])
 
-        def body_of(content_hash: str) -> bytes | None:
+        def body_of(content_hash: str) -> bytes | None:  # only if read_bodies failed
             with connect(db, read_only=True, timeout=timeout) as con:
                 return load_body(con, content_hash)
 
         crawler = process.create_crawler(SiteSpider)
+
+        def read_bodies(content_hashes: list[str]) -> Deferred:
+            """Previous bodies by hash, read on the warehouse thread (one query)."""
+            from twisted.internet import reactor  # the one Scrapy installed
+
+            deferred: Deferred = Deferred()
+
+            def deliver(bodies: Any, error: BaseException | None) -> None:
+                if error is None:
+                    reactor.callFromThread(deferred.callback, bodies)
+                else:
+                    reactor.callFromThread(deferred.errback, error)
+
+            crawler.clusterradar_writer.site_thread().read_bodies(content_hashes, deliver)
+            return deferred
+
         process.crawl(
             crawler,
             seeds=seeds,
@@ -88,6 +109,7 @@ def run_job(job: dict[str, Any]) -> int:
             per_site_parallel=crawl.concurrent_per_domain,
             previous=previous,
             load_body=body_of,
+            read_bodies=read_bodies,
             capture_pdf=crawl.capture_pdf,
             site_time_budget=crawl.site_time_budget,
             max_links_per_page=crawl.max_links_per_page,
@@ -102,9 +124,9 @@ def run_job(job: dict[str, Any]) -> int:
     spider = crawler.spider
     summary: dict[str, Any] = {}
     if job["kind"] == "sites":
+        writer = getattr(crawler, "clusterradar_writer", None)
         if reason == "finished":
             # Defensive: a site the engine finished without a result still gets its outcome.
-            writer = getattr(crawler, "clusterradar_writer", None)
             for state in spider.unfinished():
                 state.done = True
                 result = spider.result_of(state)
@@ -115,6 +137,11 @@ def run_job(job: dict[str, Any]) -> int:
                         from clusterradar.warehouse.crawls import write_site
 
                         write_site(con, job["run_id"], result)
+        failures = writer.close() if writer is not None else []  # every queued site written
+        if failures:
+            summary["write_failures"] = failures
+            if reason == "finished":
+                reason = WRITE_FAILED
         summary["skipped"] = {
             cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
         }

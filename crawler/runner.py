@@ -83,6 +83,12 @@ class _ChildResult:
     def failure(self) -> str:
         """One line saying why the child ended early (for CrawlError)."""
         reason = (self.done or {}).get("reason")
+        unwritten = (self.done or {}).get("summary", {}).get("write_failures") or []
+        if unwritten:
+            return (
+                f"{len(unwritten)} site(s) could not be written to the warehouse "
+                f"(first: {unwritten[0]})"
+            )
         if reason:
             return f"the crawl engine stopped early (finish reason {reason!r})"
         if self.returncode < 0:

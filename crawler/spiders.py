@@ -29,6 +29,7 @@ import itertools
 import json
 import re
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import task
 from twisted.python.failure import Failure
 
@@ -57,14 +58,20 @@ from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteRe
 from clusterradar.warehouse.history import utcnow
 
 MAX_REDIRECTS = 5
+PREFETCH_SITES = 8  # a recrawl reads the previous bodies of this many sites in one query
 BUDGET_CHECK_SECONDS = 0.25  # how often sites with nothing arriving are checked for their budget
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
 
+_EMIT_LOCK = threading.Lock()  # the reactor and the warehouse thread both report
+
+
 def emit(event: dict[str, Any]) -> None:
     """One progress line for the parent process (JSON on stdout; logs go to the log file)."""
-    sys.stdout.write(json.dumps(event, ensure_ascii=False, default=str) + "\n")
-    sys.stdout.flush()
+    line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+    with _EMIT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def _header(response: Response, name: str) -> str | None:
@@ -112,6 +119,7 @@ class _SiteState:
     frontier: list[tuple[int, int, str, int]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     hashes: dict[str, str] = field(default_factory=dict)  # content hash -> snapshot id (this run)
+    bodies: dict[str, bytes] = field(default_factory=dict)  # previous bodies, for 304 answers
     snapshots: list[PageSnapshot] = field(default_factory=list)
     issued: int = 0
     in_flight: int = 0
@@ -138,6 +146,7 @@ class SiteSpider(scrapy.Spider):
         per_site_parallel: int = 2,
         previous: dict[tuple[str, str], PreviousSnapshot] | None = None,
         load_body: Any = None,
+        read_bodies: Any = None,
         capture_pdf: bool = False,
         site_time_budget: float = float("inf"),
         max_links_per_page: int | None = None,
@@ -152,6 +161,12 @@ class SiteSpider(scrapy.Spider):
         self.per_site_parallel = max(1, per_site_parallel)
         self.previous = previous or {}
         self.load_body = load_body
+        self.read_bodies = read_bodies
+        self._previous_hashes: dict[str, set[str]] = {}
+        for (cluster_id, _url), previous in self.previous.items():
+            self._previous_hashes.setdefault(cluster_id, set()).add(previous.content_hash)
+        self._prefetched: dict[str, dict[str, bytes]] = {}
+        self._prefetching: dict[int, Any] = {}  # first seed index of a chunk -> its Deferred
         self.capture_pdf = capture_pdf
         self.site_time_budget = site_time_budget
         self.max_links_per_page = max_links_per_page
@@ -204,6 +219,8 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self):
         for order, (cluster_id, website) in enumerate(self.seeds):
+            if order % PREFETCH_SITES == 0:
+                await self._prefetch(order)
             seed = website.strip() if "://" in website else "https://" + website.strip()
             if not site.usable_website(seed):
                 state = _SiteState(cluster_id, seed, site.SiteScope("", ""), order=order, done=True)
@@ -215,6 +232,35 @@ class SiteSpider(scrapy.Spider):
             for output in self._start_site(cluster_id, seed, order):
                 yield output
 
+    # -- previous bodies (recrawl) ---------------------------------------------------------
+    def _bodies_of_chunk(self, first: int) -> Any:
+        """Start reading the previous bodies of seeds[first:first + PREFETCH_SITES]."""
+        ids = [cid for cid, _ in self.seeds[first : first + PREFETCH_SITES]]
+        hashes = sorted({h for cid in ids for h in self._previous_hashes.get(cid, ())})
+        if not hashes or self.read_bodies is None:
+            return None
+        deferred = self.read_bodies(hashes)
+
+        def keep(bodies: dict[str, bytes]) -> None:
+            for cid in ids:
+                mine = self._previous_hashes.get(cid, set())
+                self._prefetched[cid] = {h: b for h, b in bodies.items() if h in mine}
+
+        def failed(failure: Failure) -> None:  # 304 answers then read their bodies one by one
+            self.logger.warning("previous bodies not read at once: %s", failure.value)
+
+        return deferred.addCallbacks(keep, failed)
+
+    async def _prefetch(self, first: int) -> None:
+        """Wait for the bodies of the chunk starting at `first`, and start reading the next
+        chunk's, so a recrawl's 304 answers never wait for the warehouse."""
+        current = self._prefetching.pop(first, None) or self._bodies_of_chunk(first)
+        following = first + PREFETCH_SITES
+        if following < len(self.seeds) and following not in self._prefetching:
+            self._prefetching[following] = self._bodies_of_chunk(following)
+        if current is not None:
+            await maybe_deferred_to_future(current)
+
     def _start_site(self, cluster_id: str, seed: str, order: int) -> list[Any]:
         state = _SiteState(
             cluster_id,
@@ -222,6 +268,7 @@ class SiteSpider(scrapy.Spider):
             site.scope_of(seed),
             order=order,
             clock=site.SiteClock(self.site_time_budget),
+            bodies=self._prefetched.pop(cluster_id, {}),
         )
         self.states[cluster_id] = state
         state.seen.add(site.crawl_key(seed))
@@ -362,6 +409,7 @@ class SiteSpider(scrapy.Spider):
         return [self.result_of(state)]
 
     def result_of(self, state: _SiteState) -> SiteResult:
+        state.bodies = {}  # the site is over: its previous bodies are no longer needed
         spent = state.clock.budget if state.out_of_time else None
         outcome, detail = site.decide_outcome(
             state.pages_with_text, state.pages_ok, state.seed_failure, spent
@@ -413,7 +461,9 @@ class SiteSpider(scrapy.Spider):
                 snap.note = "304 without an earlier copy"
             else:
                 self._mark_unchanged(snap, previous)
-                body = self.load_body(previous.content_hash) if self.load_body else None
+                body = state.bodies.get(previous.content_hash)
+                if body is None and self.load_body is not None:
+                    body = self.load_body(previous.content_hash)
                 if body is not None and body.startswith(b"%PDF-"):
                     body = None  # an unchanged captured PDF: nothing to read links from
         elif "download_stopped" in response.flags or not site.is_text_type(snap.content_type):
