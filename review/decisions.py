@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import re
 import threading
 import uuid
@@ -302,4 +303,69 @@ def record_decision(
                 "reload and check",
                 "Jemand anderes hat diesen Vorschlag im selben Moment entschieden; bitte die "
                 "Seite neu laden und prüfen.",
+            ) from exc
+
+
+def bulk_request_key(request_key: str, suggestion_id: str) -> str:
+    """The idempotency key of one item of a bulk form: the form's key with a short hash of
+    the suggestion, so a retried form replays every item and a changed selection cannot
+    reuse another item's key."""
+    digest = hashlib.sha256(suggestion_id.encode("utf-8")).hexdigest()[:12]
+    return f"{request_key[:48]}-{digest}"
+
+
+def record_bulk_accept(
+    db_path: Path | str,
+    *,
+    suggestion_ids: list[str],
+    reviewer: str,
+    four_eyes: bool = False,
+    timeout: float = 30.0,
+    request_key: str | None = None,
+) -> list[DecisionOutcome]:
+    """Accept several rank-1 suggestions in one transaction: each exactly as a single accept
+    (same decision, request, version and conclusion rows), and all or none -- an item that
+    cannot be accepted (not rank 1, decided already, superseded, ...) refuses the whole set
+    with the reason for that item. A form's `request_key` makes a retry replay every item."""
+    ids = list(dict.fromkeys(suggestion_ids))
+    if not ids:
+        raise input_error(
+            "bulk accept needs at least one suggestion", "Bitte mindestens einen Vorschlag wählen."
+        )
+    if request_key is not None and not REQUEST_KEY.match(request_key):
+        raise input_error(
+            "a request key is 16 to 64 letters, digits, '-' or '_'",
+            "Ungültiges Formular (Schlüssel). Bitte die Seite neu laden.",
+        )
+    with connect(db_path, timeout=timeout) as con, _decision_turn(timeout):
+        try:
+            with transaction(con):
+                outcomes = []
+                for suggestion_id in ids:
+                    suggestion = reviews.load_suggestion(con, suggestion_id)
+                    if suggestion is not None and suggestion.rank != 1:
+                        raise input_error(
+                            f"suggestion {suggestion_id} is rank {suggestion.rank}; bulk "
+                            "accept takes rank-1 suggestions only",
+                            f"Vorschlag {suggestion_id} ist nicht auf Rang 1; mehrere auf "
+                            "einmal lassen sich nur auf Rang 1 annehmen.",
+                        )
+                    key = bulk_request_key(request_key, suggestion_id) if request_key else None
+                    outcomes.append(
+                        decide(
+                            con,
+                            suggestion_id=suggestion_id,
+                            action="accept",
+                            reviewer=reviewer,
+                            four_eyes=four_eyes,
+                            request_key=key,
+                        )
+                    )
+                return outcomes
+        except (duckdb.ConstraintException, duckdb.TransactionException) as exc:
+            raise input_error(
+                "one of the suggestions was decided by someone else at the same moment; "
+                "nothing was saved, reload and check",
+                "Jemand anderes hat einen der Vorschläge im selben Moment entschieden; nichts "
+                "wurde gespeichert. Bitte die Seite neu laden und prüfen.",
             ) from exc

@@ -10,11 +10,19 @@ import duckdb
 
 from clusterradar.review import vocabulary
 from clusterradar.review.messages import input_error, not_found
-from clusterradar.review.queue import Queue, QueueFilters, QueueItem, build_queue, pending_items
+from clusterradar.review.queue import (
+    Queue,
+    QueueFilters,
+    QueueItem,
+    build_queue,
+    pending_items,
+    position_key,
+)
 from clusterradar.settings import ReviewSettings
-from clusterradar.warehouse import review_pages, reviews
+from clusterradar.warehouse import axis_scores, review_pages, reviews
 from clusterradar.warehouse.history import ClassificationVersion, effective_at, timeline
-from clusterradar.warehouse.review_pages import RunInfo
+from clusterradar.warehouse.records import AxisScoreRecord
+from clusterradar.warehouse.review_pages import PreviousSuggestion, RunInfo, SiteOutcome
 from clusterradar.warehouse.reviews import ClusterFacts, Evidence, QueueCandidate, ReviewDecision
 
 
@@ -24,6 +32,7 @@ class QueuePage:
     filters: QueueFilters
     runs: list[RunInfo]
     bundeslaender: list[str]
+    dropped_hidden: int = 0  # pending items of initiatives no longer in the registry, not shown
 
 
 @dataclass(slots=True)
@@ -43,10 +52,23 @@ class ClusterPage:
     suggestions: dict[str, list[SuggestionView]] = field(default_factory=dict)
     versions: list[ClassificationVersion] = field(default_factory=list)
     decisions: list[ReviewDecision] = field(default_factory=list)
+    previous: dict[str, PreviousSuggestion] = field(default_factory=dict)  # last quarter, rank 1
+    axes: AxisScoreRecord | None = None  # T and S of the run the intensity suggestions are from
+    site: SiteOutcome | None = None  # the newest crawl of the cluster's website
 
     @property
     def name(self) -> str:
         return self.facts.name if self.facts else self.cluster_id
+
+    @property
+    def dropped(self) -> bool:
+        """The registry no longer lists the initiative."""
+        return bool(self.facts and self.facts.missing_since)
+
+    @property
+    def carried_note(self) -> str | None:
+        """Why this run's suggestions were carried forward from an earlier run, if they were."""
+        return self.axes.note if self.axes and self.axes.carried_from_run else None
 
 
 def current_classification(
@@ -89,6 +111,7 @@ def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> Queu
         label=filters.label,
         run_id=filters.run_id,
         quarter=quarter,
+        dropped=filters.dropped,
     )
 
 
@@ -110,16 +133,73 @@ def load_pending(
         four_eyes=settings.four_eyes,
         low_confidence=settings.low_confidence,
         min_score=settings.queue_min_score,
+        include_dropped=filters.dropped,
     )
 
 
 def load_queue_page(
     con: duckdb.DuckDBPyConnection, settings: ReviewSettings, viewer: str, filters: QueueFilters
 ) -> QueuePage:
-    items = load_pending(con, settings, viewer=viewer, filters=filters)
+    with_dropped = QueueFilters(**{**_fields(filters), "dropped": True})
+    everything = load_pending(con, settings, viewer=viewer, filters=with_dropped)
+    items = [i for i in everything if filters.dropped or not i.candidate.dropped]
     runs = review_pages.finished_runs(con)
     lands = sorted({land for item in items for land in item.candidate.bundeslaender})
-    return QueuePage(build_queue(items, filters), filters, runs, lands)
+    hidden = len(everything) - len(items)
+    return QueuePage(build_queue(items, filters), filters, runs, lands, dropped_hidden=hidden)
+
+
+def _fields(filters: QueueFilters) -> dict:
+    return {name: getattr(filters, name) for name in QueueFilters.__slots__}
+
+
+def place_in_queue(con: duckdb.DuckDBPyConnection, suggestion_id: str, reason: str) -> tuple | None:
+    """The queue position key a suggestion had with `reason` (see
+    :func:`clusterradar.review.queue.position_key`), also once it has left the queue; None for
+    an unknown suggestion."""
+    suggestion = reviews.load_suggestion(con, suggestion_id)
+    if suggestion is None:
+        return None
+    facts = reviews.load_cluster(con, suggestion.cluster_id)
+    candidate = QueueCandidate(
+        suggestion_id=suggestion.suggestion_id,
+        run_id=suggestion.run_id,
+        quarter=suggestion.quarter,
+        cluster_id=suggestion.cluster_id,
+        cluster_name=facts.name if facts else suggestion.cluster_id,
+        bundeslaender=list(facts.bundeslaender) if facts else [],
+        dimension=suggestion.dimension,
+        label_key=suggestion.label_key,
+        score=suggestion.score,
+        rank=suggestion.rank,
+        model_version=suggestion.model_version,
+        concluded=False,
+    )
+    return position_key(candidate, reason)
+
+
+CONFIRMATIONS = {
+    "accept": "Angenommen: {label} für {name}.",
+    "reject": "Abgelehnt: {label} für {name}.",
+    "override": "Überschrieben: {dimension} für {name}.",
+    "pending": "Gespeichert für {name} ({label}); wirksam, wenn eine zweite Person zustimmt.",
+    "skip": "Übersprungen: {name} ({label}).",
+}
+
+
+def confirmation(con: duckdb.DuckDBPyConnection, msg: str, suggestion_id: str) -> str | None:
+    """The confirmation after a decision or skip, naming the initiative and the label; None
+    when `msg` or the suggestion is unknown (the caller then shows its generic message)."""
+    template = CONFIRMATIONS.get(msg)
+    suggestion = reviews.load_suggestion(con, suggestion_id) if template and suggestion_id else None
+    if suggestion is None:
+        return None
+    facts = reviews.load_cluster(con, suggestion.cluster_id)
+    return template.format(
+        name=facts.name if facts else suggestion.cluster_id,
+        label=vocabulary.label_de(suggestion.dimension, suggestion.label_key),
+        dimension=vocabulary.dimension_label(suggestion.dimension),
+    )
 
 
 def _state(
@@ -162,6 +242,10 @@ def load_cluster_page(
             for c in group
         ]
     effective = effective_at(con, dt.date.today(), cluster_id=cluster_id)
+    intensity_runs = [c.run_id for c in by_dimension.get("intensity", [])]
+    axes = None
+    if intensity_runs:
+        axes = axis_scores.axis_scores_in_run(con, intensity_runs[0], [cluster_id]).get(cluster_id)
     return ClusterPage(
         cluster_id=cluster_id,
         facts=facts,
@@ -169,4 +253,7 @@ def load_cluster_page(
         suggestions=suggestions,
         versions=versions,
         decisions=reviews.cluster_decisions(con, cluster_id),
+        previous=review_pages.previous_quarter_suggestions(con, cluster_id),
+        axes=axes,
+        site=review_pages.latest_site_outcome(con, cluster_id),
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from clusterradar.warehouse.db import query
+
 
 @dataclass(slots=True)
 class RunInfo:
@@ -38,3 +40,54 @@ def finished_runs(con: duckdb.DuckDBPyConnection) -> list[RunInfo]:
         "WHERE status = 'finished' ORDER BY finished_at DESC"
     ).fetchall()
     return [RunInfo(*row) for row in rows]
+
+
+@dataclass(slots=True)
+class PreviousSuggestion:
+    """A cluster's rank-1 suggestion in one dimension from the quarter before the one shown."""
+
+    dimension: str
+    label_key: str
+    score: float
+    run_id: str
+    quarter: str | None
+    model_version: str
+
+
+def previous_quarter_suggestions(
+    con: duckdb.DuckDBPyConnection, cluster_id: str
+) -> dict[str, PreviousSuggestion]:
+    """Per dimension, the rank-1 suggestion of the newest finished run of an earlier quarter
+    than the cluster's latest run in that dimension (runs without a quarter: an earlier run).
+    A dimension without such a run is absent."""
+    cursor = con.execute(query("review_previous_suggestions"), {"cluster_id": cluster_id})
+    found: dict[str, PreviousSuggestion] = {}
+    for row in cursor.fetchall():
+        found.setdefault(row[0], PreviousSuggestion(*row))
+    return found
+
+
+@dataclass(slots=True)
+class SiteOutcome:
+    """How the newest site crawl of a cluster ended ('ok', 'timeout', 'dns_error', ...)."""
+
+    crawl_run_id: str
+    outcome: str
+    pages: int
+    detail: str | None
+    finished_at: dt.datetime
+
+    @property
+    def failed(self) -> bool:
+        """The site gave no pages this time (unreachable, refused, empty, no website)."""
+        return self.outcome != "ok"
+
+
+def latest_site_outcome(con: duckdb.DuckDBPyConnection, cluster_id: str) -> SiteOutcome | None:
+    """The newest site crawl outcome of the cluster, None when its site was never crawled."""
+    row = con.execute(
+        "SELECT crawl_run_id, outcome, pages, detail, finished_at FROM site_outcomes "
+        "WHERE cluster_id = ? ORDER BY finished_at DESC LIMIT 1",
+        [cluster_id],
+    ).fetchone()
+    return SiteOutcome(*row) if row else None

@@ -53,6 +53,7 @@ class QueueCandidate:
     model_version: str
     concluded: bool
     reviewers: list[str] = field(default_factory=list)
+    dropped: bool = False  # the registry no longer lists the initiative (missing_since)
 
 
 @dataclass(slots=True)

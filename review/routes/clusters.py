@@ -8,9 +8,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clusterradar.errors import InputError
 from clusterradar.review.messages import not_found
-from clusterradar.review.pages import load_cluster_page
-from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, SessionDep
+from clusterradar.review.pages import check_filters, load_cluster_page, load_pending
+from clusterradar.review.queue import QueueFilters
+from clusterradar.review.routes.deps import Context, FiltersDep, SessionDep
+from clusterradar.review.routes.queue import message_for
 from clusterradar.warehouse import reviews
 
 router = APIRouter()
@@ -25,11 +28,24 @@ def cluster_page(
     filters: FiltersDep,
     s: Annotated[str, Query(description="suggestion in focus")] = "",
     msg: str = "",
+    done: str = "",
 ) -> Response:
     with context.warehouse.unit() as con:
         page = load_cluster_page(
             con, cluster_id, viewer=session.user_name, four_eyes=context.review.four_eyes
         )
+        try:
+            filters = check_filters(con, filters)
+        except InputError:
+            filters = QueueFilters()  # a hand-edited link: the page still shows, unfiltered
+        # Each open suggestion's queue group, so that after deciding it the queue continues
+        # after its place (see /next).
+        reasons = {
+            item.suggestion_id: item.reason
+            for item in load_pending(con, context.review, viewer=session.user_name, filters=filters)
+            if item.candidate.cluster_id == cluster_id
+        }
+        message = message_for(con, msg, done)
     open_ids = [
         view.candidate.suggestion_id
         for views in page.suggestions.values()
@@ -38,6 +54,7 @@ def cluster_page(
     ]
     focus = s if s in open_ids else (open_ids[0] if open_ids else "")
     params = filters.as_params()
+    next_query = {**params, "after": focus, "reason": reasons.get(focus, "")}
     return context.render(
         request,
         "cluster.html",
@@ -46,8 +63,10 @@ def cluster_page(
             "csrf_token": session.csrf_token,
             "page": page,
             "focus": focus,
-            "message": MESSAGES.get(msg),
-            "next_url": "/next?" + urlencode({**params, "after": focus}),
+            "message": message,
+            "next_url": "/next?" + urlencode({k: v for k, v in next_query.items() if v}),
+            "skip_url": "/next?" + urlencode({**next_query, "msg": "skip", "done": focus}),
+            "reasons": reasons,
             "filter_params": params,
             "four_eyes": context.review.four_eyes,
         },

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from clusterradar.errors import InputError
-from clusterradar.review.decisions import record_decision
+from clusterradar.review.decisions import record_bulk_accept, record_decision
 from clusterradar.review.messages import german
+from clusterradar.review.queue import REASONS
 from clusterradar.review.routes.deps import FILTER_KEYS, Context, SessionDep, check_csrf
 
 router = APIRouter()
@@ -29,6 +30,7 @@ def decide(
     then: Annotated[str, Form()] = "next",
     filters: Annotated[str, Form()] = "",
     request_key: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(session, csrf_token)
     try:
@@ -55,5 +57,41 @@ def decide(
         cluster = quote(outcome.decision.cluster_id, safe="")
         return RedirectResponse(f"/clusters/{cluster}?" + urlencode({"msg": msg}), 303)
     kept = {k: v for k, v in parse_qsl(filters) if k in FILTER_KEYS}
-    query = urlencode({**kept, "after": suggestion_id, "msg": msg})
+    place = {"reason": reason} if reason in REASONS else {}
+    query = urlencode({**kept, "after": suggestion_id, **place, "done": suggestion_id, "msg": msg})
     return RedirectResponse(f"/next?{query}", status_code=303)
+
+
+@router.post("/suggestions/bulk-accept")
+def bulk_accept(
+    request: Request,
+    context: Context,
+    session: SessionDep,
+    csrf_token: Annotated[str, Form()] = "",
+    suggestion_ids: Annotated[list[str] | None, Form()] = None,
+    filters: Annotated[str, Form()] = "",
+    request_key: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept the selected rank-1 suggestions at once (admins only): all or none, each with the
+    audit trail of a single accept."""
+    check_csrf(session, csrf_token)
+    if not session.is_admin:
+        error = "Nur Administratorinnen und Administratoren dürfen mehrere Vorschläge annehmen."
+        page = {"session": session, "csrf_token": session.csrf_token, "error": error}
+        return context.render(request, "error.html", page, status=403)
+    try:
+        outcomes = record_bulk_accept(
+            context.warehouse.path,
+            suggestion_ids=[sid for sid in suggestion_ids or [] if sid],
+            reviewer=session.user_name,
+            four_eyes=context.review.four_eyes,
+            timeout=context.warehouse.timeout,
+            request_key=request_key or None,
+        )
+    except InputError as exc:
+        page = {"session": session, "csrf_token": session.csrf_token, "error": german(exc)}
+        return context.render(request, "error.html", page, status=400)
+    kept = {k: v for k, v in parse_qsl(filters) if k in FILTER_KEYS}
+    concluded = sum(outcome.concluded for outcome in outcomes)
+    query = urlencode({**kept, "msg": "bulk", "n": concluded, "of": len(outcomes)})
+    return RedirectResponse(f"/?{query}", status_code=303)

@@ -31,7 +31,7 @@ from clusterradar.warehouse.db import connect
 SESSION_COOKIE = "clusterradar_session"
 LOGIN_COOKIE = "clusterradar_login"
 CSRF_FAILED = "CSRF token missing or wrong"
-FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter")
+FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter", "dropped")
 REASON_DE = {
     "differs": "weicht ab",
     "low_confidence": "unsicher",
@@ -39,6 +39,16 @@ REASON_DE = {
     "unclassified": "Dimension unbelegt",
     "confirms": "bestätigt",
     "dropped": "nicht mehr im Register",
+}
+SITE_OUTCOME_DE = {
+    "dns_error": "Name nicht auflösbar",
+    "timeout": "Zeitüberschreitung",
+    "robots_denied": "robots.txt verbietet den Abruf",
+    "http_error": "HTTP-Fehler",
+    "offsite_redirect": "Weiterleitung auf eine fremde Website",
+    "empty": "keine Textseiten",
+    "refused_private": "private Adresse, nicht abgerufen",
+    "no_website": "keine Website bekannt",
 }
 STATE_DE = {
     "open": "offen",
@@ -131,6 +141,7 @@ def template_environment() -> jinja2.Environment:
         request_key=new_request_key,
         reason_de=REASON_DE,
         state_de=STATE_DE,
+        site_outcome_de=SITE_OUTCOME_DE,
     )
     env.filters["score"] = lambda value: f"{value:.2f}" if value is not None else "–"
     env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "–"
@@ -162,16 +173,23 @@ def current_session(request: Request, context: Context) -> auth.Session:
 
 
 def queue_filters(
-    bundesland: str = "", dimension: str = "", label: str = "", run: str = "", quarter: str = ""
+    bundesland: str = "",
+    dimension: str = "",
+    label: str = "",
+    run: str = "",
+    quarter: str = "",
+    dropped: str = "",
 ) -> QueueFilters:
-    """The five queue filters of the query string (blank: no restriction), not yet checked
-    against the warehouse (see :func:`clusterradar.review.pages.check_filters`)."""
+    """The queue filters of the query string (blank: no restriction; ``dropped=1`` also shows
+    initiatives the registry no longer lists), not yet checked against the warehouse (see
+    :func:`clusterradar.review.pages.check_filters`)."""
     return QueueFilters(
         bundesland=bundesland.strip() or None,
         dimension=dimension.strip() or None,
         label=label.strip() or None,
         run_id=run.strip() or None,
         quarter=quarter.strip() or None,
+        dropped=dropped.strip() == "1",
     )
 
 
@@ -195,5 +213,6 @@ MESSAGES = {
     "skip": "Übersprungen.",
     "pending": "Entscheidung gespeichert; sie wird wirksam, wenn eine zweite Person zustimmt.",
     "empty": "Keine offenen Vorschläge mehr.",
+    "end": "Ende der Warteschlange erreicht; davor liegen noch offene Vorschläge.",
     "logout": "Abgemeldet.",
 }

@@ -4,31 +4,58 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+import duckdb
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from clusterradar.errors import InputError
 from clusterradar.review import vocabulary
 from clusterradar.review.messages import german
-from clusterradar.review.pages import check_filters, load_pending, load_queue_page
+from clusterradar.review.pages import (
+    check_filters,
+    confirmation,
+    load_pending,
+    load_queue_page,
+    place_in_queue,
+)
 from clusterradar.review.queue import REASONS, matches, next_after
 from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, SessionDep
 from clusterradar.warehouse.reviews import QueueCandidate
 
 router = APIRouter()
+BULK_DONE = "{n} Vorschläge angenommen."
+BULK_PENDING = (
+    "{of} Annahmen gespeichert, {n} davon wirksam; die übrigen warten auf eine zweite Person."
+)
 
 
-def cluster_url(candidate: QueueCandidate, params: dict[str, str], msg: str = "") -> str:
-    """The cluster page with `candidate` in focus, keeping the queue filters."""
-    query = {**params, "s": candidate.suggestion_id}
-    if msg:
-        query["msg"] = msg
+def cluster_url(candidate: QueueCandidate, params: dict[str, str], **extra: str) -> str:
+    """The cluster page with `candidate` in focus, keeping the queue filters (and `extra`
+    parameters that are set, such as the confirmation to show)."""
+    query = {**params, "s": candidate.suggestion_id, **{k: v for k, v in extra.items() if v}}
     return f"/clusters/{quote(candidate.cluster_id, safe='')}?" + urlencode(query)
+
+
+def message_for(con: duckdb.DuckDBPyConnection, msg: str, done: str, end: str = "") -> str | None:
+    """What the page confirms: the decision (or skip) naming the initiative when `done` is the
+    suggestion just decided, else the generic message for `msg`; then, at the end of the
+    queue (`end` is 'end' or 'empty'), that."""
+    named = confirmation(con, msg, done) if done else None
+    parts = [named or MESSAGES.get(msg), MESSAGES.get(end) if end in ("end", "empty") else None]
+    return " ".join(part for part in parts if part) or None
 
 
 @router.get("/", response_class=HTMLResponse)
 def queue_page(
-    request: Request, context: Context, session: SessionDep, filters: FiltersDep, msg: str = ""
+    request: Request,
+    context: Context,
+    session: SessionDep,
+    filters: FiltersDep,
+    msg: str = "",
+    done: str = "",
+    end: str = "",
+    n: int = 0,
+    of: int = 0,
 ) -> Response:
     with context.warehouse.unit() as con:
         try:
@@ -46,6 +73,9 @@ def queue_page(
                 status=400,
             )
         page = load_queue_page(con, context.review, session.user_name, filters)
+        message = message_for(con, msg, done, end)
+    if msg == "bulk":
+        message = BULK_DONE.format(n=n, of=of) if n == of else BULK_PENDING.format(n=n, of=of)
     params = filters.as_params()
     first = page.queue.items[0].candidate if page.queue.items else None
     return context.render(
@@ -58,8 +88,9 @@ def queue_page(
             "reasons": REASONS,
             "dimensions": vocabulary.dimension_keys(),
             "filter_query": urlencode(params),
+            "filter_params": params,
             "next_url": cluster_url(first, params) if first else "",
-            "message": MESSAGES.get(msg),
+            "message": message,
             "four_eyes": context.review.four_eyes,
         },
     )
@@ -67,15 +98,27 @@ def queue_page(
 
 @router.get("/next")
 def next_item(
-    context: Context, session: SessionDep, filters: FiltersDep, after: str = "", msg: str = ""
+    context: Context,
+    session: SessionDep,
+    filters: FiltersDep,
+    after: str = "",
+    reason: str = "",
+    msg: str = "",
+    done: str = "",
 ) -> Response:
-    """Go to the queue item after `after` (the first one when `after` is done or unknown)."""
+    """Go to the queue item after `after`. When `after` has left the queue (just decided),
+    `reason` (its queue group as the reviewer saw it) gives its place, and the queue continues
+    after that place; at the end of the queue the queue page is shown, never its first item."""
     with context.warehouse.unit() as con:
         filters = check_filters(con, filters)
         items = load_pending(con, context.review, viewer=session.user_name, filters=filters)
-    items = [item for item in items if matches(item, filters)]
-    item = next_after(items, after or None)
+        items = [item for item in items if matches(item, filters)]
+        after_key = None
+        if after and reason in REASONS and after not in {i.suggestion_id for i in items}:
+            after_key = place_in_queue(con, after, reason)
+    item = next_after(items, after or None, after_key)
     params = filters.as_params()
     if item is None:
-        return RedirectResponse("/?" + urlencode({**params, "msg": msg or "empty"}), 303)
-    return RedirectResponse(cluster_url(item.candidate, params, msg), status_code=303)
+        query = {**params, "msg": msg, "done": done, "end": "end" if items else "empty"}
+        return RedirectResponse("/?" + urlencode({k: v for k, v in query.items() if v}), 303)
+    return RedirectResponse(cluster_url(item.candidate, params, msg=msg, done=done), 303)
