@@ -150,6 +150,7 @@ def _register_stages() -> None:
     from clusterradar.models.cli import register as register_models
     from clusterradar.pipeline.cli import register as register_pipeline
     from clusterradar.quarterly.cli import register as register_quarterly
+    from clusterradar.review.api_cli import register as register_api_tokens
     from clusterradar.review.cli import register as register_review
     from clusterradar.warehouse.cli import register as register_warehouse
 
@@ -160,6 +161,7 @@ def _register_stages() -> None:
         register_pipeline,
         register_models,
         register_review,
+        register_api_tokens,
         register_quarterly,
         register_demo,
     ):

@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from clusterradar.review import auth
+from clusterradar.review import api, auth
 from clusterradar.review.routes import agreement, clusters, decisions, errors, login, queue
 from clusterradar.review.routes.deps import (
     AppContext,
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.register(app, context)
     for module in (login, queue, clusters, decisions, agreement):
         app.include_router(module.router)
+    app.include_router(api.router)  # the read API, /api/v1 (JSON, bearer tokens)
     if settings.review.trusted_proxies:
         # Only then is X-Forwarded-For believed, and only from these addresses; the client
         # address feeds the login throttle, so a spoofable one would reset it.
