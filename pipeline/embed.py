@@ -273,18 +273,24 @@ def embed_cached(
     *,
     batch_size: int = _WRITE_BATCH,
     on_batch: Callable[[int], None] | None = None,
+    known_missing: bool = False,
 ) -> dict[str, np.ndarray]:
     """Vectors for ``passages`` (``(passage_hash, text)``), embedding only what is not cached.
 
-    New vectors are written in batches, each in its own short transaction, so an interrupted
-    run keeps what it finished and a concurrent reader is never locked out for long.
-    ``on_batch(n)`` is called after each written batch (progress bars).
+    New vectors are written in batches, each in its own short transaction and one bulk
+    statement, so an interrupted run keeps what it finished and a concurrent reader is never
+    locked out for long. Passages are embedded shortest first, so each encoder batch holds
+    texts of similar length (less padding). ``on_batch(n)`` is called after each written batch
+    (progress bars). ``known_missing``: the caller has just read these from the warehouse as
+    not cached, so the cache lookup is skipped.
     """
     factory = _connection_factory(con_factory_or_db_path)
     texts = dict(passages)  # de-duplicates by hash
-    with factory() as con:
-        vectors = cached_vectors(con, embedder.model_id, list(texts))
-    missing = [h for h in texts if h not in vectors]
+    vectors: dict[str, np.ndarray] = {}
+    if not known_missing:
+        with factory() as con:
+            vectors = cached_vectors(con, embedder.model_id, list(texts))
+    missing = sorted((h for h in texts if h not in vectors), key=lambda h: len(texts[h]))
     if missing:
         log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
     from clusterradar.warehouse import passages as passages_store
@@ -292,10 +298,8 @@ def embed_cached(
     for chunk in _chunks(missing, batch_size):
         new = embedder.encode([texts[h] for h in chunk])
         with _short_transaction(factory) as con:
-            passages_store.insert_embeddings(
-                con, embedder.model_id, [(h, new[i].tolist()) for i, h in enumerate(chunk)]
-            )
-        vectors.update({h: new[i] for i, h in enumerate(chunk)})
+            passages_store.insert_embeddings(con, embedder.model_id, chunk, new)
+        vectors.update(zip(chunk, new, strict=True))
         if on_batch is not None:
             on_batch(len(chunk))
     return {h: vectors[h] for h in texts}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,8 @@ from clusterradar.pipeline.nlp import lemma_normaliser
 if TYPE_CHECKING:
     import spacy
     from spacy.tokens import Doc
+
+    from clusterradar.pipeline.passages import PassageSegment
 
 __all__ = [
     "COMPOUND_MODES",
@@ -281,6 +284,7 @@ class LexiconMatcher:
                 self._add(term, spelling)
         self._prefix_keys = tuple(key for key, _ in self._prefix + self._joined_prefix)
         self._suffix_keys = tuple(key for key, _ in self._suffix + self._joined_suffix)
+        self._compound_cache: dict[str, tuple[str, ...]] = {}
 
     def _lemmas(self, doc: Doc) -> list[str]:
         return [self._lower_lemma(tok) for tok in doc]
@@ -306,62 +310,102 @@ class LexiconMatcher:
             self._joined_prefix.append((key, term))
             self._joined_suffix.append((key, term))
 
-    def _compound_hits(self, doc: Doc, lemmas: list[str]) -> list[tuple[str, int, int]]:
+    def _compound_hits(self, lower: list[str], lemmas: list[str]) -> list[tuple[str, int, int]]:
         """Single-token hits inside compounds: 'Rüstungsindustrie', 'KRITIS-Betreiber'.
 
         ``hyphen`` terms only match where a non-letter joins them ('NATO-Partner',
-        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word.
+        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word. ``lower`` and
+        ``lemmas`` hold each token's lower-case text and normalised lemma.
         """
         found: list[tuple[str, int, int]] = []
         if not self._prefix_keys and not self._suffix_keys:
             return found
-        for i, tok in enumerate(doc):
-            for word in {tok.lower_, lemmas[i]}:
-                if self._prefix_keys and word.startswith(self._prefix_keys):
-                    found += [(t.term, i, i + 1) for k, t in self._prefix if word.startswith(k)]
-                    found += [
-                        (t.term, i, i + 1)
-                        for k, t in self._joined_prefix
-                        if word.startswith(k) and len(word) > len(k) and not word[len(k)].isalpha()
-                    ]
-                if self._suffix_keys and word.endswith(self._suffix_keys):
-                    found += [(t.term, i, i + 1) for k, t in self._suffix if word.endswith(k)]
-                    found += [
-                        (t.term, i, i + 1)
-                        for k, t in self._joined_suffix
-                        if word.endswith(k)
-                        and len(word) > len(k)
-                        and not word[-len(k) - 1].isalpha()
-                    ]
+        cache = self._compound_cache
+        for i, (lower_text, lemma) in enumerate(zip(lower, lemmas, strict=True)):
+            for word in {lower_text, lemma}:
+                terms = cache.get(word)
+                if terms is None:
+                    terms = cache[word] = self._compound_terms(word)
+                found += [(term, i, i + 1) for term in terms]
         return found
+
+    def _compound_terms(self, word: str) -> tuple[str, ...]:
+        """The compound terms one lower-case word contains (memoised per word by the caller)."""
+        found: list[str] = []
+        if self._prefix_keys and word.startswith(self._prefix_keys):
+            found += [t.term for k, t in self._prefix if word.startswith(k)]
+            found += [
+                t.term
+                for k, t in self._joined_prefix
+                if word.startswith(k) and len(word) > len(k) and not word[len(k)].isalpha()
+            ]
+        if self._suffix_keys and word.endswith(self._suffix_keys):
+            found += [t.term for k, t in self._suffix if word.endswith(k)]
+            found += [
+                t.term
+                for k, t in self._joined_suffix
+                if word.endswith(k) and len(word) > len(k) and not word[-len(k) - 1].isalpha()
+            ]
+        return tuple(found)
+
+    def _token_hits(
+        self, doc: Doc, lemmas: list[str], lower: list[str]
+    ) -> set[tuple[str, int, int]]:
+        """(term, first token, end token) of every hit in ``doc``, overlaps included."""
+        from spacy.tokens import Doc
+
+        vocab = self.nlp.vocab.strings
+        spans: set[tuple[str, int, int]] = set()
+        if len(self._lemma):
+            lemma_doc = Doc(self.nlp.vocab, words=lemmas)
+            spans.update((vocab[mid], s, e) for mid, s, e in self._lemma(lemma_doc))
+        for matcher in (self._lower, self._exact):
+            if len(matcher):
+                spans.update((vocab[mid], s, e) for mid, s, e in matcher(doc))
+        spans.update(self._compound_hits(lower, lemmas))
+        return spans
+
+    def _hit(self, name: str, start: int, end: int) -> LexiconHit:
+        term = self._terms[name]
+        return LexiconHit(
+            term=name, category=term.category, weight=term.weight, start=start, end=end
+        )
 
     def match(self, text_or_doc: str | Doc) -> list[LexiconHit]:
         """Non-overlapping hits ordered by position (longest match wins where terms overlap)."""
-        from spacy.tokens import Doc
-
         doc = self.nlp(text_or_doc) if isinstance(text_or_doc, str) else text_or_doc
-        lemmas = self._lemmas(doc)
-        lemma_doc = Doc(self.nlp.vocab, words=lemmas)
-        vocab = self.nlp.vocab.strings
-        spans: set[tuple[str, int, int]] = set()
-        for matcher, target in ((self._lemma, lemma_doc), (self._lower, doc), (self._exact, doc)):
-            if len(matcher):
-                spans.update((vocab[mid], s, e) for mid, s, e in matcher(target))
-        spans.update(self._compound_hits(doc, lemmas))
-        hits = []
-        for name, start, end in spans:
-            term = self._terms[name]
-            hits.append(
-                LexiconHit(
-                    term=name,
-                    category=term.category,
-                    weight=term.weight,
-                    start=doc[start].idx,
-                    end=doc[end - 1].idx + len(doc[end - 1].text),
-                )
-            )
-        hits.sort(key=lambda h: (h.start, h.end, h.term))
-        return _longest_non_overlapping(hits)
+        found = self._token_hits(doc, self._lemmas(doc), [tok.lower_ for tok in doc])
+        return _ordered(
+            [
+                self._hit(name, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text))
+                for name, s, e in found
+            ]
+        )
+
+    def match_segments(self, segments: Iterable[PassageSegment]) -> list[LexiconHit]:
+        """:meth:`match` of a passage given as token ranges of line docs (``split_texts``): the
+        same hits as matching the passage text's own doc, without running ``nlp`` again. No
+        term spans a line break, so each line is matched once (cached on it, as several
+        passages may share a line) and a passage keeps the hits inside its range."""
+        hits: list[LexiconHit] = []
+        key = id(self)
+        for segment in segments:
+            line = segment.line
+            found = line.hits.get(key)
+            if found is None:
+                found = line.hits[key] = sorted(self._token_hits(line.doc, line.lemmas, line.lower))
+            shift, idx, ends = segment.shift, line.idx, line.ends
+            hits += [
+                self._hit(name, idx[s] + shift, ends[e - 1] + shift)
+                for name, s, e in found
+                if s >= segment.start and e <= segment.end
+            ]
+        return _ordered(hits)
+
+
+def _ordered(hits: list[LexiconHit]) -> list[LexiconHit]:
+    hits.sort(key=lambda h: (h.start, h.end, h.term))
+    return _longest_non_overlapping(hits)
 
 
 def _longest_non_overlapping(hits: list[LexiconHit]) -> list[LexiconHit]:

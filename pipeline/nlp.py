@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import spacy
     from spacy.tokens import Token
 
-__all__ = ["describe_nlp", "lemma_normaliser", "load_nlp"]
+__all__ = ["describe_nlp", "lemma_normaliser", "lemma_of_ids", "load_nlp"]
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +95,43 @@ def lemma_normaliser(nlp: spacy.Language) -> Callable[[Token], str]:
     word unchanged we retry with the other capitalisation, so headings and sentence starts
     lemmatise like running text. Trained pipelines are used as they are.
     """
-    table = _lookup_table(nlp)
+    of_strings = _lemma_of_strings(nlp)
 
     def lower_lemma(token: Token) -> str:
-        lemma = token.lemma_ or token.text
-        if table is not None and lemma == token.text and token.text[:1].isalpha():
-            text = token.text
+        return of_strings(token.text, token.lemma_)
+
+    return lower_lemma
+
+
+def _lemma_of_strings(nlp: spacy.Language) -> Callable[[str, str], str]:
+    table = _lookup_table(nlp)
+
+    def lower_lemma(text: str, lemma: str) -> str:
+        lemma = lemma or text
+        if table is not None and lemma == text and text[:1].isalpha():
             other = (
                 text[:1].lower() + text[1:] if text[:1].isupper() else text[:1].upper() + text[1:]
             )
             lemma = table.get(other, lemma)
         return lemma.lower()
+
+    return lower_lemma
+
+
+@functools.lru_cache(maxsize=8)
+def lemma_of_ids(nlp: spacy.Language) -> Callable[[int, int], str]:
+    """:func:`lemma_normaliser` on (ORTH, LEMMA) string ids, as ``Doc.to_array`` gives them;
+    memoised per pair, since a site's vocabulary repeats (no Token objects, no table lookups
+    for words seen before)."""
+    of_strings = _lemma_of_strings(nlp)
+    strings = nlp.vocab.strings
+    seen: dict[tuple[int, int], str] = {}
+
+    def lower_lemma(orth: int, lemma: int) -> str:
+        key = (orth, lemma)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = of_strings(strings[orth], strings[lemma] if lemma else "")
+        return found
 
     return lower_lemma

@@ -1,8 +1,9 @@
 """``process_pending``: bring the warehouse's derived text data up to date, resumably.
 
 Three steps, each over what is missing only, each in small batches with their own short
-transaction (a crash or Ctrl-C loses at most one batch, and the review app is never locked out
-for long):
+transaction (a crash or Ctrl-C loses at most one batch). A step keeps one warehouse connection
+for all its batches and hands it back between two batches when another process (the review
+app) waits for the file, so that process is never locked out for longer than one batch:
 
 1. extraction: snapshots with a body and no ``extracted_text``, one site (crawl run × cluster)
    at a time so repeated site boilerplate can be dropped; fills the snapshot's derived columns
@@ -21,11 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from clusterradar.pipeline.extract import extract_page, remove_site_boilerplate
 from clusterradar.settings import Settings
 from clusterradar.warehouse import connect, transaction
 from clusterradar.warehouse import passages as passages_store
+from clusterradar.warehouse.db import turn_is_over
 
 __all__ = ["PipelineStats", "process_pending"]
 
@@ -91,31 +94,66 @@ class _Steps:
         return lambda n: self._progress.advance(task, n)  # type: ignore[union-attr]
 
 
+class _StageConnection:
+    """One warehouse unit of work for a whole stage, handed back between batches only when
+    another process waits for the file (the review app, a crawl); then the next batch opens a
+    new one after that process's turn. Opening the file per batch cost more than the batch
+    (issue 17)."""
+
+    def __init__(self, db: Path, timeout: float):
+        self._db, self._timeout = db, timeout
+        self._stack: contextlib.ExitStack | None = None
+        self._con = None
+
+    def __enter__(self) -> _StageConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def con(self) -> Any:
+        if self._stack is None:
+            self._stack = contextlib.ExitStack()
+            self._con = self._stack.enter_context(connect(self._db, timeout=self._timeout))
+        return self._con
+
+    def batch_done(self) -> None:
+        """Between batches: end the unit of work if another process is waiting for its turn."""
+        if self._stack is not None and turn_is_over(self._db):
+            self.close()
+
+    def close(self) -> None:
+        if self._stack is not None:
+            stack, self._stack, self._con = self._stack, None, None
+            stack.close()
+
+
 def extract_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    with connect(db, read_only=False, timeout=settings.lock_timeout) as con:
-        sites = passages_store.pending_sites(con, cluster_ids)
-    advance = steps.step("extract", sum(pages for _, _, pages in sites))
-    for crawl_run_id, cluster_id, _ in sites:
-        with connect(db, timeout=settings.lock_timeout) as con:
-            rows = passages_store.site_pages(con, crawl_run_id, cluster_id)
-        pages = [
-            extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
-        ]
-        pages = remove_site_boilerplate(pages, settings.nlp.boilerplate_min_share)
-        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            passages_store.fill_extraction(
-                con,
-                [
-                    [page.text, page.title, page.language, page.published, row[0]]
-                    for row, page in zip(rows, pages, strict=True)
-                ],
-            )
-        stats.sites_extracted += 1
-        stats.pages_extracted += len(pages)
-        stats.pages_empty += sum(not page.text for page in pages)
-        advance(len(pages))
+    with _StageConnection(db, settings.lock_timeout) as stage:
+        sites = passages_store.pending_sites(stage.con(), cluster_ids)
+        advance = steps.step("extract", sum(pages for _, _, pages in sites))
+        for crawl_run_id, cluster_id, _ in sites:
+            rows = passages_store.site_pages(stage.con(), crawl_run_id, cluster_id)
+            pages = [
+                extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
+            ]
+            pages = remove_site_boilerplate(pages, settings.nlp.boilerplate_min_share)
+            con = stage.con()
+            with transaction(con):
+                passages_store.fill_extraction(
+                    con,
+                    [
+                        [page.text, page.title, page.language, page.published, row[0]]
+                        for row, page in zip(rows, pages, strict=True)
+                    ],
+                )
+            stage.batch_done()
+            stats.sites_extracted += 1
+            stats.pages_extracted += len(pages)
+            stats.pages_empty += sum(not page.text for page in pages)
+            advance(len(pages))
 
 
 def split_pending(
@@ -123,52 +161,57 @@ def split_pending(
 ) -> None:
     from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
     from clusterradar.pipeline.nlp import describe_nlp, load_nlp
-    from clusterradar.pipeline.store import score_text
+    from clusterradar.pipeline.store import score_texts
 
-    with connect(db, timeout=settings.lock_timeout) as con:
-        pending = passages_store.snapshots_without_passages(con, cluster_ids)
-    if not pending:
-        return
-    nlp = load_nlp(settings.nlp.spacy_model)
-    lexicon = load_lexicon(settings.nlp.lexicon_path or None)
-    matcher = LexiconMatcher(nlp, lexicon)
-    stats.nlp_pipeline = describe_nlp(nlp)
-    advance = steps.step("passages", len(pending))
-    for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS):
-        batch = pending[i : i + PASSAGE_BATCH_SNAPSHOTS]
-        with connect(db, timeout=settings.lock_timeout) as con:
-            rows = passages_store.snapshot_texts(con, batch)
-        passage_rows, set_rows = [], []
-        for snapshot_id, cluster_id, url, page_kind, language, text in rows:
-            scored = score_text(
-                text or "",
+    with _StageConnection(db, settings.lock_timeout) as stage:
+        pending = passages_store.snapshots_without_passages(stage.con(), cluster_ids)
+        if not pending:
+            return
+        nlp = load_nlp(settings.nlp.spacy_model)
+        lexicon = load_lexicon(settings.nlp.lexicon_path or None)
+        matcher = LexiconMatcher(nlp, lexicon)
+        stats.nlp_pipeline = describe_nlp(nlp)
+        advance = steps.step("passages", len(pending))
+        for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS):
+            batch = pending[i : i + PASSAGE_BATCH_SNAPSHOTS]
+            rows = passages_store.snapshot_texts(stage.con(), batch)
+            scored_texts = score_texts(
+                [text or "" for *_, text in rows],
                 nlp,
                 matcher,
                 sentences=settings.nlp.passage_sentences,
                 max_chars=settings.nlp.passage_max_chars,
             )
-            passage_rows += [
-                [
-                    snapshot_id,
-                    cluster_id,
-                    p.seq,
-                    p.passage_hash,
-                    p.text,
-                    p.lemmas,
-                    p.lexicon_terms,
-                    p.lexicon_score,
-                    page_kind,
-                    url,
-                    language,
+            passage_rows, set_rows = [], []
+            for (snapshot_id, cluster_id, url, page_kind, language, _), scored in zip(
+                rows, scored_texts, strict=True
+            ):
+                passage_rows += [
+                    [
+                        snapshot_id,
+                        cluster_id,
+                        p.seq,
+                        p.passage_hash,
+                        p.text,
+                        p.lemmas,
+                        p.lexicon_terms,
+                        p.lexicon_score,
+                        page_kind,
+                        url,
+                        language,
+                    ]
+                    for p in scored
                 ]
-                for p in scored
-            ]
-            set_rows.append([snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline])
-        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            passages_store.insert_passages(con, passage_rows, set_rows)
-        stats.snapshots_split += len(set_rows)
-        stats.passages_written += len(passage_rows)
-        advance(len(batch))
+                set_rows.append(
+                    [snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline]
+                )
+            con = stage.con()
+            with transaction(con):
+                passages_store.insert_passages(con, passage_rows, set_rows)
+            stage.batch_done()
+            stats.snapshots_split += len(set_rows)
+            stats.passages_written += len(passage_rows)
+            advance(len(batch))
 
 
 def rescore_stale_lexicon(
@@ -188,25 +231,30 @@ def rescore_stale_lexicon(
     from clusterradar.pipeline.nlp import load_nlp
 
     lexicon = load_lexicon(settings.nlp.lexicon_path or None)
-    with connect(db, timeout=settings.lock_timeout) as con:
-        stale = passages_store.snapshots_with_stale_lexicon(con, lexicon.content_hash, cluster_ids)
-    if not stale:
-        return
-    nlp = load_nlp(settings.nlp.spacy_model)
-    matcher = LexiconMatcher(nlp, lexicon)
-    advance = steps.step("lexicon", len(stale))
-    for i in range(0, len(stale), PASSAGE_BATCH_SNAPSHOTS):
-        batch = stale[i : i + PASSAGE_BATCH_SNAPSHOTS]
-        with connect(db, timeout=settings.lock_timeout) as con:
-            rows = passages_store.passages_of_snapshots(con, batch)
-        updates = []
-        for (snapshot_id, seq, _text), doc in zip(rows, nlp.pipe(r[2] for r in rows), strict=True):
-            hits = matcher.match(doc)
-            updates.append([lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq])
-        with connect(db, timeout=settings.lock_timeout) as con, transaction(con):
-            passages_store.update_lexicon(con, updates, lexicon.content_hash, batch)
-        stats.passages_rescored += len(updates)
-        advance(len(batch))
+    with _StageConnection(db, settings.lock_timeout) as stage:
+        stale = passages_store.snapshots_with_stale_lexicon(
+            stage.con(), lexicon.content_hash, cluster_ids
+        )
+        if not stale:
+            return
+        nlp = load_nlp(settings.nlp.spacy_model)
+        matcher = LexiconMatcher(nlp, lexicon)
+        advance = steps.step("lexicon", len(stale))
+        for i in range(0, len(stale), PASSAGE_BATCH_SNAPSHOTS):
+            batch = stale[i : i + PASSAGE_BATCH_SNAPSHOTS]
+            rows = passages_store.passages_of_snapshots(stage.con(), batch)
+            updates = []
+            for (snapshot_id, seq, _text), doc in zip(
+                rows, nlp.pipe(r[2] for r in rows), strict=True
+            ):
+                hits = matcher.match(doc)
+                updates.append([lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq])
+            con = stage.con()
+            with transaction(con):
+                passages_store.update_lexicon(con, updates, lexicon.content_hash, batch)
+            stage.batch_done()
+            stats.passages_rescored += len(updates)
+            advance(len(batch))
 
 
 def embed_pending(
@@ -216,23 +264,29 @@ def embed_pending(
 
     embedder = get_embedder(settings.nlp.embedding_model)
     stats.embedding_model = embedder.model_id
-    with connect(db, timeout=settings.lock_timeout) as con:
-        missing = passages_store.unembedded_passages(con, embedder.model_id, cluster_ids)
-    if not missing:
-        return
-    advance = steps.step("embeddings", len(missing))
+    with _StageConnection(db, settings.lock_timeout) as stage:
+        missing = passages_store.unembedded_passages(stage.con(), embedder.model_id, cluster_ids)
+        if not missing:
+            return
+        advance = steps.step("embeddings", len(missing))
 
-    def counted(n: int) -> None:
-        stats.passages_embedded += n
-        advance(n)
+        def counted(n: int) -> None:
+            stats.passages_embedded += n
+            advance(n)
+            stage.batch_done()
 
-    embed_cached(
-        lambda: connect(db, timeout=settings.lock_timeout),
-        embedder,
-        [(h, t) for h, t in missing],
-        batch_size=max(settings.nlp.batch_size, 1) * 4,
-        on_batch=counted,
-    )
+        @contextlib.contextmanager
+        def stage_connection() -> Iterator[Any]:
+            yield stage.con()
+
+        embed_cached(
+            stage_connection,
+            embedder,
+            [(h, t) for h, t in missing],
+            batch_size=max(settings.nlp.batch_size, 1) * 4,
+            on_batch=counted,
+            known_missing=True,
+        )
 
 
 def process_pending(

@@ -16,8 +16,13 @@ import numpy as np
 
 from clusterradar.pipeline.extract import ExtractedPage, extract_page, remove_site_boilerplate
 from clusterradar.pipeline.language import detect_language
-from clusterradar.pipeline.lexicon import LexiconMatcher, lexicon_score, lexicon_terms
-from clusterradar.pipeline.passages import passage_hash, split_passage_docs
+from clusterradar.pipeline.lexicon import (
+    LexiconHit,
+    LexiconMatcher,
+    lexicon_score,
+    lexicon_terms,
+)
+from clusterradar.pipeline.passages import PassageText, passage_hash, split_texts
 
 if TYPE_CHECKING:
     import duckdb
@@ -34,6 +39,7 @@ __all__ = [
     "page_kind_from_url",
     "passages_from_documents",
     "score_text",
+    "score_texts",
 ]
 
 
@@ -83,20 +89,36 @@ def score_text(
     max_chars: int = 800,
 ) -> list[ScoredPassage]:
     """Split ``text`` into passages and match the lexicon in each (the one shared code path)."""
-    scored = []
-    for seq, (passage, doc) in enumerate(split_passage_docs(text, nlp, sentences, max_chars)):
-        hits = matcher.match(doc)
-        scored.append(
-            ScoredPassage(
-                seq=seq,
-                passage_hash=passage_hash(passage.text),
-                text=passage.text,
-                lemmas=passage.lemmas,
-                lexicon_terms=lexicon_terms(hits),
-                lexicon_score=lexicon_score(hits),
-            )
-        )
-    return scored
+    return score_texts([text], nlp, matcher, sentences=sentences, max_chars=max_chars)[0]
+
+
+def score_texts(
+    texts: list[str],
+    nlp: spacy.Language,
+    matcher: LexiconMatcher,
+    *,
+    sentences: int = 3,
+    max_chars: int = 800,
+) -> list[list[ScoredPassage]]:
+    """:func:`score_text` of many texts; each text goes through spaCy once, in one stream."""
+    return [
+        [
+            _scored(seq, passage, matcher.match_segments(segments))
+            for seq, (passage, segments) in enumerate(passages)
+        ]
+        for passages in split_texts(texts, nlp, sentences, max_chars)
+    ]
+
+
+def _scored(seq: int, passage: PassageText, hits: list[LexiconHit]) -> ScoredPassage:
+    return ScoredPassage(
+        seq=seq,
+        passage_hash=passage_hash(passage.text),
+        text=passage.text,
+        lemmas=passage.lemmas,
+        lexicon_terms=lexicon_terms(hits),
+        lexicon_score=lexicon_score(hits),
+    )
 
 
 _KIND_WORDS = (

@@ -298,6 +298,18 @@ def connect(
         warehouse.release(con)
 
 
+def turn_is_over(path: Path | str) -> bool:
+    """Whether another process waits for the file and this process has had its fair turn.
+
+    A long job may keep one unit of work open across many batches (reopening the file per batch
+    costs more than the batch, issue 17) if it ends that unit of work between batches when this
+    says so; its next ``connect`` then waits until the other process has had its turn.
+    """
+    warehouse = _warehouse(Path(path))
+    with warehouse.cond:
+        return warehouse.instance is not None and warehouse._turn_is_over()
+
+
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All-or-nothing: a crash or Ctrl-C inside leaves no half-written rows."""

@@ -1,10 +1,12 @@
--- Fill-once derived columns of a snapshot: the only UPDATE the pipeline makes on snapshots.
--- A title the crawler already stored is kept. extracted_text '' marks "extracted, no text".
--- $1: extracted_text, $2: title, $3: language, $4: published, $5: snapshot_id
+-- Fill-once derived columns of snapshots, in bulk: the only UPDATE the pipeline makes on
+-- snapshots. A title the crawler already stored is kept. extracted_text '' marks "extracted,
+-- no text".
+-- new_extraction: a registered relation (snapshot_id, text, title, language, published)
 UPDATE page_snapshots
-SET extracted_text = $1,
-    title = coalesce(title, $2),
-    language = $3,
-    published = $4
-WHERE snapshot_id = $5
-  AND extracted_text IS NULL;
+SET extracted_text = n.text,
+    title = coalesce(page_snapshots.title, n.title),
+    language = n.language,
+    published = n.published
+FROM new_extraction n
+WHERE page_snapshots.snapshot_id = n.snapshot_id
+  AND page_snapshots.extracted_text IS NULL;

@@ -1,5 +1,6 @@
--- Marks a snapshot as split (also when it yielded no passages).
--- $1: snapshot_id, $2: passages, $3: lexicon_hash, $4: nlp_pipeline
+-- Marks snapshots as split (also those that yielded no passages), in bulk.
+-- new_passage_sets: a registered relation (snapshot_id, passages, lexicon_hash, nlp_pipeline)
 INSERT INTO passage_sets (snapshot_id, passages, lexicon_hash, nlp_pipeline, created_at)
-VALUES ($1, $2, $3, $4, now()::TIMESTAMP)
+SELECT snapshot_id, passages, lexicon_hash, nlp_pipeline, now()::TIMESTAMP
+FROM new_passage_sets
 ON CONFLICT DO NOTHING;

@@ -1,5 +1,6 @@
--- New lexicon columns of one passage (derived data; the text itself never changes).
--- $1: lexicon_terms, $2: lexicon_score, $3: snapshot_id, $4: seq
+-- New lexicon columns of passages, in bulk (derived data; the text itself never changes).
+-- new_lexicon: a registered relation (snapshot_id, seq, lexicon_terms, lexicon_score)
 UPDATE passages
-SET lexicon_terms = $1::VARCHAR[], lexicon_score = $2
-WHERE snapshot_id = $3 AND seq = $4;
+SET lexicon_terms = n.lexicon_terms::VARCHAR[], lexicon_score = n.lexicon_score
+FROM new_lexicon n
+WHERE passages.snapshot_id = n.snapshot_id AND passages.seq = n.seq;
