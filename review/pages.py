@@ -179,11 +179,12 @@ def place_in_queue(con: duckdb.DuckDBPyConnection, suggestion_id: str, reason: s
 
 
 CONFIRMATIONS = {
-    "accept": "Angenommen: {label} für {name}.",
-    "reject": "Abgelehnt: {label} für {name}.",
-    "override": "Überschrieben: {dimension} für {name}.",
-    "pending": "Gespeichert für {name} ({label}); wirksam, wenn eine zweite Person zustimmt.",
-    "skip": "Übersprungen: {name} ({label}).",
+    "accept": "{name}: Vorschlag „{label}“ angenommen.",
+    "reject": "{name}: Vorschlag „{label}“ abgelehnt.",
+    "override": "{name}: {dimension} überschrieben.",
+    "pending": "{name}: Entscheidung zu „{label}“ gespeichert; sie wird wirksam, wenn eine "
+    "zweite Person zustimmt.",
+    "skip": "{name}: „{label}“ übersprungen.",
 }
 
 

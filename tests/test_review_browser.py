@@ -143,3 +143,52 @@ def test_reviewer_logs_in_accepts_and_overrides_and_sees_history_and_export(
     assert exported[("cyberforum", "intensity")]["decided_by"] == "anna"
     assert exported[("photonics-bw", "intensity")]["label_key"] == "balanced_dual_use"
     assert exported[("aviaspace", "intensity")]["source"] == "paper"
+
+
+def test_reviewer_skips_decides_and_goes_on_in_the_queue_then_an_admin_bulk_accepts(
+    server, browser
+):
+    from selenium.webdriver.common.by import By
+
+    base, seeded = server
+    browser.get(base + "/")
+    wait_for(browser, lambda d: "/login" in d.current_url)
+    browser.find_element(By.ID, "username").send_keys("anna")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login-submit").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "queue"))
+    browser.find_element(By.TAG_NAME, "body").send_keys("n")
+    wait_for(browser, lambda d: "/clusters/cyberforum" in d.current_url)
+    browser.find_element(By.ID, "skip-link").click()  # skip the first item ...
+    wait_for(browser, lambda d: "/clusters/photonics-bw" in d.current_url)
+    assert "CyberForum e. V.: „" in browser.find_element(By.ID, "message").text
+    browser.find_element(By.TAG_NAME, "body").send_keys("a")  # ... and accept the second
+    # the queue goes on after photonics-bw, not back to the skipped first item
+    wait_for(browser, lambda d: "/clusters/newco" in d.current_url)
+    message = browser.find_element(By.ID, "message")
+    assert message.text.startswith("Photonics BW e. V.: Vorschlag") and "angenommen" in message.text
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", message)
+    assert message.is_displayed() and 0 <= top < 900  # visible although the focus scrolled
+
+    browser.get(base + "/")
+    wait_for(browser, lambda d: d.find_elements(By.ID, "bulk-form"))
+    for cluster in ("newco", "aviaspace"):
+        row = browser.find_element(
+            By.CSS_SELECTOR, f'tr[data-suggestion="{seeded.sid(_rank1[cluster])}"]'
+        )
+        row.find_element(By.CSS_SELECTOR, "input.bulk-select").click()
+    browser.find_element(By.ID, "bulk-accept").click()
+    wait_for(browser, lambda d: "2 Vorschläge angenommen" in d.find_element(By.ID, "message").text)
+    remaining = [
+        a.get_attribute("href").split("/clusters/")[1].split("?")[0]
+        for a in browser.find_elements(By.CSS_SELECTOR, "a.open-item")
+    ]
+    assert remaining == ["cyberforum", "cyberforum"]  # the skipped intensity item, svi_domains
+    browser.get(base + "/clusters/newco/history")
+    assert "angenommen" in browser.find_element(By.ID, "decisions").text
+
+
+_rank1 = {
+    "newco": "newco/intensity/civil_base_technology",
+    "aviaspace": "aviaspace/intensity/balanced_dual_use",
+}

@@ -102,7 +102,7 @@ def test_after_a_skip_and_a_decision_the_queue_goes_on_and_names_the_initiative(
     location, page = follow(client, client.get(skip_url.replace("&amp;", "&")))
     photonics = seeded.sid("photonics-bw/intensity/primarily_civil_security_relevant")
     assert focus_of(location) == photonics
-    assert "Übersprungen: CyberForum e. V." in page.text
+    assert "CyberForum e. V.: „Primär sicherheitsorientiert“ übersprungen" in page.text
     assert 'name="reason" value="low_confidence"' in page.text
 
     response = decide_from_page(client, page.text, photonics, "reject")
@@ -110,7 +110,7 @@ def test_after_a_skip_and_a_decision_the_queue_goes_on_and_names_the_initiative(
     # the skipped item still heads the queue, but the reviewer goes on after photonics-bw
     assert focus_of(location) == seeded.sid("newco/intensity/civil_base_technology")
     message = re.search(r'id="message" role="status">([^<]+)<', page.text).group(1)
-    assert "Abgelehnt" in message and "Photonics BW e. V." in message
+    assert message.startswith("Photonics BW e. V.: Vorschlag") and "abgelehnt" in message
 
 
 def test_at_the_end_of_the_queue_the_reviewer_sees_the_queue_not_its_first_item(seeded: Seeded):
@@ -120,7 +120,10 @@ def test_at_the_end_of_the_queue_the_reviewer_sees_the_queue_not_its_first_item(
     assert 'name="reason" value="confirms"' in page
     location, page = follow(client, decide_from_page(client, page, last, "accept"))
     assert urlsplit(location).path == "/"
-    assert "Angenommen" in page.text and "AVIASPACE Bremen e. V." in page.text
+    assert (
+        "AVIASPACE Bremen e. V.: Vorschlag „Gleichgewichtige Dual-Use-Technologien“ angenommen."
+        in page.text
+    )
     assert "Ende der Warteschlange" in page.text
     assert re.search(r'id="pending-count">4<', page.text)
 
