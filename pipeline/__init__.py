@@ -4,7 +4,7 @@ Flat modules, imported lazily by callers (spaCy, trafilatura and torch are heavy
 ``extract`` / ``boilerplate`` / ``language`` (pages → text), ``nlp`` (spaCy pipeline),
 ``passages`` (text → passages), ``lexicon`` (SVI terms), ``embed`` (embedders and their cache),
 ``documents`` (JSON-lines input), ``store`` (passages as the models read them), ``run``
-(``process_pending`` over the warehouse), ``bench`` (speed measurements).
+(``process_pending`` over the warehouse). Speed is measured by ``python -m benchmarks``.
 """
 
 # Imported as `pipeline` with the repository root on sys.path: refuse to load a second copy.

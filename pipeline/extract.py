@@ -192,9 +192,16 @@ def _text_of(element: object) -> str:
     return " ".join("".join(element.itertext()).split())  # type: ignore[attr-defined]
 
 
-def _holds_main_content(element: object) -> bool:
-    """Never remove a wrapper around the main content (broken themes put everything in one)."""
-    return bool(element.xpath(".//main|.//article|.//h1"))  # type: ignore[attr-defined]
+def _ancestors_of(elements: list[object]) -> set[object]:
+    """Every element that contains one of ``elements`` (lxml keeps one proxy per node while it
+    is referenced, so set membership is node identity)."""
+    found: set[object] = set()
+    for element in elements:
+        for ancestor in element.iterancestors():  # type: ignore[attr-defined]
+            if ancestor in found:
+                break  # its ancestors are in already
+            found.add(ancestor)
+    return found
 
 
 def _link_share(element: object) -> float:
@@ -237,11 +244,16 @@ def _strip_navigation(tree: object) -> int:
     contains the main content is ever removed.
     """
     doomed = []
-    has_main = bool(tree.xpath("//main|//article"))  # type: ignore[attr-defined]
+    # Computed once per page instead of one XPath per element and axis (issue 17).
+    contents = tree.xpath("//main|//article")  # type: ignore[attr-defined]
+    has_main = bool(contents)
+    inside_content = {d for c in contents for d in c.iterdescendants()}
+    holds_content = _ancestors_of(contents)
+    holds_main_content = holds_content | _ancestors_of(tree.xpath("//h1"))  # type: ignore[attr-defined]
     for element in tree.iter():  # type: ignore[attr-defined]
         tag = element.tag if isinstance(element.tag, str) else ""
         role = (element.get("role") or "").strip().lower()
-        in_content = bool(element.xpath("ancestor::main|ancestor::article"))
+        in_content = element in inside_content
         if tag in ("nav", "footer") or role in _NAVIGATION_ROLES:
             declared = True
         elif tag == "header":
@@ -249,10 +261,11 @@ def _strip_navigation(tree: object) -> int:
         else:
             declared = False
         if declared:
-            if not element.xpath(".//main|.//article"):
+            if element not in holds_content:
                 doomed.append(element)
             continue
-        if tag not in _MENU_TAGS or _holds_main_content(element):
+        # never remove a wrapper around the main content (broken themes put everything in one)
+        if tag not in _MENU_TAGS or element in holds_main_content:
             continue
         if (
             _names_a_menu(element)
