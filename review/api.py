@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -74,16 +75,33 @@ class JsonRoute(APIRoute):
         return json_errors
 
 
+class DataJSONResponse(JSONResponse):
+    """JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc.: crawled text stays data
+    even where a client pastes a response into a page (any JSON parser reads it back
+    unchanged); ``X-Content-Type-Options: nosniff`` comes from the app's middleware."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+            text = text.replace(char, escaped)
+        return text.encode("utf-8")
+
+
 def error_response(
     status: int, message: str, *, details: Any = None, headers: dict | None = None
 ) -> JSONResponse:
     body: dict[str, Any] = {"status": status, "message": message}
     if details is not None:
         body["details"] = details
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    return DataJSONResponse({"error": body}, status_code=status, headers=headers)
 
 
-router = APIRouter(prefix=PREFIX, tags=["read API"], route_class=JsonRoute)
+router = APIRouter(
+    prefix=PREFIX,
+    tags=["read API"],
+    route_class=JsonRoute,
+    default_response_class=DataJSONResponse,
+)
 bearer = HTTPBearer(auto_error=False, description="A token from 'clusterradar api-token create'")
 
 
