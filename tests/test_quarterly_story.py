@@ -125,7 +125,10 @@ def test_two_quarter_story_history_diff_and_report(tmp_path: Path, cli):
     food_share = next(s for s in report.signal_shares if s.cluster_id == food)
     assert food_share.change is not None and food_share.change > 0.1
     assert food in {s.cluster_id for s in report.noticeable_signal_changes}
-    assert report.review.top_suggestions > 0
+    # The override answered an earlier-quarter suggestion: it counts there, not in this quarter;
+    # the classification it put in force is one of this quarter's changed rows.
+    assert report.review.open.total > 0 and report.review.decided == 0
+    assert wehr in {c.cluster_id for c in report.changed}
 
     files = write_report(db, later, tmp_path / "reports")
     html = files.html.read_text(encoding="utf-8")
