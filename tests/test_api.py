@@ -119,6 +119,15 @@ def test_a_revoked_token_is_refused_while_the_other_tokens_keep_working(api: Api
     assert again.exit_code == 1 and "revoked already" in again.stderr
 
 
+def test_a_token_stops_working_while_its_account_is_disabled(api: Api):
+    with connect(api.seeded.db) as con, transaction(con):
+        con.execute("UPDATE users SET disabled = true WHERE name = 'anna'")
+    assert_json_error(api.get("/api/v1/clusters"), 401)
+    with connect(api.seeded.db) as con, transaction(con):
+        con.execute("UPDATE users SET disabled = false WHERE name = 'anna'")
+    assert api.get("/api/v1/clusters").status_code == 200
+
+
 def test_tokens_are_stored_as_sha256_only(api: Api):
     with connect(api.seeded.db) as con:
         stored = con.execute("SELECT token_hash FROM api_tokens").fetchall()
