@@ -17,26 +17,36 @@ from pathlib import Path
 TARGET_S = 60.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--documents", type=Path, default=None)
-    args = parser.parse_args()
-
+def measure(documents: Path | None = None) -> dict[str, float | int | str]:
+    """Seconds of the whole leave-one-out run, split into preparation and folds."""
     from clusterradar.models import evaluate as evaluation
     from clusterradar.settings import load_settings
 
     absent = Path(tempfile.mkdtemp()) / "absent.duckdb"
     settings = load_settings(overrides={"db": absent})
     started = time.perf_counter()
-    inputs, _ = evaluation.prepare(settings, args.documents)
+    inputs, _ = evaluation.prepare(settings, documents)
     prepared = time.perf_counter()
     evaluation.run_axes(inputs)
     folds = time.perf_counter()
-    total = folds - started
-    text = "documents" if args.documents else "table text"
+    return {
+        "seconds": round(folds - started, 2),
+        "prepare_s": round(prepared - started, 2),
+        "folds_s": round(folds - prepared, 2),
+        "clusters": len(inputs.keys),
+        "text": "documents" if documents else "table text",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=Path, default=None)
+    args = parser.parse_args()
+    found = measure(args.documents)
+    total = float(found["seconds"])
     print(
-        f"evaluate axes on {len(inputs.keys)} clusters ({text}): "
-        f"{total:.1f} s (prepare {prepared - started:.1f} s, folds {folds - prepared:.1f} s); "
+        f"evaluate axes on {found['clusters']} clusters ({found['text']}): "
+        f"{total:.1f} s (prepare {found['prepare_s']:.1f} s, folds {found['folds_s']:.1f} s); "
         f"target < {TARGET_S:.0f} s: {'met' if total < TARGET_S else 'missed'}; "
         f"{os.cpu_count()} cores"
     )

@@ -1,0 +1,234 @@
+"""An aged warehouse and what reads it: 8 quarters of history, the review app and export.
+
+History is written through the warehouse's own write functions (classification runs with
+suggestions and evidence, classification versions as review decisions put them in force), a
+batch per quarter, so a registry-scale history takes seconds instead of eight real quarters.
+The review app is the real one (``clusterradar review serve`` in its own process) and is
+timed over loopback HTTP with a logged-in session; export is the real CLI command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.cookiejar
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from clusterradar.labels.taxonomy import load_taxonomy
+from clusterradar.quarters import Quarter
+from clusterradar.review import auth
+from clusterradar.warehouse.crawls import clusters_with_last_outcome
+from clusterradar.warehouse.db import connect, transaction
+from clusterradar.warehouse.history import record_version
+from clusterradar.warehouse.records import ClusterSuggestion, Evidence, Suggestion
+from clusterradar.warehouse.suggestions import (
+    new_run_id,
+    open_run,
+    write_suggestions,
+    writing_run,
+)
+
+HISTORY_MODEL = "benchmark-history"
+REVIEWER = "benchmark"
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def registry_clusters(db: Path) -> list[str]:
+    """Ids of the clusters the registry crawl found (the paper's own are left out)."""
+    with connect(db, read_only=True) as con:
+        rows = clusters_with_last_outcome(con)
+    return sorted(r["cluster_id"] for r in rows if r.get("origin") == "registry")
+
+
+def history_quarters(before: Quarter, count: int = 8) -> list[Quarter]:
+    """The `count` quarters before `before`, oldest first."""
+    found = [before.previous()]
+    while len(found) < count:
+        found.append(found[-1].previous())
+    return found[::-1]
+
+
+def write_history(db: Path, cluster_ids: list[str], quarters: list[Quarter]) -> dict[str, Any]:
+    """Per quarter: a finished classification run with one suggestion (two evidence
+    passages) per cluster and dimension, and a reviewed version of each in force from the
+    quarter's first day. Returns counts and seconds."""
+    taxonomy = load_taxonomy()
+    dimensions = taxonomy.dimension_keys()
+    started = time.perf_counter()
+    versions = suggestions = 0
+    for number, quarter in enumerate(quarters):
+        rows: list[ClusterSuggestion] = []
+        decided: list[tuple[str, str, str]] = []
+        for index, cluster_id in enumerate(cluster_ids):
+            for dimension in dimensions:
+                keys = taxonomy.keys(dimension)
+                key = keys[(index + number) % len(keys)]
+                evidence = tuple(
+                    Evidence(
+                        rank=rank,
+                        url=f"https://{cluster_id}.example/seite-{rank}/",
+                        snapshot_id=None,
+                        passage=f"Beleg {rank} für {key} im Quartal {quarter} ({cluster_id}).",
+                        reason="benchmark history",
+                        score=0.5,
+                    )
+                    for rank in (1, 2)
+                )
+                suggestion = Suggestion(dimension, key, 0.6, 1, evidence)
+                rows.append(ClusterSuggestion(cluster_id, suggestion))
+                decided.append((cluster_id, dimension, key))
+        run_id = new_run_id()
+        with writing_run(db, run_id):
+            open_run(
+                db,
+                quarter=str(quarter),
+                model_version=HISTORY_MODEL,
+                code_version="benchmark",
+                training_data_hash="benchmark",
+                parameters={"benchmark": True},
+                run_id=run_id,
+            )
+            suggestions += write_suggestions(
+                db, run_id, rows, model_version=HISTORY_MODEL, training_data_hash="benchmark"
+            )
+        decided_at = dt.datetime.combine(quarter.start, dt.time(12))
+        with connect(db) as con, transaction(con):
+            for cluster_id, dimension, key in decided:
+                record_version(
+                    con,
+                    cluster_id=cluster_id,
+                    dimension=dimension,
+                    labels=[key],
+                    valid_from=quarter.start,
+                    source="review",
+                    source_ref=run_id,
+                    decided_by=REVIEWER,
+                    decided_at=decided_at,
+                    model_version=HISTORY_MODEL,
+                )
+                versions += 1
+    return {
+        "quarters": len(quarters),
+        "clusters": len(cluster_ids),
+        "dimensions": len(dimensions),
+        "suggestions": suggestions,
+        "versions": versions,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+
+
+def clusterradar_command() -> list[str]:
+    """The installed ``clusterradar`` console script of this interpreter's environment."""
+    script = Path(sys.executable).parent / "clusterradar"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from clusterradar.entry import main; main()"]
+
+
+def time_export(db: Path, out: Path, as_of: dt.date) -> dict[str, Any]:
+    """Wall time of ``clusterradar export --as-of`` (the whole command, startup included)."""
+    shutil.rmtree(out, ignore_errors=True)
+    command = [*clusterradar_command(), "--db", str(db), "export", "--out", str(out)]
+    command += ["--format", "csv", "--as-of", as_of.isoformat()]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"export failed: {done.stderr.strip()[-300:]}")
+    return {"seconds": round(seconds, 3), "output": done.stdout.strip().splitlines()[0]}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+class _Client:
+    """A logged-in browser stand-in: cookies, the login form's CSRF token, plain urllib."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        with self.opener.open(self.base + path, timeout=60) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+
+    def login(self, name: str, password: str) -> None:
+        _, page = self.get("/login")
+        token = _TOKEN.search(page)
+        if token is None:
+            raise RuntimeError("review app: no CSRF token on the login page")
+        form = {"username": name, "password": password, "csrf_token": token.group(1), "next": "/"}
+        data = urllib.parse.urlencode(form).encode()
+        with self.opener.open(self.base + "/login", data=data, timeout=60) as response:
+            if "/login" in response.url:
+                raise RuntimeError("review app: the benchmark account could not log in")
+
+
+def time_review_app(db: Path, cluster_ids: list[str], requests: int) -> dict[str, Any]:
+    """p50/p95 of the queue page and of cluster pages, over loopback, after a warm-up."""
+    password = "benchmark password " + str(time.time_ns())
+    with connect(db) as con, transaction(con):
+        if auth.load_user(con, REVIEWER) is None:
+            auth.create_user(con, REVIEWER, password)
+        else:
+            raise RuntimeError(f"account {REVIEWER!r} exists already in {db}")
+    port = _free_port()
+    command = [*clusterradar_command(), "--db", str(db), "review", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    client = _Client(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                client.get("/login")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    error = server.stderr.read().decode()[-300:] if server.stderr else ""
+                    raise RuntimeError(f"review app did not start: {error}") from None
+                time.sleep(0.2)
+        client.login(REVIEWER, password)
+        timings: dict[str, list[float]] = {"queue": [], "cluster": []}
+        for i in range(requests + 3):
+            for page, path in (
+                ("queue", "/"),
+                ("cluster", f"/clusters/{cluster_ids[i % len(cluster_ids)]}"),
+            ):
+                started = time.perf_counter()
+                status, _ = client.get(path)
+                elapsed = (time.perf_counter() - started) * 1000
+                if status != 200:
+                    raise RuntimeError(f"review app: {path} answered {status}")
+                if i >= 3:  # the first requests load templates and warm the caches
+                    timings[page].append(elapsed)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    result: dict[str, Any] = {"requests": requests}
+    for page, values in timings.items():
+        result[f"{page}_p50_ms"] = round(statistics.median(values), 1)
+        result[f"{page}_p95_ms"] = round(_percentile(values, 0.95), 1)
+    result["p95_ms"] = max(result["queue_p95_ms"], result["cluster_p95_ms"])
+    return result
