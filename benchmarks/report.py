@@ -8,6 +8,7 @@ projection, which the table shows beside the measured value.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import platform
@@ -125,10 +126,8 @@ _LIBRARIES = (
 def machine() -> dict[str, Any]:
     """Cores, memory and the versions of the libraries the stages lean on."""
     memory_mb = None
-    try:
+    with contextlib.suppress(ValueError, OSError, AttributeError):
         memory_mb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20)
-    except (ValueError, OSError, AttributeError):
-        pass
     versions = {"python": platform.python_version()}
     for name in _LIBRARIES:
         try:
