@@ -268,6 +268,10 @@ def _library_ratios(
             "wrapper_ratio": round(encoded["seconds"] / wrapper_s, 3) if wrapper_s else None,
         },
     }
+    found["embedding"]["other_backends"] = [
+        bare.time_embedder(name, passages, encoded["seconds"])
+        for name in bare.extra_embedders(model, args.embedder)
+    ]
     for key, section, unit in (
         ("extract_ratio", "extraction", "pages"),
         ("passages_ratio", "passages", "pages"),
@@ -283,10 +287,15 @@ def _library_ratios(
     return found
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr and exit code 2 (no usage block)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {message} (see python -m benchmarks --help)\n")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks", description=__doc__.splitlines()[0]
-    )
+    parser = _Parser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=60, help="initiatives (default 60)")
     parser.add_argument("--pages", type=int, default=30, help="pages per website (default 30)")
     parser.add_argument("--json", type=Path, help="write the JSON result here")
@@ -296,16 +305,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sample-pages", type=int, default=1000, help="pages for the bare baselines"
     )
     parser.add_argument(
-        "--sample-passages", type=int, default=3000, help="passages for bare encode"
+        "--sample-passages", type=int, default=3000, help="passages for the bare encode"
+    )
+    parser.add_argument(
+        "--embedder",
+        action="append",
+        default=[],
+        help="also time this embedding backend's encode on the same passages (repeatable)",
     )
     parser.add_argument("--skip-evaluate", action="store_true", help="leave out evaluate")
     parser.add_argument("--keep", type=Path, help="work in this new folder and keep it")
     args = parser.parse_args(argv)
-    for name in ("clusters", "pages", "requests", "sample_pages", "sample_passages"):
-        if getattr(args, name) < (2 if name == "pages" else 1):
-            parser.error(
-                f"--{name.replace('_', '-')} must be at least {2 if name == 'pages' else 1}"
-            )
+    minimum = {"clusters": 1, "pages": 2, "requests": 1, "sample_pages": 1, "sample_passages": 1}
+    for name, least in minimum.items():
+        if getattr(args, name) < least:
+            parser.error(f"--{name.replace('_', '-')} must be at least {least}")
     for flag, path in (("--json", args.json), ("--markdown", args.markdown)):
         if path is not None and not path.parent.is_dir():
             parser.error(f"{flag} {path}: folder {path.parent} does not exist")

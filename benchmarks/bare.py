@@ -109,3 +109,40 @@ def our_encode(texts: list[str], model_name: str) -> float:
     started = time.perf_counter()
     ours.encode(texts)
     return time.perf_counter() - started
+
+
+def extra_embedders(default: str, asked: list[str]) -> list[str]:
+    """Backends to time beside the default: those asked for, and every backend registered
+    beyond the two original offline ones (a faster path a colleague ships shows up here)."""
+    from clusterradar.pipeline.embed import MINILM_NAME, USE_NAME, known_embedders
+
+    original = {USE_NAME.lower(), MINILM_NAME.lower(), default.strip().lower()}
+    found = list(dict.fromkeys(asked))
+    found += [name for name in known_embedders() if name not in original and name not in found]
+    return found
+
+
+def time_embedder(name: str, texts: list[str], bare_seconds: float) -> dict[str, Any]:
+    """Passages/s of another backend's ``encode`` on `texts`, and its speed-up over the bare
+    default encode on the same passages (> 1: faster)."""
+    from clusterradar.pipeline.embed import get_embedder
+
+    started = time.perf_counter()
+    try:
+        embedder = get_embedder(name)
+        embedder.encode(texts[:2])
+    except Exception as exc:  # a missing optional backend is reported, not fatal
+        return {"name": name, "error": str(exc).splitlines()[0] if str(exc) else repr(exc)}
+    load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    embedder.encode(texts)
+    seconds = time.perf_counter() - started
+    return {
+        "name": name,
+        "model_id": embedder.model_id,
+        "dimension": embedder.dimension,
+        "load_s": round(load_s, 2),
+        "seconds": round(seconds, 3),
+        "passages_per_s": round(len(texts) / seconds, 1) if seconds else None,
+        "speedup_vs_default": round(bare_seconds / seconds, 2) if seconds else None,
+    }
