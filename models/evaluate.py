@@ -12,7 +12,8 @@ skipped and counted. Features (axes, embeddings) depend only on the prototypes a
 never on labels, so they are computed once; all fitting (ordinal model, cut points, gate
 threshold, level-5 floor, inner CV of the comparison row) happens inside each fold.
 
-Rows: the production model (``axes``, docs/decisions/0004) and two comparisons: the previous
+Rows (``variants``, a registry of data rows): the production model (``axes``,
+docs/decisions/0004 and 0006) and two comparisons: the previous
 default (embedding ++ profile, balanced LR, C by inner leave-one-out) and the zero-shot
 prototypes. The research variants of earlier rounds are listed in docs/evaluation.md.
 
@@ -46,7 +47,7 @@ from clusterradar.models.features import ClusterFeatures, ClusterMeta
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
 from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
-from clusterradar.models.typology import DEFAULT_DESIGN, DESIGNS, TypologyModel
+from clusterradar.models.typology import TypologyModel
 from clusterradar.settings import Settings
 
 ORDER = {level: level for level in LEVELS}
@@ -56,12 +57,12 @@ PAPER_LEVELS = (1, 3, 4)  # the levels that have labelled examples
 @dataclass(slots=True)
 class Variant:
     """One compared model, a row of data: a name, what it is, and either a comparison row's
-    configuration or the typology design of an axes row (typology.DESIGNS)."""
+    configuration or ``typology=True`` for the production axes model."""
 
     name: str
     description: str
     config: IntensityConfig | None = None
-    design: str | None = None
+    typology: bool = False
 
 
 DEFAULT = "axes"
@@ -73,16 +74,10 @@ def variants(settings: Settings) -> list[Variant]:
         Variant(
             DEFAULT,
             "production: technology potential T and security orientation S, gate on "
-            "1-(1-T)(1-S), level 5 below the civil S floor, cumulative-link model for 4..1 "
-            "(docs/decisions/0004)",
-            design="record4",
-        ),
-        Variant(
-            "axes_dedication",
-            "candidate of docs/decisions/0006: level 1 = named for security or defence as a "
-            "sector (IT-security names excluded) with S above the civil floor; the ordinal "
-            "model reads S on activity pages and page coverage instead of the name",
-            design="record6",
+            "1-(1-T)(1-S), level 5 below the civil S floor, level 1 = named for security or "
+            "defence as a sector, cumulative-link model for 4..2 on S, S on activity pages, "
+            "page coverage, T and families (docs/decisions/0004, 0006)",
+            typology=True,
         ),
         Variant(
             "previous_default",
@@ -214,8 +209,8 @@ def _majority_share(report: EvaluationReport) -> float | None:
 def score(y: list[int], pred: list[int], probs: list[np.ndarray], keys: list[str]) -> Scores:
     """All metrics of one variant, with Wilson intervals for proportions, bootstrap otherwise."""
     n = len(y)
-    correct = sum(int(a == b) for a, b in zip(y, pred, strict=True))
-    within = sum(int(abs(a - b) <= 1) for a, b in zip(y, pred, strict=True))
+    correct = round(m.accuracy(y, pred) * n)
+    within = round(m.within_one_accuracy(y, pred, ORDER) * n)
     prob_dicts = [dict(zip(LEVELS, map(float, p), strict=True)) for p in probs]
     confidence = [float(p.max()) for p in probs]
     coverage, threshold = m.coverage_at_precision(y, pred, confidence, 0.9)
@@ -386,11 +381,9 @@ def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:
     return [k for k in inputs.train if k != held_out]
 
 
-def _fold_model(
-    inputs: EvaluationInputs, train_keys: list[str], design: str = DEFAULT_DESIGN
-) -> TypologyModel:
+def _fold_model(inputs: EvaluationInputs, train_keys: list[str]) -> TypologyModel:
     levels_of = inputs.all_levels
-    return TypologyModel(design=DESIGNS[design]).fit(
+    return TypologyModel().fit(
         [typology_example(inputs.train[k]) for k in train_keys],
         [levels_of[k] for k in train_keys],
         [typology_example(f) for f in inputs.civil_examples],
@@ -398,15 +391,13 @@ def _fold_model(
 
 
 def run_axes(
-    inputs: EvaluationInputs,
-    on_fold: Callable[[], object] | None = None,
-    design: str = DEFAULT_DESIGN,
+    inputs: EvaluationInputs, on_fold: Callable[[], object] | None = None
 ) -> tuple[list[int], list[np.ndarray], dict[str, float]]:
-    """Leave-one-out predictions of an axes model (levels 1..5, gate ignored) and the
+    """Leave-one-out predictions of the production model (levels 1..5, gate ignored) and the
     held-out P(no SVI relevance) of each labelled cluster."""
     preds, probs, p_none = [], [], {}
     for key in inputs.keys:
-        model = _fold_model(inputs, _training_keys(inputs, key), design)
+        model = _fold_model(inputs, _training_keys(inputs, key))
         outcome = model.probabilities(typology_example(inputs.test[key]))
         levels = TypologyModel.on_scale(outcome)
         preds.append(LEVELS[int(np.argmax(levels))])
@@ -521,10 +512,9 @@ def evaluate(
             task = bars.add_task(f"leave-one-out: {variant.name}", total=len(inputs.keys))
             advance = functools.partial(bars.advance, task)
             choices: Counter = Counter()
-            if variant.design is not None:
-                preds, probs, held_out_none = run_axes(inputs, advance, variant.design)
-                if variant.design == DEFAULT_DESIGN:
-                    gate = evaluate_gate(inputs, held_out_none)
+            if variant.typology:
+                preds, probs, held_out_none = run_axes(inputs, advance)
+                gate = evaluate_gate(inputs, held_out_none)
             else:
                 preds, probs = run_variant(inputs, variant.config, levels_of, choices, advance)
             results[variant.name] = score(inputs.levels, preds, probs, inputs.keys)

@@ -112,6 +112,10 @@ class ClusterFeatures:
 
     @property
     def dedicated_name(self) -> bool:
+        """Named for security or defence as a sector (svi_dedicated_name, decision record
+        0006); the comparison row's profile keeps record 2's wider pattern in ``profile[0]``."""
+        if self.axes is not None:
+            return self.axes.svi_dedicated
         return bool(self.profile is not None and self.profile[0] > 0)
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn import metrics as sk
 
 
 @dataclass(slots=True)
@@ -40,41 +41,39 @@ class ClassReport:
 
 def accuracy(y_true: Sequence, y_pred: Sequence) -> float:
     _check(y_true, y_pred)
-    return float(np.mean([t == p for t, p in zip(y_true, y_pred, strict=True)])) if y_true else 0.0
+    return float(sk.accuracy_score(y_true, y_pred)) if y_true else 0.0
 
 
 def per_class(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> list[ClassReport]:
-    """P/R/F1 per label; a label never predicted has precision 0 (and F1 0), never NaN."""
+    """P/R/F1 per label (scikit-learn); a label never predicted has precision 0 (and F1 0),
+    never NaN."""
     _check(y_true, y_pred)
-    out = []
-    for label in labels:
-        tp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == label and p == label)
-        fp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t != label and p == label)
-        fn = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out.append(ClassReport(str(label), precision, recall, f1, tp + fn))
-    return out
+    precision, recall, f1, support = sk.precision_recall_fscore_support(
+        y_true, y_pred, labels=list(labels), zero_division=0
+    )
+    return [
+        ClassReport(str(label), float(p), float(r), float(f), int(n))
+        for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True)
+    ]
 
 
 def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None) -> float:
-    """Mean F1 over `labels` (default: the labels present in y_true, as scikit-learn's
-    macro average over true classes would do when predictions stay within them)."""
+    """scikit-learn's macro F1 over `labels` (default: the labels present in y_true); a label
+    never predicted scores 0."""
+    _check(y_true, y_pred)
     labels = sorted(set(y_true), key=str) if labels is None else labels
-    reports = per_class(y_true, y_pred, labels)
-    return float(np.mean([r.f1 for r in reports])) if reports else 0.0
+    if not labels or not y_true:
+        return 0.0
+    return float(sk.f1_score(y_true, y_pred, labels=list(labels), average="macro", zero_division=0))
 
 
 def confusion_matrix(y_true: Sequence, y_pred: Sequence, labels: Sequence) -> list[list[int]]:
-    """Rows: true label, columns: predicted label, in the order of `labels`."""
+    """Rows: true label, columns: predicted label, in the order of `labels` (scikit-learn);
+    pairs with a label outside `labels` are left out."""
     _check(y_true, y_pred)
-    index = {label: i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for t, p in zip(y_true, y_pred, strict=True):
-        if t in index and p in index:
-            matrix[index[t]][index[p]] += 1
-    return matrix
+    if not y_true:
+        return [[0] * len(labels) for _ in labels]
+    return sk.confusion_matrix(y_true, y_pred, labels=list(labels)).tolist()
 
 
 def mean_absolute_level_error(y_true: Sequence, y_pred: Sequence, order: dict) -> float:
@@ -86,6 +85,7 @@ def mean_absolute_level_error(y_true: Sequence, y_pred: Sequence, order: dict) -
 
 
 def within_one_accuracy(y_true: Sequence, y_pred: Sequence, order: dict) -> float:
+    """Share of predictions at most one level from the truth (issue 18's third target)."""
     _check(y_true, y_pred)
     if not y_true:
         return 0.0
@@ -188,16 +188,11 @@ def bootstrap_interval(
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """ROC-AUC: probability a random positive outranks a random negative (ties count 1/2)."""
-    positives = [s for s, y in zip(scores, labels, strict=True) if y == 1]
-    negatives = [s for s, y in zip(scores, labels, strict=True) if y == 0]
-    if not positives or not negatives:
+    """ROC-AUC (scikit-learn): probability a random positive outranks a random negative (ties
+    count 1/2)."""
+    if len(set(labels)) < 2:
         raise ValueError("ROC-AUC needs at least one positive and one negative example")
-    wins = 0.0
-    for p in positives:
-        for q in negatives:
-            wins += 1.0 if p > q else 0.5 if p == q else 0.0
-    return wins / (len(positives) * len(negatives))
+    return float(sk.roc_auc_score(list(labels), list(scores)))
 
 
 def _check(y_true: Sequence, y_pred: Sequence) -> None:

@@ -30,23 +30,31 @@ Three parts, one model:
    (the percentile rule keeps ~95 % of them at 4). Once reviewers have decided level 5 for
    MIN_REVIEWED_FIT clusters, 1-D logistic regressions of S and of T between them and the
    level-4 clusters set floor and ``t5`` instead.
-3. **Levels 4 … 1.** A cumulative-link logistic model (models/ordinal.py) on the axis profile
-   (AXIS_FEATURES): how much security work and of which kind, whether the initiative is named for
-   security or defence, go-cluster membership, how much technology and which families. Its cut
-   points are learnt.
-4. **Level 2 versus 1.** The paper's table never uses level 2 ("SVI-Dominant mit
-   Dual-Use-Charakter"), so no cut point can be learnt for it. Its footnote 14 defines level 1 as
-   *dedicated* regional SVI cluster initiatives and state-wide networks. A cluster the ordinal
-   model places where security dominates (its level-1 region) is therefore level 1 when it is
-   dedicated to security or defence (named for it) and level 2 when it is not — security-
-   dominant work in a network that is not an SVI network is what "dual-use character" means
-   there. ``P(1) = p1 * d``, ``P(2) = p1 * (1 - d)`` with d = DEDICATED_SHARE for a dedicated
-   name and 1 - DEDICATED_SHARE otherwise. Once reviewers decide level 2 for some clusters, the
-   ordinal model learns its cut points and this split is no longer used.
+3. **Levels 4 … 1.** A cumulative-link logistic model (models/ordinal.py) on ORDINAL_FEATURES:
+   how much security work and of which kind, how much of it on the pages that show what the
+   cluster *does* (working groups, projects, topics, about, the table row: footnote 17's
+   "Aktivitäten (z. B. Arbeitsgruppen, FuEuI-Projekten)"), on what share of its pages,
+   go-cluster membership, how much technology and which families. Not the name. Its cut points
+   are learnt; the paper's level-1 clusters are its top class.
+4. **Level 1 by dedication (footnote 14).** Level 1 is "dezidierte regionale
+   SVI-Clusterinitiativen und landesweite Netzwerke". A cluster named for security or defence
+   *as a sector* (features.svi_dedicated_name: IT-/Cyber-security names are a technology field,
+   the paper's area 1, and do not count) that shows security work (S above the floor) is level
+   1 with ``q = DEDICATED_SHARE * sigmoid((S - floor) / FLOOR_SCALE)``; the ordinal
+   distribution is scaled by ``1 - q``.
+5. **Level 2 versus 1.** The paper's table never uses level 2 ("SVI-Dominant mit
+   Dual-Use-Charakter"), so no cut point can be learnt for it. The ordinal model's
+   security-dominant mass (its top class) is level 1 for a dedicated name and level 2 for a
+   network that is not an SVI network — security-dominant work in a network that is not
+   dedicated to it is what "dual-use character" means there: ``P(1) = p1 * d``,
+   ``P(2) = p1 * (1 - d)`` with d = DEDICATED_SHARE for a dedicated name and 1 - DEDICATED_SHARE
+   otherwise. Once reviewers decide level 2 for some clusters, the ordinal model learns its cut
+   points and this split is no longer used.
 
 Probabilities: ``P(none) = g``, ``P(5) = (1 - g) f5``, ``P(level) = (1 - g)(1 - f5) p_ordinal``.
-Fixed in advance (docs/decisions/0004): C = 1, FLOOR_SCALE, MIN_SECURITY_FLOOR, the percentile,
-MAX_GATE_THRESHOLD, the fallback threshold when the logistic fit is degenerate.
+Fixed in advance (docs/decisions/0004, 0006): C = 1, the name rule, the activity page kinds,
+FLOOR_SCALE, MIN_SECURITY_FLOOR, the percentile, MAX_GATE_THRESHOLD, the fallback threshold when
+the logistic fit is degenerate.
 """
 
 from __future__ import annotations
@@ -56,24 +64,25 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from clusterradar.models.axes import FAMILIES, PAGE_KIND_WEIGHT, SECURITY_PARTS, AxisScores
+from clusterradar.models.axes import (
+    ACTIVITY_PAGE_KINDS,
+    COVERAGE_PASSAGE_SCORE,
+    FAMILIES,
+    PAGE_KIND_WEIGHT,
+    SECURITY_PARTS,
+    AxisScores,
+)
 from clusterradar.models.calibration import sigmoid
 from clusterradar.models.ordinal import CumulativeLogit
 
 # On the ordinal part's scale, ordered by security orientation (index 0 = level 4).
 ORDINAL_LEVELS = (4, 3, 2, 1)
 OUTCOMES = ("none", 5, 4, 3, 2, 1)  # the order of `probabilities`
-AXIS_FEATURES = (
-    "security",
-    *(f"security_{p}" for p in SECURITY_PARTS),
-    "dedicated_name",
-    "go_cluster",
-    "technology",
-    *(f"family_{f}" for f in FAMILIES),
-)
-# Decision record 0006: the ordinal model reads what the cluster does (S on activity pages, the
-# share of pages with security work) instead of its name; the name decides level 1 (footnote 14).
-DEDICATION_FEATURES = (
+# What the typology reads of a cluster (decision record 0006). The ordinal model reads all but
+# the name (ORDINAL_FEATURES: how much security work, of which kind, on activity pages and
+# across the site; go-cluster; how much technology and which families); the name decides level 1
+# (footnote 14: level 1 = dedicated SVI initiatives).
+ORDINAL_FEATURES = (
     "security",
     *(f"security_{p}" for p in SECURITY_PARTS),
     "security_activity",
@@ -82,6 +91,7 @@ DEDICATION_FEATURES = (
     "technology",
     *(f"family_{f}" for f in FAMILIES),
 )
+AXIS_FEATURES = (*ORDINAL_FEATURES, "dedicated_name")
 C = 1.0
 MAX_GATE_THRESHOLD = 0.45
 FALLBACK_GATE = (0.2, 0.05)  # (threshold, scale) when no civil examples separate
@@ -95,33 +105,10 @@ T5_SCALE = 0.04
 MIN_REVIEWED_FIT = 5
 
 
-@dataclass(slots=True, frozen=True)
-class TypologyDesign:
-    """Which features the ordinal model reads and how level 1 is decided.
-
-    ``record4``: AXIS_FEATURES (the name among them); level 1 versus 2 only splits the ordinal
-    model's security-dominant mass by the name. ``record6``: DEDICATION_FEATURES (no name);
-    a cluster named for security or defence as a sector (``AxisScores.svi_dedicated``) whose S
-    is above the civil floor is level 1 with DEDICATED_SHARE, as footnote 14 defines level 1.
-    """
-
-    name: str
-    features: tuple[str, ...]
-    dedication_rule: bool
-
-
-DESIGNS = {
-    "record4": TypologyDesign("record4", AXIS_FEATURES, dedication_rule=False),
-    "record6": TypologyDesign("record6", DEDICATION_FEATURES, dedication_rule=True),
-}
-DEFAULT_DESIGN = "record4"
-
-
-def fixed_choices(design: str = DEFAULT_DESIGN) -> dict:
+def fixed_choices() -> dict:
     """Every choice fixed in advance (decision records 0004, 0006), for the training-data hash:
     a change here retrains."""
     return {
-        "design": design,
         "page_kind_weight": PAGE_KIND_WEIGHT,
         "c": C,
         "max_gate_threshold": MAX_GATE_THRESHOLD,
@@ -134,20 +121,25 @@ def fixed_choices(design: str = DEFAULT_DESIGN) -> dict:
         "t5_percentile": T5_PERCENTILE,
         "t5_scale": T5_SCALE,
         "min_reviewed_fit": MIN_REVIEWED_FIT,
-        "features": list(DESIGNS[design].features),
+        "features": list(AXIS_FEATURES),
+        "activity_page_kinds": sorted(ACTIVITY_PAGE_KINDS),
+        "coverage_passage_score": COVERAGE_PASSAGE_SCORE,
     }
 
 
 def axis_vector(axes: AxisScores, dedicated_name: bool, go_cluster: bool) -> np.ndarray:
-    """AXIS_FEATURES of one cluster."""
+    """AXIS_FEATURES of one cluster; ``dedicated_name``: named for security or defence as a
+    sector (features.svi_dedicated_name)."""
     return np.array(
         [
             axes.security,
             *(axes.security * axes.parts.get(p, 0.0) for p in SECURITY_PARTS),
-            1.0 if dedicated_name else 0.0,
+            axes.security_activity,
+            axes.security_coverage,
             1.0 if go_cluster else 0.0,
             axes.technology,
             *(axes.families.get(f, 0.0) for f in FAMILIES),
+            1.0 if dedicated_name else 0.0,
         ],
         dtype=float,
     )
@@ -160,32 +152,17 @@ class TypologyExample:
     axes: AxisScores
     vector: np.ndarray  # axis_vector(...)
 
-    def features(self, design: TypologyDesign) -> np.ndarray:
-        """The ordinal model's input under `design`."""
-        if design.features == AXIS_FEATURES:
-            return self.vector
-        a = self.axes
-        known = {
-            "security": a.security,
-            **{f"security_{p}": a.security * a.parts.get(p, 0.0) for p in SECURITY_PARTS},
-            "security_activity": a.security_activity,
-            "security_coverage": a.security_coverage,
-            "go_cluster": self.vector[AXIS_FEATURES.index("go_cluster")],
-            "technology": a.technology,
-            **{f"family_{f}": a.families.get(f, 0.0) for f in FAMILIES},
-        }
-        return np.array([known[name] for name in design.features], dtype=float)
+    @property
+    def ordinal_input(self) -> np.ndarray:
+        return self.vector[: len(ORDINAL_FEATURES)]
 
-    def dedicated(self, design: TypologyDesign) -> bool:
-        """Named for security or defence, as `design` reads names."""
-        if design.dedication_rule:
-            return self.axes.svi_dedicated
+    @property
+    def dedicated(self) -> bool:
         return bool(self.vector[AXIS_FEATURES.index("dedicated_name")] > 0)
 
 
 @dataclass(slots=True)
 class TypologyModel:
-    design: TypologyDesign = field(default_factory=lambda: DESIGNS[DEFAULT_DESIGN])
     gate_threshold: float = FALLBACK_GATE[0]
     gate_scale: float = FALLBACK_GATE[1]
     gate_source: str = "fixed fallback"
@@ -204,7 +181,7 @@ class TypologyModel:
         """``labelled``: clusters with a level 1..5; ``civil``: no_svi_relevance examples."""
         levels_arr = np.asarray(levels, dtype=int)
         on_scale = [i for i, level in enumerate(levels_arr) if level in ORDINAL_LEVELS]
-        x = np.stack([labelled[i].features(self.design) for i in on_scale])
+        x = np.stack([labelled[i].ordinal_input for i in on_scale])
         y = np.array([ORDINAL_LEVELS.index(int(levels_arr[i])) for i in on_scale])
         self.ordinal = CumulativeLogit(len(ORDINAL_LEVELS), c=C).fit(x, y)
         self._fit_gate(labelled, civil)
@@ -274,21 +251,20 @@ class TypologyModel:
         five = sigmoid((self.security_floor - security) / FLOOR_SCALE) * sigmoid(
             (self.technology_level4 - technology) / T5_SCALE
         )
-        vectors = np.stack([e.features(self.design) for e in examples])
+        vectors = np.stack([e.ordinal_input for e in examples])
         ordinal = self.ordinal.predict_proba(vectors)
         two, one = ORDINAL_LEVELS.index(2), ORDINAL_LEVELS.index(1)
-        dedicated = np.array([e.dedicated(self.design) for e in examples], dtype=bool)
+        dedicated = np.array([e.dedicated for e in examples], dtype=bool)
         if two not in self.ordinal.seen:
             share = np.where(dedicated, DEDICATED_SHARE, 1.0 - DEDICATED_SHARE)
             security_dominant = ordinal[:, one] + ordinal[:, two]
             ordinal[:, one] = security_dominant * share
             ordinal[:, two] = security_dominant * (1.0 - share)
-        if self.design.dedication_rule:
-            # footnote 14: a dedicated SVI initiative that shows security work is level 1
-            shows_work = sigmoid((security - self.security_floor) / FLOOR_SCALE)
-            q = dedicated * DEDICATED_SHARE * shows_work
-            ordinal = ordinal * (1.0 - q)[:, None]
-            ordinal[:, one] += q
+        # footnote 14: a dedicated SVI initiative that shows security work is level 1
+        shows_work = sigmoid((security - self.security_floor) / FLOOR_SCALE)
+        q = dedicated * DEDICATED_SHARE * shows_work
+        ordinal = ordinal * (1.0 - q)[:, None]
+        ordinal[:, one] += q
         kept = (1 - gate) * (1 - five)
         return np.column_stack([gate, (1 - gate) * five, kept[:, None] * ordinal])
 
@@ -301,11 +277,10 @@ class TypologyModel:
 
     def latent(self, example: TypologyExample) -> float:
         """The ordinal part's position (higher = more security orientation)."""
-        return float(self.ordinal.latent(example.features(self.design)[None, :])[0])
+        return float(self.ordinal.latent(example.ordinal_input[None, :])[0])
 
     def to_dict(self) -> dict:
         return {
-            "design": self.design.name,
             "gate_threshold": self.gate_threshold,
             "gate_scale": self.gate_scale,
             "gate_source": self.gate_source,
@@ -314,7 +289,7 @@ class TypologyModel:
             "floor_scale": FLOOR_SCALE,
             "technology_level4": self.technology_level4,
             "level4_source": self.level4_source,
-            "features": list(self.design.features),
+            "features": list(AXIS_FEATURES),
             "ordinal_levels": list(ORDINAL_LEVELS),
             "ordinal": self.ordinal.to_dict(),
         }
@@ -322,7 +297,6 @@ class TypologyModel:
     @classmethod
     def from_dict(cls, data: dict) -> TypologyModel:
         return cls(
-            design=DESIGNS[str(data.get("design", "record4"))],
             gate_threshold=float(data["gate_threshold"]),
             gate_scale=float(data["gate_scale"]),
             gate_source=str(data["gate_source"]),

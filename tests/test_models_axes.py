@@ -180,7 +180,9 @@ def test_level_two_comes_out_for_security_dominant_work_of_a_network_not_dedicat
     from clusterradar.models.axes import AxisScores
     from clusterradar.models.typology import OUTCOMES, TypologyExample, axis_vector
 
-    axes = AxisScores(0.0, 1.0, 0.0, 1.0, {}, {"defence": 1.0})
+    axes = AxisScores(
+        0.0, 1.0, 0.0, 1.0, {}, {"defence": 1.0}, security_activity=1.0, security_coverage=1.0
+    )
     not_dedicated = trained.model.typology.probabilities(
         TypologyExample(axes, axis_vector(axes, False, False))
     )
@@ -189,6 +191,67 @@ def test_level_two_comes_out_for_security_dominant_work_of_a_network_not_dedicat
     )
     assert OUTCOMES[int(np.argmax(not_dedicated))] == 2
     assert OUTCOMES[int(np.argmax(dedicated))] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "dedicated"),
+    [
+        ("Sicherheitsnetzwerk München e. V.", True),
+        ("Innovationsnetzwerk Sicherheit – Cybersecurity", True),
+        ("Cluster DEFENCE.NRW", True),
+        ("Competence Center for Applied Security Technology, CAST e. V.", True),
+        ("IT-Sicherheitscluster e. V.", False),
+        ("it's.BB – Das IT-Sicherheitsnetzwerk Berlin-Brandenburg", False),
+        ("Cybersecurity Cluster Nord", False),
+        ("Photonics BW e. V.", False),
+    ],
+)
+def test_a_name_dedicates_to_the_security_sector_but_it_security_is_a_technology_field(
+    name, dedicated
+):
+    from clusterradar.models.features import svi_dedicated_name
+
+    assert svi_dedicated_name(name) is dedicated
+
+
+def test_a_dedicated_network_is_level_one_only_when_it_shows_security_work(trained):
+    """Footnote 14: level 1 = dedicated SVI initiatives; the name alone is not enough."""
+    from clusterradar.models.axes import AxisScores
+    from clusterradar.models.typology import OUTCOMES, TypologyExample, axis_vector
+
+    working = AxisScores(
+        0.6,
+        0.7,
+        0.36,
+        0.49,
+        {"cyber_it": 1.0},
+        {"cyber": 1.0},
+        security_activity=0.4,
+        security_coverage=0.3,
+    )
+    silent = AxisScores(0.9, 0.0, 0.81, 0.0, {"sensors_photonics": 1.0}, {})
+    typology = trained.model.typology
+    with_work = typology.probabilities(TypologyExample(working, axis_vector(working, True, False)))
+    without = typology.probabilities(TypologyExample(working, axis_vector(working, False, False)))
+    named_only = typology.probabilities(TypologyExample(silent, axis_vector(silent, True, False)))
+    assert OUTCOMES[int(np.argmax(with_work))] == 1
+    assert OUTCOMES[int(np.argmax(without))] != 1
+    assert OUTCOMES[int(np.argmax(named_only))] != 1
+
+
+def test_security_on_activity_pages_and_page_coverage_count_what_the_cluster_does(kit):
+    base = [
+        ("https://netz.example/", CIVIL_BASE_PAGE),
+        ("https://netz.example/themen", PHOTONICS_PAGE),
+    ]
+    group = _axes(
+        kit, [*base, ("https://netz.example/arbeitsgruppen/verteidigung", BUNDESWEHR_GROUP_PAGE)]
+    )
+    news = _axes(
+        kit, [*base, ("https://netz.example/aktuelles/verteidigung", BUNDESWEHR_GROUP_PAGE)]
+    )
+    assert group.security_activity > 0.0 == news.security_activity
+    assert group.security_coverage == pytest.approx(1 / 3) == news.security_coverage
 
 
 def test_gated_clusters_get_no_thematic_suggestions_and_kept_ones_do(trained, kit):
