@@ -344,4 +344,5 @@ def test_report_of_an_empty_warehouse_says_so_instead_of_failing(db_path, tmp_pa
     html = files.html.read_text(encoding="utf-8")
     assert "Für dieses Quartal wurde kein Lauf aufgezeichnet" in html
     assert "Noch keine Review-Entscheidungen" in html
+    assert "Für 2026Q3 liegt kein Klassifikationslauf vor" in html
     assert re.search(r'id="kpi-listed">0<', html)

@@ -11,9 +11,10 @@ change of 2026Q4.
   (cluster, dimension) of the newest run that classified it, the one suggestion the queue asks
   about next. Rank 1 for intensity while it is undecided; for a thematic dimension the best
   still-undecided label scored at least ``review.queue_min_score``, and nothing when the
-  cluster's intensity is "no SVI relevance". An item waiting for the second reviewer in
-  four-eyes mode is open. Counted by :func:`count_open` from the queue's own items, never by a
-  second rule.
+  cluster's intensity is "no SVI relevance"; nothing for an initiative dropped from the
+  registry (the queue's default view leaves those out). An item waiting for the second
+  reviewer in four-eyes mode is open. Counted by :func:`count_open` from the queue's own
+  items, never by a second rule.
 - **decided** (*entschieden*): Q's suggestions whose review is concluded (a row in
   ``review_conclusions``): one per suggestion, however many reviewers took part.
 - **accepted / overridden / rejected** (*angenommen / überstimmt / abgelehnt*): the decided
