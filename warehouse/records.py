@@ -2,9 +2,11 @@
 
 They map the warehouse tables they come from or go to: a :class:`ClusterRecord` is a row of
 ``clusters``, an :class:`Evidence` a row of ``suggestion_evidence`` (without its suggestion id),
-a :class:`Suggestion` what ``classify`` computes for one label before it is stored, and an
-:class:`AxisScoreRecord` a row of ``axis_scores`` (migration 0008). A page or report that needs
-more wraps a record; it never copies the fields into a look-alike.
+a :class:`Suggestion` what ``classify`` computes for one label before it is stored, a
+:class:`StoredSuggestion` a row of ``suggestions``, a :class:`ReviewDecision` a row of
+``review_decisions``, and an :class:`AxisScoreRecord` a row of ``axis_scores`` (migration
+0008). A page or report that needs more wraps a record; it never copies the fields into a
+look-alike.
 """
 
 from __future__ import annotations
@@ -42,6 +44,36 @@ class ClusterSuggestion:
 
     cluster_id: str
     suggestion: Suggestion
+
+
+@dataclass(slots=True, frozen=True)
+class StoredSuggestion:
+    """A suggestion as stored: a row of ``suggestions`` with its run's quarter."""
+
+    suggestion_id: str
+    run_id: str
+    cluster_id: str
+    dimension: str
+    label_key: str
+    score: float
+    rank: int
+    model_version: str
+    quarter: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ReviewDecision:
+    """One reviewer's decision on one suggestion: a row of ``review_decisions`` (append-only)."""
+
+    decision_id: str
+    suggestion_id: str | None
+    cluster_id: str
+    dimension: str
+    action: str
+    labels: list[str]
+    reviewer: str
+    decided_at: dt.datetime
+    comment: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

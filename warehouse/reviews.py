@@ -13,27 +13,18 @@ from dataclasses import dataclass, field
 import duckdb
 
 from clusterradar.warehouse.db import query
-from clusterradar.warehouse.records import ClusterRecord, Evidence
+from clusterradar.warehouse.records import (
+    ClusterRecord,
+    Evidence,
+    ReviewDecision,
+    StoredSuggestion,
+)
 
-# A cluster page shows the registry facts as they are stored: the one cluster record.
+# The shared records under the names review has always used.
 ClusterFacts = ClusterRecord
+Suggestion = StoredSuggestion
 
 ACTIONS = ("accept", "reject", "override")
-
-
-@dataclass(slots=True)
-class Suggestion:
-    """One suggested label of a classification run, as stored."""
-
-    suggestion_id: str
-    run_id: str
-    cluster_id: str
-    dimension: str
-    label_key: str
-    score: float
-    rank: int
-    model_version: str
-    quarter: str | None = None
 
 
 @dataclass(slots=True)
@@ -54,21 +45,6 @@ class QueueCandidate:
     concluded: bool
     reviewers: list[str] = field(default_factory=list)
     dropped: bool = False  # the registry no longer lists the initiative (missing_since)
-
-
-@dataclass(slots=True)
-class ReviewDecision:
-    """One reviewer's decision on one suggestion (append-only)."""
-
-    decision_id: str
-    suggestion_id: str | None
-    cluster_id: str
-    dimension: str
-    action: str
-    labels: list[str]
-    reviewer: str
-    decided_at: dt.datetime
-    comment: str | None = None
 
 
 @dataclass(slots=True)
