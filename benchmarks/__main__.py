@@ -240,7 +240,10 @@ def _library_ratios(
     sample = files[: args.sample_pages]
     extract_s, texts = bare.bare_extraction(sample)
     spacy_s, cut = bare.bare_spacy(texts, settings)
-    passages = bare.stored_passages(db, args.sample_passages) or cut[: args.sample_passages]
+    passages = bare.stored_passages(db, args.sample_passages)
+    every = settings.nlp.passage_sentences
+    source = "the pipeline's passages" if passages else f"every {every} sentences, bare texts"
+    passages = passages or cut[: args.sample_passages]
     model = settings.nlp.embedding_model
     encoded = bare.bare_encode(passages, model, 32)
     wrapper_s = bare.our_encode(passages, model)
@@ -260,6 +263,7 @@ def _library_ratios(
         "embedding": {
             "model_id": encoded["model_id"],
             "library": encoded["library"],
+            "bare_input": source,
             "ours_passages": stats.get("passages_embedded"),
             "ours_s": steps.get("embeddings"),
             "bare_passages": len(passages),
@@ -305,7 +309,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sample-pages", type=int, default=1000, help="pages for the bare baselines"
     )
     parser.add_argument(
-        "--sample-passages", type=int, default=3000, help="passages for the bare encode"
+        "--sample-passages", type=int, default=1000, help="passages for the bare encode"
     )
     parser.add_argument(
         "--embedder",
