@@ -8,15 +8,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clusterradar.review.agreement import pair_agreement
-from clusterradar.review.routes.deps import Context, SessionDep
+from clusterradar.review.routes.deps import Context, SessionDep, WarehouseDep
 from clusterradar.warehouse import reviews
 
 router = APIRouter()
 
 
 @router.get("/agreement", response_class=HTMLResponse)
-def agreement_page(request: Request, context: Context, session: SessionDep) -> Response:
-    with context.warehouse.unit() as con:
+def agreement_page(
+    request: Request, context: Context, warehouse: WarehouseDep, session: SessionDep
+) -> Response:
+    with warehouse.unit() as con:
         pairs = pair_agreement(reviews.all_decisions(con))
     return context.render(
         request,

@@ -12,7 +12,7 @@ from clusterradar.errors import InputError
 from clusterradar.review.messages import not_found
 from clusterradar.review.pages import check_filters, load_cluster_page, load_pending
 from clusterradar.review.queue import QueueFilters
-from clusterradar.review.routes.deps import Context, FiltersDep, SessionDep
+from clusterradar.review.routes.deps import Context, FiltersDep, SessionDep, WarehouseDep
 from clusterradar.review.routes.queue import message_for
 from clusterradar.warehouse import reviews
 
@@ -24,13 +24,14 @@ def cluster_page(
     request: Request,
     cluster_id: str,
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     filters: FiltersDep,
     s: Annotated[str, Query(description="suggestion in focus")] = "",
     msg: str = "",
     done: str = "",
 ) -> Response:
-    with context.warehouse.unit() as con:
+    with warehouse.unit() as con:
         page = load_cluster_page(
             con, cluster_id, viewer=session.user_name, four_eyes=context.review.four_eyes
         )
@@ -75,9 +76,13 @@ def cluster_page(
 
 @router.get("/clusters/{cluster_id}/history", response_class=HTMLResponse)
 def history_page(
-    request: Request, cluster_id: str, context: Context, session: SessionDep
+    request: Request,
+    cluster_id: str,
+    context: Context,
+    warehouse: WarehouseDep,
+    session: SessionDep,
 ) -> Response:
-    with context.warehouse.unit() as con:
+    with warehouse.unit() as con:
         page = load_cluster_page(con, cluster_id)
     return context.render(
         request,
@@ -88,9 +93,14 @@ def history_page(
 
 @router.get("/snapshots/{snapshot_id}", response_class=HTMLResponse)
 def snapshot_page(
-    request: Request, snapshot_id: str, context: Context, session: SessionDep, passage: str = ""
+    request: Request,
+    snapshot_id: str,
+    context: Context,
+    warehouse: WarehouseDep,
+    session: SessionDep,
+    passage: str = "",
 ) -> Response:
-    with context.warehouse.unit() as con:
+    with warehouse.unit() as con:
         snapshot = reviews.load_snapshot(con, snapshot_id)
     if snapshot is None:
         raise not_found(

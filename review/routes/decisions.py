@@ -12,7 +12,13 @@ from clusterradar.errors import InputError
 from clusterradar.review.decisions import record_bulk_accept, record_decision
 from clusterradar.review.messages import german
 from clusterradar.review.queue import REASONS
-from clusterradar.review.routes.deps import FILTER_KEYS, Context, SessionDep, check_csrf
+from clusterradar.review.routes.deps import (
+    FILTER_KEYS,
+    Context,
+    SessionDep,
+    WarehouseDep,
+    check_csrf,
+)
 
 router = APIRouter()
 
@@ -22,6 +28,7 @@ def decide(
     request: Request,
     suggestion_id: str,
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     action: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -35,14 +42,14 @@ def decide(
     check_csrf(session, csrf_token)
     try:
         outcome = record_decision(
-            context.warehouse.path,
+            warehouse.path,
             suggestion_id=suggestion_id,
             action=action,
             reviewer=session.user_name,
             labels=[label for label in labels or [] if label] if action == "override" else None,
             comment=comment[:2000],
             four_eyes=context.review.four_eyes,
-            timeout=context.warehouse.timeout,
+            timeout=warehouse.timeout,
             request_key=request_key or None,
         )
     except InputError as exc:
@@ -66,6 +73,7 @@ def decide(
 def bulk_accept(
     request: Request,
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
     suggestion_ids: Annotated[list[str] | None, Form()] = None,
@@ -81,11 +89,11 @@ def bulk_accept(
         return context.render(request, "error.html", page, status=403)
     try:
         outcomes = record_bulk_accept(
-            context.warehouse.path,
+            warehouse.path,
             suggestion_ids=[sid for sid in suggestion_ids or [] if sid],
             reviewer=session.user_name,
             four_eyes=context.review.four_eyes,
-            timeout=context.warehouse.timeout,
+            timeout=warehouse.timeout,
             request_key=request_key or None,
         )
     except InputError as exc:

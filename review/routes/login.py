@@ -18,6 +18,7 @@ from clusterradar.review.routes.deps import (
     SESSION_COOKIE,
     Context,
     SessionDep,
+    WarehouseDep,
     check_csrf,
     local_path,
 )
@@ -62,6 +63,7 @@ def login_form(request: Request, context: Context, next: str = "/", msg: str = "
 def login(
     request: Request,
     context: Context,
+    warehouse: WarehouseDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -82,7 +84,7 @@ def login(
         )
         return context.render(request, "login.html", refused, status=429)
     try:
-        with context.warehouse.unit() as con:
+        with warehouse.unit() as con:
             user = auth.authenticate(con, username, password)
             if user is not None:
                 with transaction(con):
@@ -110,12 +112,13 @@ def login(
 def logout(
     request: Request,
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(session, csrf_token)
     token = context.session_signer.unsign(request.cookies.get(SESSION_COOKIE))
-    with context.warehouse.unit() as con, transaction(con):
+    with warehouse.unit() as con, transaction(con):
         auth.end_session(con, token or "")
     response = RedirectResponse("/login?msg=logout", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

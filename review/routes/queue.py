@@ -19,7 +19,7 @@ from clusterradar.review.pages import (
     place_in_queue,
 )
 from clusterradar.review.queue import REASONS, matches, next_after
-from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, SessionDep
+from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, SessionDep, WarehouseDep
 from clusterradar.warehouse.reviews import QueueCandidate
 
 router = APIRouter()
@@ -49,6 +49,7 @@ def message_for(con: duckdb.DuckDBPyConnection, msg: str, done: str, end: str = 
 def queue_page(
     request: Request,
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     filters: FiltersDep,
     msg: str = "",
@@ -57,7 +58,7 @@ def queue_page(
     n: int = 0,
     of: int = 0,
 ) -> Response:
-    with context.warehouse.unit() as con:
+    with warehouse.unit() as con:
         try:
             filters = check_filters(con, filters)
         except InputError as exc:
@@ -99,6 +100,7 @@ def queue_page(
 @router.get("/next")
 def next_item(
     context: Context,
+    warehouse: WarehouseDep,
     session: SessionDep,
     filters: FiltersDep,
     after: str = "",
@@ -109,7 +111,7 @@ def next_item(
     """Go to the queue item after `after`. When `after` has left the queue (just decided),
     `reason` (its queue group as the reviewer saw it) gives its place, and the queue continues
     after that place; at the end of the queue the queue page is shown, never its first item."""
-    with context.warehouse.unit() as con:
+    with warehouse.unit() as con:
         filters = check_filters(con, filters)
         items = load_pending(con, context.review, viewer=session.user_name, filters=filters)
         items = [item for item in items if matches(item, filters)]
