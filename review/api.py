@@ -4,7 +4,8 @@ A thin shell: every route checks its input (:mod:`clusterradar.inputs`, page-siz
 the warehouse for one short unit of work and returns what a warehouse function (or the
 quarterly diff) returns, as JSON. Read-only; every route but the OpenAPI schema needs a token
 created with ``clusterradar api-token create`` (``Authorization: Bearer <token>``) and answers
-401 without one, with an unknown or a revoked one.
+401 without one, with an unknown or a revoked one. The token is checked on the connection the
+request reads with, so a request opens the warehouse once.
 
 Errors are JSON too (``{"error": {"status": ..., "message": ...}}``), never the app's HTML
 error pages: :class:`JsonRoute` answers them before the app's handlers see them, and a catch-all
@@ -37,7 +38,7 @@ from clusterradar.inputs import parse_date, parse_quarter_flag
 from clusterradar.labels import Taxonomy, load_taxonomy
 from clusterradar.quarterly.diff import diff_quarters
 from clusterradar.quarters import Quarter
-from clusterradar.warehouse.api_tokens import TokenHolder, token_holder
+from clusterradar.warehouse.api_tokens import token_holder
 from clusterradar.warehouse.clusters import cluster_history, get_cluster, list_clusters
 from clusterradar.warehouse.db import connect
 from clusterradar.warehouse.export import DECISION_STATUSES, suggestion_rows
@@ -113,26 +114,37 @@ def reading(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
-def token_user(
-    request: Request,
+def unauthorised() -> HTTPException:
+    return HTTPException(
+        status_code=401,
+        detail="missing, unknown or revoked API token; send 'Authorization: Bearer <token>'",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> TokenHolder:
-    """The account of the request's bearer token; 401 (the same answer) when the token is
-    missing, malformed, unknown, revoked, or its account is disabled."""
-    holder = None
-    if credentials is not None:
-        with reading(request) as con:
-            holder = token_holder(con, credentials.credentials)
-    if holder is None:
-        raise HTTPException(
-            status_code=401,
-            detail="missing, unknown or revoked API token; send 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return holder
+) -> str:
+    """The request's bearer token, unchecked; 401 at once when there is none."""
+    if credentials is None:
+        raise unauthorised()
+    return credentials.credentials
 
 
-Authorised = Annotated[TokenHolder, Depends(token_user)]
+Token = Annotated[str, Depends(bearer_token)]
+
+
+@contextmanager
+def authorised(request: Request, token: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The unit of work of one API request, after its token was found live: checked on the
+    same connection as the request's reads (one opening of the warehouse per request). 401,
+    the same answer, when the token is malformed, unknown, revoked, or its account disabled."""
+    with reading(request) as con:
+        if token_holder(con, token) is None:
+            raise unauthorised()
+        yield con
+
+
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (<= {MAX_PAGE})")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 ClusterId = Annotated[str, Query(max_length=MAX_ID_LENGTH, description="Exact cluster id")]
@@ -189,17 +201,17 @@ def classification(version, tax: Taxonomy) -> dict[str, Any]:
 
 @router.get("/clusters", summary="Cluster initiatives")
 def clusters(
-    request: Request, user: Authorised, limit: Limit = DEFAULT_PAGE, offset: Offset = 0
+    request: Request, token: Token, limit: Limit = DEFAULT_PAGE, offset: Offset = 0
 ) -> dict[str, Any]:
     """Every initiative the warehouse knows (registry facts), ordered by id."""
-    with reading(request) as con:
+    with authorised(request, token) as con:
         found = list_clusters(con)
     return page([dataclasses.asdict(c) for c in found], limit, offset)
 
 
 @router.get("/clusters/{cluster_id}", summary="One cluster initiative")
-def cluster(request: Request, user: Authorised, cluster_id: str) -> dict[str, Any]:
-    with reading(request) as con:
+def cluster(request: Request, token: Token, cluster_id: str) -> dict[str, Any]:
+    with authorised(request, token) as con:
         found = require_cluster_id(con, cluster_id)
     return jsonable_encoder(dataclasses.asdict(found))
 
@@ -207,7 +219,7 @@ def cluster(request: Request, user: Authorised, cluster_id: str) -> dict[str, An
 @router.get("/classifications", summary="Effective classification of all clusters on a date")
 def classifications(
     request: Request,
-    user: Authorised,
+    token: Token,
     as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     cluster_id: ClusterId | None = None,
     dimension: Dimension | None = None,
@@ -215,9 +227,9 @@ def classifications(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The versions in force on `as_of` (default today): one per cluster and dimension."""
-    day, wanted = as_of_param(as_of), dimension_param(dimension)
     tax = taxonomy()
-    with reading(request) as con:
+    with authorised(request, token) as con:
+        day, wanted = as_of_param(as_of), dimension_param(dimension)
         if cluster_id is not None:
             require_cluster_id(con, cluster_id)
         found = effective_at(con, day, cluster_id=cluster_id, dimension=wanted)
@@ -231,12 +243,13 @@ def classifications(
 )
 def cluster_classification(
     request: Request,
-    user: Authorised,
+    token: Token,
     cluster_id: str,
     as_of: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
 ) -> dict[str, Any]:
-    day, tax = as_of_param(as_of), taxonomy()
-    with reading(request) as con:
+    tax = taxonomy()
+    with authorised(request, token) as con:
+        day = as_of_param(as_of)
         require_cluster_id(con, cluster_id)
         found = effective_at(con, day, cluster_id=cluster_id)
     return {
@@ -247,9 +260,9 @@ def cluster_classification(
 
 
 @router.get("/clusters/{cluster_id}/history", summary="A cluster's classification history")
-def history(request: Request, user: Authorised, cluster_id: str) -> dict[str, Any]:
+def history(request: Request, token: Token, cluster_id: str) -> dict[str, Any]:
     """Every version, per dimension oldest first, with valid_from / valid_to (exclusive)."""
-    with reading(request) as con:
+    with authorised(request, token) as con:
         require_cluster_id(con, cluster_id)
         entries = cluster_history(con, cluster_id, taxonomy())
     return {
@@ -261,7 +274,7 @@ def history(request: Request, user: Authorised, cluster_id: str) -> dict[str, An
 @router.get("/quarters/{quarter}/suggestions", summary="A quarter's suggestions with evidence")
 def suggestions(
     request: Request,
-    user: Authorised,
+    token: Token,
     quarter: str,
     cluster_id: ClusterId | None = None,
     dimension: Dimension | None = None,
@@ -273,12 +286,13 @@ def suggestions(
 ) -> dict[str, Any]:
     """The rank-1 suggestion per cluster and dimension of the quarter's newest finished runs
     (the rows of ``export --suggestions``), each with its review status and evidence passages."""
-    wanted_quarter, wanted_dimension = quarter_param(quarter, "quarter"), dimension_param(dimension)
-    if status is not None and status not in DECISION_STATUSES.values():
-        raise InputError(
-            f"status: expected one of {', '.join(DECISION_STATUSES.values())}, got {status!r}"
-        )
-    with reading(request) as con:
+    with authorised(request, token) as con:
+        wanted_quarter = quarter_param(quarter, "quarter")
+        wanted_dimension = dimension_param(dimension)
+        if status is not None and status not in DECISION_STATUSES.values():
+            raise InputError(
+                f"status: expected one of {', '.join(DECISION_STATUSES.values())}, got {status!r}"
+            )
         rows = [
             row
             for row in suggestion_rows(con, wanted_quarter, taxonomy())
@@ -298,16 +312,16 @@ def suggestions(
 @router.get("/diff", summary="What changed between two quarters")
 def diff(
     request: Request,
-    user: Authorised,
+    token: Token,
     from_quarter: Annotated[str, Query(alias="from", max_length=16, description="e.g. 2026Q3")],
     to_quarter: Annotated[str, Query(alias="to", max_length=16, description="e.g. 2026Q4")],
 ) -> dict[str, Any]:
     """Classification changes between the quarters' as-of dates, and the top suggestions that
     differ between their runs (as ``clusterradar diff --json``)."""
-    earlier, later = quarter_param(from_quarter, "from"), quarter_param(to_quarter, "to")
-    if earlier > later:
-        raise InputError(f"from {earlier} is after to {later}")
-    with reading(request) as con:
+    with authorised(request, token) as con:
+        earlier, later = quarter_param(from_quarter, "from"), quarter_param(to_quarter, "to")
+        if earlier > later:
+            raise InputError(f"from {earlier} is after to {later}")
         result = diff_quarters(con, earlier, later)
     return jsonable_encoder(result.as_dict())
 

@@ -93,14 +93,20 @@ def assert_json_error(response: httpx.Response, status: int, text: str = "") -> 
 
 
 def test_every_endpoint_answers_401_in_json_without_a_token_or_with_a_wrong_one(api: Api):
-    for path in ("/api/v1/clusters", "/api/v1/clusters/cyberforum/history", "/api/v1/diff"):
-        bare = api.http.get(path)
+    requests = [
+        ("/api/v1/clusters", {}),
+        ("/api/v1/clusters/cyberforum/history", {}),
+        ("/api/v1/quarters/2026Q3/suggestions", {"status": "maybe"}),  # 401 before 400
+        ("/api/v1/diff", {"from": "2026Q2", "to": "2026Q3"}),
+    ]
+    for path, params in requests:
+        bare = api.http.get(path, params=params)
         assert_json_error(bare, 401, "API token")
         assert bare.headers["www-authenticate"] == "Bearer"
-        assert_json_error(api.get(path, token="cr_" + "x" * 43), 401)
-        assert_json_error(api.get(path, token=api.token + "x"), 401)
-        basic = api.http.get(path, headers={"Authorization": "Basic YW5uYTpwdw=="})
-        assert_json_error(basic, 401)
+        assert_json_error(api.get(path, token="cr_" + "x" * 43, **params), 401)
+        assert_json_error(api.get(path, token=api.token + "x", **params), 401)
+        basic = {"Authorization": "Basic YW5uYTpwdw=="}
+        assert_json_error(api.http.get(path, params=params, headers=basic), 401)
     assert api.get("/api/v1/clusters").status_code == 200
 
 
