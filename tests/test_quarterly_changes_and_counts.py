@@ -166,6 +166,7 @@ def _app_pending(base: str, quarter: str) -> int:
 
 @pytest.mark.slow
 def test_review_counts_agree_in_report_app_and_cli(two_quarters, tmp_path, cli):
+    from clusterradar.quarterly.run import review_queue_summary
     from clusterradar.review import auth
     from clusterradar.review.app import create_app
 
@@ -196,6 +197,9 @@ def test_review_counts_agree_in_report_app_and_cli(two_quarters, tmp_path, cli):
             app_open = _app_pending(base, str(quarter))
             assert report["open"] == int(line.group(1)) == json.loads(listed.stdout)["pending"]
             assert report["open"] == app_open
+            # The review stage of `clusterradar run` prints these numbers too.
+            stage = review_queue_summary(Settings(db=two_quarters), quarter)
+            assert (stage["open"], stage["decided"]) == (report["open"], report["decided"])
             assert report["decided"] == int(line.group(2))
             assert (
                 report["decided"] == report["accepted"] + report["overridden"] + report["rejected"]
