@@ -70,6 +70,11 @@ def classify(
         f"{state} {result.run_id}: {result.suggestions} suggestions for {result.clusters} clusters "
         f"(model {result.model_version})"
     )
+    if result.clusters_reused or result.clusters_carried_forward:
+        typer.echo(
+            f"copied from earlier runs: {result.clusters_reused} clusters unchanged, "
+            f"{result.clusters_carried_forward} carried forward (website unreachable)"
+        )
 
 
 def predict(
