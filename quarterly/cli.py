@@ -12,6 +12,15 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import (
+    ClusterIdAlias,
+    ClusterIdOption,
+    NoProgressOption,
+    QuietAlias,
+    chosen_cluster_ids,
+    progress_off,
+)
+
 QuarterOption = Annotated[
     str | None,
     typer.Option("--quarter", help="Quarter such as 2026Q4 (default: the current quarter)."),
@@ -38,10 +47,8 @@ def run_command(
     skip_registry: Annotated[
         bool, typer.Option("--skip-registry", help="Do not crawl the registry this time.")
     ] = False,
-    clusters: Annotated[
-        list[str] | None,
-        typer.Option("--clusters", help="Only these cluster ids (repeat the flag; partial run)."),
-    ] = None,
+    cluster: ClusterIdOption = None,
+    clusters_alias: ClusterIdAlias = None,
     max_pages: Annotated[
         int | None, typer.Option("--max-pages", min=1, help="Page budget per website.")
     ] = None,
@@ -64,7 +71,8 @@ def run_command(
             "(registry|sites|pipeline|classify; repeat the flag).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    no_progress: NoProgressOption = False,
+    quiet_alias: QuietAlias = False,
 ) -> None:
     """Run a quarter end to end: registry, websites, text pipeline, classification, review queue.
 
@@ -77,11 +85,13 @@ def run_command(
 
     settings = _settings(ctx)
     run_for = _quarter(quarter)
+    clusters = chosen_cluster_ids(cluster, clusters_alias)
+    progress = not progress_off(no_progress, quiet_alias)
     if clusters:
         # Checked against the warehouse as it is before the run: an initiative the registry
         # has not listed yet needs a run (or 'crawl registry') without --clusters first.
         with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
-            require_cluster_ids(con, clusters, "--clusters")
+            require_cluster_ids(con, clusters, "--cluster")
     if allow_private:
         settings.crawl.allow_private = True
     result = run_quarter(
@@ -93,7 +103,7 @@ def run_command(
         allow_private=allow_private or settings.crawl.allow_private,
         registry_listed_only=registry_listed_only,
         redo=redo or (),
-        progress=not quiet,
+        progress=progress,
     )
     print_run_summary(result)
     typer.echo(

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file
+
 
 def init(
     ctx: typer.Context,
@@ -14,17 +16,14 @@ def init(
         Path | None,
         typer.Option("--taxonomy", help="Taxonomy YAML to load (default: the packaged one)."),
     ] = None,
-    clusters: Annotated[
-        Path | None,
-        typer.Option(
-            "--clusters", help="Labelled-clusters YAML to load (default: the packaged one)."
-        ),
-    ] = None,
+    clusters: LabelsFileOption = None,
+    clusters_alias: LabelsFileAlias = None,
 ) -> None:
     """Create or migrate the warehouse and load the paper's labels (safe to rerun).
 
     Unchanged label files load nothing; a changed label adds a new version (old ones are kept).
     """
+    clusters = chosen_labels_file(clusters, clusters_alias)
     from clusterradar.cli import settings_of
     from clusterradar.warehouse.labels_loading import initialise_warehouse
 
