@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -76,6 +77,29 @@ def _centroid(ring: list[list[float]]) -> tuple[float, float]:
     return (cx / (6 * area), cy / (6 * area)) if area else (ring[0][0], ring[0][1])
 
 
+@dataclass(slots=True)
+class LandCount:
+    """What the map shows for one Land: the pie (`mix`, SVI-relevant levels only), the
+    shading (`relevant`, the pie's total) and the caption "n von m" (`classified` = m)."""
+
+    mix: dict[str, int]
+    relevant: int
+    classified: int
+
+    @property
+    def caption_numbers(self) -> str:
+        return f"{self.relevant} von {self.classified}"
+
+
+def land_counts(land_mix: dict[str, dict[str, int]]) -> dict[str, LandCount]:
+    """Per Land, the map's numbers; pies and shading count the same initiatives."""
+    counts = {}
+    for land, mix in land_mix.items():
+        relevant = {k: n for k, n in mix.items() if k != NO_SVI and n}
+        counts[land] = LandCount(relevant, sum(relevant.values()), sum(mix.values()))
+    return counts
+
+
 def land_map_png(
     land_mix: dict[str, dict[str, int]],
     labels: list[str],
@@ -92,10 +116,8 @@ def land_map_png(
     from matplotlib.ticker import MaxNLocator
 
     geometry = laender_geometry()
-    relevant_mix = {
-        land: {k: n for k, n in mix.items() if k != NO_SVI and n} for land, mix in land_mix.items()
-    }
-    relevant = {land: sum(mix.values()) for land, mix in relevant_mix.items()}
+    counts = land_counts(land_mix)
+    relevant = {land: count.relevant for land, count in counts.items()}
     top = max([1, *relevant.values()])
     norm = colors.Normalize(vmin=0, vmax=top)
     cmap = plt.get_cmap("Blues")
@@ -106,15 +128,15 @@ def land_map_png(
         for ring in geometry[slug]["rings"]:
             ax.add_patch(Polygon(ring, closed=True, facecolor=shade, edgecolor="#333", lw=0.7))
     for slug, land in geometry.items():
-        mix = relevant_mix.get(slug, {})
-        everyone = sum(land_mix.get(slug, {}).values())
+        count = counts.get(slug)
+        mix = count.mix if count else {}
         centre = _centroid(max(land["rings"], key=len))
         anchor = _PIE_ANCHORS.get(slug, centre)
         if anchor != centre:
             ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
         caption = land["name"]
-        if everyone:
-            caption += f"\n{relevant.get(slug, 0)} von {everyone}"
+        if count and count.classified:
+            caption += "\n" + count.caption_numbers
         radius = 0.16 + 0.1 * math.sqrt(sum(mix.values())) if mix else 0.0
         if mix:
             ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
@@ -175,6 +197,8 @@ def land_moves_png(
 ) -> bytes:
     """Horizontal stacked bars: the quarter's intensity moves per Land, by kind."""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     lands = sorted(moves, key=lambda s: land_names.get(s, s), reverse=True)
     fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(1, len(lands))))
     left = [0] * len(lands)
@@ -184,13 +208,16 @@ def land_moves_png(
         if not any(values):
             continue
         ax.barh(
-            labels, values, left=left, color=MOVE_COLOURS.get(kind, _FALLBACK_COLOUR), label=name
+            labels,
+            values,
+            left=left,
+            height=0.6,
+            color=MOVE_COLOURS.get(kind, _FALLBACK_COLOUR),
+            label=name,
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_xlabel("Initiativen (länderübergreifende zählen in jedem ihrer Länder)")
     ax.set_title(f"Veränderte Intensität je Land, {title}", fontsize=10)
-    from matplotlib.ticker import MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

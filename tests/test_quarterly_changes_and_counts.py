@@ -208,3 +208,19 @@ def test_review_counts_agree_in_report_app_and_cli(two_quarters, tmp_path, cli):
     assert found["2026Q3"]["decided"] == 1 and found["2026Q3"]["rejected"] == 1
     assert found["2026Q4"]["decided"] == 2 and found["2026Q4"]["rejected"] == 0
     assert found["2026Q4"]["open"] == 2
+
+
+def test_map_pies_and_shading_count_the_same_initiatives_and_captions_name_the_rest():
+    from clusterradar.quarterly.plots import land_counts, land_map_png
+
+    mix = {
+        "bayern": {"primarily_security": 2, "balanced_dual_use": 1, "no_svi_relevance": 4},
+        "bremen": {"no_svi_relevance": 2},
+    }
+    counts = land_counts(mix)
+    assert counts["bayern"].mix == {"primarily_security": 2, "balanced_dual_use": 1}
+    assert counts["bayern"].relevant == sum(counts["bayern"].mix.values()) == 3
+    assert counts["bayern"].caption_numbers == "3 von 7"
+    assert counts["bremen"].mix == {} and counts["bremen"].caption_numbers == "0 von 2"
+    labels, names = label_names()
+    assert land_map_png(mix, labels, names, "Karte").startswith(b"\x89PNG")
