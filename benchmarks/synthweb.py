@@ -32,7 +32,27 @@ from clusterradar.demo.sampleweb import (
     write_portal,
 )
 
-PAGE_TEXT_CHARS = 9_000  # visible text per page; with the page furniture about 10 KiB of HTML
+# Visible text per page; with the page furniture (styles, a script, navigation, a cookie
+# banner) about 10 KiB of HTML, which gives 7-9 passages per page as the web had.
+PAGE_TEXT_CHARS = 5_000
+_COOKIE_BANNER = (
+    '<div id="cookie-consent" class="cookie-banner"><p>Wir verwenden Cookies, um unsere '
+    "Website für Sie optimal zu gestalten. Mit „Akzeptieren“ stimmen Sie der Verwendung zu; "
+    "Einzelheiten in der Datenschutzerklärung.</p><button>Akzeptieren</button></div>"
+)
+_STYLE = (
+    "<style>"
+    + "".join(
+        f".c{i}{{margin:{i}px 0;padding:0 {i % 7}px;font-size:{10 + i % 9}px;color:#{i:03x}}}"
+        for i in range(40)
+    )
+    + "</style>"
+)
+_SCRIPT = (
+    "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}"
+    + "".join(f"gtag('event','view_{i}',{{'section':'s{i}','value':{i}}});" for i in range(30))
+    + "</script>"
+)
 _SUBJECTS = (
     "Unsere Mitgliedsunternehmen",
     "Das Netzwerk",
@@ -145,13 +165,16 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _page_html(initiative: Initiative, title: str, paragraphs: list[str], links: str) -> str:
+def _page_html(
+    initiative: Initiative, title: str, paragraphs: list[str], links: str, nav: str = ""
+) -> str:
     body = "\n".join(f"<p>{_e(p)}</p>" for p in paragraphs)
     return (
         '<!DOCTYPE html>\n<html lang="de">\n<head><meta charset="utf-8">'
-        f"<title>{_e(title)} – {_e(initiative.name)}</title></head>\n<body>\n"
+        f"<title>{_e(title)} – {_e(initiative.name)}</title>{_STYLE}{_SCRIPT}</head>\n<body>\n"
+        f"{_COOKIE_BANNER}\n"
         f'<header><a class="logo" href="/">{_e(initiative.name)}</a>'
-        '<nav><ul><li><a href="/">Start</a></li><li><a href="/impressum.html">Impressum</a>'
+        f'<nav><ul><li><a href="/">Start</a></li>{nav}<li><a href="/impressum.html">Impressum</a>'
         "</li></ul></nav></header>\n"
         f"<main>\n<h1>{_e(title)}</h1>\n{body}\n<aside>{links}</aside>\n</main>\n"
         f"<footer><p>© {_e(initiative.name)} · erfundene Initiative eines Benchmarks</p>"
@@ -164,6 +187,10 @@ def write_site(root: Path, initiative: Initiative, pages: int) -> Path:
     folder = root / initiative.site
     titles = [t for t, _ in initiative.themen + initiative.arbeitsgruppen + initiative.aktuelles]
     subpages = [f"seite-{k:03d}" for k in range(1, pages)]
+    nav = "".join(
+        f'<li><a href="/{slug}/">{_e(titles[(k + 1) % len(titles)])}</a></li>'
+        for k, slug in enumerate(subpages[:8])
+    )
     for number, slug in enumerate(["", *subpages]):
         rng = random.Random(f"{initiative.site}/{slug}")
         title = "Willkommen" if not slug else f"{titles[number % len(titles)]} ({number})"
@@ -172,7 +199,8 @@ def write_site(root: Path, initiative: Initiative, pages: int) -> Path:
         else:  # neighbours and the start page, as a site's "more on this" box would
             near = [subpages[(number - 2) % len(subpages)], subpages[number % len(subpages)]]
             links = '<a href="/">Start</a> ' + "".join(f'<a href="/{s}/">{s}</a> ' for s in near)
-        text = _page_html(initiative, title, _paragraphs(rng, initiative, PAGE_TEXT_CHARS), links)
+        paragraphs = _paragraphs(rng, initiative, PAGE_TEXT_CHARS)
+        text = _page_html(initiative, title, paragraphs, links, nav)
         target = folder / slug / "index.html" if slug else folder / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from clusterradar import texts
 from clusterradar.review import api, auth
 from clusterradar.review.routes import agreement, clusters, decisions, errors, login, queue
 from clusterradar.review.routes.deps import (
@@ -41,7 +42,11 @@ __all__ = ["create_app", "http_url", "local_path"]
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the app for one warehouse file. Reads (or creates) the secret key once."""
+    """Build the app for one warehouse file. Reads (or creates) the secret key once.
+
+    The app speaks ``settings.ui.language`` (one language per process: the texts the routes
+    pick outside the templates follow :func:`clusterradar.texts.use_language`)."""
+    texts.use_language(settings.ui.language)
     warehouse = Warehouse(Path(settings.db), settings.lock_timeout)
     with connect(warehouse.path, timeout=warehouse.timeout) as con, transaction(con):
         secret = auth.secret_key(con, settings.review.secret_key)
@@ -51,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         session_signer=auth.CookieSigner(secret, "session"),
         login_signer=auth.CookieSigner(secret, "login"),
         throttle=auth.LoginThrottle(),
-        templates=Jinja2Templates(env=template_environment()),
+        templates=Jinja2Templates(env=template_environment(settings.ui.language)),
     )
     app = FastAPI(title="Clusterradar review", docs_url=None, redoc_url=None, openapi_url=None)
     static_dir = resources.files("clusterradar.review").joinpath("static")

@@ -1,13 +1,15 @@
 """Errors a reviewer can cause, worded twice: English for the command line (like every other
-command) and German for the web app (whose whole interface is German).
+command) and German for the web app.
 
 The plain functions raise our usual exception types (so the CLI prints its one ``error:`` line);
-:func:`input_error` and :func:`not_found` attach the German wording, and :func:`german` picks it
-for the web page, with a German fallback for errors raised elsewhere.
+:func:`input_error` and :func:`not_found` attach the German wording, and :func:`message` picks
+the wording of the app's language (``ui.language``): the German one, or the English one the
+command line prints; errors raised elsewhere get a generic frame from the text catalogue.
 """
 
 from __future__ import annotations
 
+from clusterradar import texts
 from clusterradar.errors import (
     ClusterradarError,
     InputError,
@@ -34,18 +36,21 @@ def not_found(english: str, german_text: str) -> NotFoundError:
     return _with_german(NotFoundError(english), german_text)
 
 
-def german(exc: ClusterradarError) -> str:
-    """The German message of an error, for the web page."""
+def message(exc: ClusterradarError, language: str | None = None) -> str:
+    """The message of an error for the web page, in `language` (default: the app's)."""
+    language = language or texts.current_language()
     worded = getattr(exc, GERMAN_ATTRIBUTE, None)
-    if worded:
+    if worded and language == "de":
         return worded
     if isinstance(exc, WarehouseLockedError):
-        return (
-            "Die Datenbank ist gerade von einem anderen Prozess belegt (z. B. einem "
-            "Klassifikationslauf). Bitte in einigen Sekunden noch einmal versuchen."
-        )
+        return texts.text("error.locked", language)
+    if worded:
+        return str(exc)
     if isinstance(exc, WarehouseError):
-        return f"Die Datenbank ist nicht nutzbar: {exc}"
+        return texts.text("error.warehouse", language, detail=exc)
     if isinstance(exc, NotFoundError):
-        return f"Nicht gefunden: {exc}"
-    return f"Eingabe nicht möglich: {exc}"
+        return texts.text("error.not_found", language, detail=exc)
+    return texts.text("error.input", language, detail=exc)
+
+
+german = message  # the name the routes import

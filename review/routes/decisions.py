@@ -19,6 +19,7 @@ from clusterradar.review.routes.deps import (
     WarehouseDep,
     check_csrf,
 )
+from clusterradar.texts import text
 
 router = APIRouter()
 
@@ -84,7 +85,7 @@ def bulk_accept(
     audit trail of a single accept."""
     check_csrf(session, csrf_token)
     if not session.is_admin:
-        error = "Nur Administratorinnen und Administratoren dürfen mehrere Vorschläge annehmen."
+        error = text("app.bulk_admin_only")
         page = {"session": session, "csrf_token": session.csrf_token, "error": error}
         return context.render(request, "error.html", page, status=403)
     try:

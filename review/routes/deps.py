@@ -23,6 +23,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from clusterradar import texts
 from clusterradar.review import auth, vocabulary
 from clusterradar.review.queue import QueueFilters
 from clusterradar.settings import ReviewSettings, Settings
@@ -32,31 +33,10 @@ SESSION_COOKIE = "clusterradar_session"
 LOGIN_COOKIE = "clusterradar_login"
 CSRF_FAILED = "CSRF token missing or wrong"
 FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter", "dropped")
-REASON_DE = {
-    "differs": "weicht ab",
-    "low_confidence": "unsicher",
-    "new_cluster": "neues Cluster",
-    "unclassified": "Dimension unbelegt",
-    "confirms": "bestätigt",
-    "dropped": "nicht mehr im Register",
-}
-SITE_OUTCOME_DE = {
-    "dns_error": "Name nicht auflösbar",
-    "timeout": "Zeitüberschreitung",
-    "robots_denied": "robots.txt verbietet den Abruf",
-    "http_error": "HTTP-Fehler",
-    "offsite_redirect": "Weiterleitung auf eine fremde Website",
-    "empty": "keine Textseiten",
-    "refused_private": "private Adresse, nicht abgerufen",
-    "no_website": "keine Website bekannt",
-}
-STATE_DE = {
-    "open": "offen",
-    "concluded": "entschieden",
-    "awaiting_second": "wartet auf zweite Prüfung",
-    "decided_by_you": "von Ihnen entschieden; wartet auf zweite Prüfung",
-    "closed_group": "Dimension entschieden",
-}
+# Texts come from the catalogue (clusterradar/texts.py) in the app's language.
+REASON_DE = texts.Names("reason")
+SITE_OUTCOME_DE = texts.Names("site_outcome")
+STATE_DE = texts.Names("state")
 
 
 class LoginRequired(Exception):
@@ -123,7 +103,10 @@ def new_request_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def template_environment() -> jinja2.Environment:
+def template_environment(language: str | None = None) -> jinja2.Environment:
+    """The templates' environment; every text comes from the catalogue in `language`
+    (default: the process's, ``ui.language``) through ``t``."""
+    t = texts.Texts(language)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("clusterradar.review", "templates"),
         autoescape=True,  # everywhere, whatever the file extension
@@ -132,16 +115,21 @@ def template_environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
-        label_de=vocabulary.label_de,
+        t=t,
+        label_name=t.label,
         land_de=vocabulary.land_de,
-        dimension_label=vocabulary.dimension_label,
-        choices=vocabulary.choices,
+        dimension_label=t.dimension_label,
+        choices=lambda dimension: [
+            (key, t.label(dimension, key)) for key, _ in vocabulary.choices(dimension)
+        ],
         is_multi_label=vocabulary.is_multi_label,
         http_url=http_url,
         request_key=new_request_key,
-        reason_de=REASON_DE,
-        state_de=STATE_DE,
-        site_outcome_de=SITE_OUTCOME_DE,
+        reason_names=t.names("reason"),
+        state_names=t.names("state"),
+        site_outcome_names=t.names("site_outcome"),
+        source_names=t.names("source"),
+        action_names=t.names("action"),
     )
     env.filters["score"] = lambda value: f"{value:.2f}" if value is not None else "–"
     env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M") if value else "–"
@@ -206,13 +194,4 @@ WarehouseDep = Annotated[Warehouse, Depends(warehouse)]
 SessionDep = Annotated[auth.Session, Depends(current_session)]
 FiltersDep = Annotated[QueueFilters, Depends(queue_filters)]
 
-MESSAGES = {
-    "accept": "Vorschlag angenommen.",
-    "reject": "Vorschlag abgelehnt.",
-    "override": "Klassifikation überschrieben.",
-    "skip": "Übersprungen.",
-    "pending": "Entscheidung gespeichert; sie wird wirksam, wenn eine zweite Person zustimmt.",
-    "empty": "Keine offenen Vorschläge mehr.",
-    "end": "Ende der Warteschlange erreicht; davor liegen noch offene Vorschläge.",
-    "logout": "Abgemeldet.",
-}
+MESSAGES = texts.Names("message")

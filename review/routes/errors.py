@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clusterradar.errors import ClusterradarError, NotFoundError, WarehouseLockedError
 from clusterradar.review.messages import german
 from clusterradar.review.routes.deps import AppContext, LoginRequired, login_redirect_query
+from clusterradar.texts import CATALOGUE, text
 
 LOGIN_MAX_BODY = 32 * 1024  # bytes; a login form is far smaller (name <= 64, password <= 1024)
 SECURITY_HEADERS = {
@@ -26,12 +27,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-HTTP_ERRORS_DE = {
-    403: "Sicherheitsprüfung fehlgeschlagen (CSRF-Token fehlt oder ist falsch). Bitte die Seite "
-    "neu laden und noch einmal versuchen.",
-    404: "Diese Seite gibt es nicht.",
-    405: "Diese Aktion ist hier nicht erlaubt.",
-}
 
 
 def register(app: FastAPI, context: AppContext) -> None:
@@ -43,9 +38,9 @@ def register(app: FastAPI, context: AppContext) -> None:
         if request.method == "POST" and request.url.path == "/login":
             length = request.headers.get("content-length", "")
             if not length.isdigit():
-                return PlainTextResponse("Länge der Anfrage fehlt.", status_code=411)
+                return PlainTextResponse(text("app.length_required"), status_code=411)
             if int(length) > LOGIN_MAX_BODY:
-                return PlainTextResponse("Anmeldedaten zu lang.", status_code=413)
+                return PlainTextResponse(text("app.login_too_long"), status_code=413)
         return await call_next(request)
 
     @app.middleware("http")
@@ -72,9 +67,10 @@ def register(app: FastAPI, context: AppContext) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        """Framework errors (403 CSRF, 404 unknown path, 405) as a German page, not JSON."""
-        text = HTTP_ERRORS_DE.get(exc.status_code, f"Fehler {exc.status_code}.")
-        response = context.render(request, "error.html", {"error": text}, status=exc.status_code)
+        """Framework errors (403 CSRF, 404 unknown path, 405) as a page in the app's language."""
+        key = f"app.http_{exc.status_code}"
+        shown = text(key if key in CATALOGUE["de"] else "app.http_error", code=exc.status_code)
+        response = context.render(request, "error.html", {"error": shown}, status=exc.status_code)
         if getattr(exc, "headers", None):
             response.headers.update(exc.headers)
         return response

@@ -23,10 +23,6 @@ from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, Sessi
 from clusterradar.warehouse.reviews import QueueCandidate
 
 router = APIRouter()
-BULK_DONE = "{n} Vorschläge angenommen."
-BULK_PENDING = (
-    "{of} Annahmen gespeichert, {n} davon wirksam; die übrigen warten auf eine zweite Person."
-)
 
 
 def cluster_url(candidate: QueueCandidate, params: dict[str, str], **extra: str) -> str:
@@ -76,7 +72,7 @@ def queue_page(
         page = load_queue_page(con, context.review, session.user_name, filters)
         message = message_for(con, msg, done, end)
     if msg == "bulk":
-        message = BULK_DONE.format(n=n, of=of) if n == of else BULK_PENDING.format(n=n, of=of)
+        message = MESSAGES["bulk_done" if n == of else "bulk_pending"].format(n=n, of=of)
     params = filters.as_params()
     first = page.queue.items[0].candidate if page.queue.items else None
     return context.render(
