@@ -15,7 +15,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from clusterradar import __version__
+from clusterradar import __version__, texts
 from clusterradar.errors import ClusterradarError
 from clusterradar.inputs import check_warehouse_file
 from clusterradar.settings import Settings, load_settings
@@ -98,6 +98,7 @@ def root(
     ctx.meta["clusterradar.debug"] = debug
     try:
         ctx.obj = load_settings(config_file=config, overrides={"db": db})
+        texts.use_language(ctx.obj.ui.language)
         if ctx.invoked_subcommand not in COMMANDS_WITHOUT_WAREHOUSE:
             check_warehouse_file(ctx.obj.db)
     except ClusterradarError as exc:

@@ -94,6 +94,16 @@ class ReviewSettings:
     public_url: str = ""
 
 
+LANGUAGES = ("de", "en")
+
+
+@dataclass(slots=True)
+class UiSettings:
+    """What a person reads: the review app, the quarterly report, evidence reasons."""
+
+    language: str = "de"  # one of LANGUAGES; the texts live in clusterradar/texts.py
+
+
 @dataclass(slots=True)
 class Settings:
     """Everything configurable. Stages receive the section they need, not the whole object."""
@@ -104,6 +114,7 @@ class Settings:
     nlp: NlpSettings = field(default_factory=NlpSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     review: ReviewSettings = field(default_factory=ReviewSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
 
     def as_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -111,7 +122,7 @@ class Settings:
         return data
 
 
-_SECTIONS = ("crawl", "nlp", "models", "review")
+_SECTIONS = ("crawl", "nlp", "models", "review", "ui")
 
 # Inclusive bounds (None: unbounded) checked after every source is applied, so a bad value
 # from a file, the environment or a flag is one clear error instead of a hung or odd crawl.
@@ -161,6 +172,11 @@ def _check_ranges(settings: Settings) -> None:
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f">= {low}" if high is None else f"between {low} and {high}"
             raise ConfigError(f"setting {dotted} = {value!r} is out of range (must be {bounds})")
+    if settings.ui.language not in LANGUAGES:
+        raise ConfigError(
+            f"setting ui.language = {settings.ui.language!r} is not available "
+            f"(use one of {', '.join(LANGUAGES)})"
+        )
     if settings.review.trusted_proxies.strip():
         _check_trusted_proxies(settings.review.trusted_proxies)
 

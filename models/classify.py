@@ -40,6 +40,7 @@ from clusterradar.models.train import TrainedModel, code_version, train_model
 from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
+from clusterradar.texts import text
 from clusterradar.warehouse import axis_scores, connect, transaction
 from clusterradar.warehouse import suggestions as store
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
@@ -134,8 +135,9 @@ def passages_hash(passages: list, meta: ClusterMeta | None) -> str:
 
 def carried_forward_note(quarter: str | None) -> str:
     """What a reviewer reads next to a suggestion carried forward from an earlier run."""
-    source = f"Quartal {quarter}" if quarter else "einem früheren Lauf"
-    return f"Website nicht erreichbar; Vorschlag aus {source} übernommen"
+    if quarter:
+        return text("evidence.carried_forward", quarter=quarter)
+    return text("evidence.carried_forward_run")
 
 
 @dataclass(slots=True)

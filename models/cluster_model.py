@@ -29,6 +29,7 @@ from clusterradar.models.prototypes import (
 )
 from clusterradar.models.thematic import LEXICON_SUPPORT, ThematicScorer
 from clusterradar.models.typology import OUTCOMES, TypologyExample, TypologyModel, axis_vector
+from clusterradar.texts import current_language, label_any, names, text
 from clusterradar.warehouse.records import Evidence, Suggestion
 
 LEVELS = (1, 2, 3, 4, 5)
@@ -236,11 +237,11 @@ class ClusterModel:
         technology family or security part, the terms found, and on which kind of page."""
         return (
             _evidence_of(
-                passages, axes.technology_evidence, "Technologiepotenzial", "T",
+                passages, axes.technology_evidence, text("evidence.axis_technology"), "T",
                 axes.technology, FAMILY_LABEL_DE,
             ),
             _evidence_of(
-                passages, axes.security_evidence, "Sicherheitsausrichtung", "S",
+                passages, axes.security_evidence, text("evidence.axis_security"), "S",
                 axes.security, SECURITY_PART_LABEL_DE,
             ),
         )  # fmt: skip
@@ -252,16 +253,18 @@ class ClusterModel:
         evidence, `no_svi_relevance` with whatever little was found and the gate's numbers."""
         technology, security = axis_evidence
         if label == NO_SVI_RELEVANCE:
-            note = (
-                f"Relevanz {axes.relevance:.2f} (Schwelle {self.typology.gate_threshold:.2f}): "
-                f"Technologiepotenzial T={axes.technology:.2f}, "
-                f"Sicherheitsausrichtung S={axes.security:.2f}"
+            note = text(
+                "evidence.gate",
+                relevance=axes.relevance,
+                threshold=self.typology.gate_threshold,
+                technology=axes.technology,
+                security=axes.security,
             )
             found = security + technology
             if not found:
+                none_found = f"{note}; {text('evidence.no_passage')}"
                 return tuple(
-                    Evidence(1, p.url, p.snapshot_id, p.text, note + "; keine Fundstelle", 0.0)
-                    for p in passages[:1]
+                    Evidence(1, p.url, p.snapshot_id, p.text, none_found, 0.0) for p in passages[:1]
                 )
             chosen = [
                 dataclasses.replace(e, reason=f"{note}; {e.reason}")
@@ -289,13 +292,15 @@ class ClusterModel:
             for p in passages
         ]
         ranking = sims + 0.05 * np.array([min(len(s), 2) for s in supporting])
+        label = proto.label_de if current_language() == "de" else label_any(proto.key)
         out = []
         for rank, i in enumerate(
             np.argsort(-ranking, kind="stable")[: self.evidence_per_suggestion], start=1
         ):
-            reason = f"Ähnlichkeit {sims[i]:.2f} zu „{proto.label_de}“"
+            reason = text("evidence.similarity", similarity=sims[i], label=label)
             if supporting[i]:
-                reason += "; Lexikon: " + ", ".join(dict.fromkeys(supporting[i]))
+                terms = ", ".join(dict.fromkeys(supporting[i]))
+                reason += "; " + text("evidence.lexicon", terms=terms)
             p = passages[i]
             out.append(Evidence(rank, p.url, p.snapshot_id, p.text, reason, float(sims[i])))
         return tuple(out)
@@ -364,22 +369,9 @@ def typology_example(feature: ClusterFeatures) -> TypologyExample:
     )
 
 
-_PAGE_LABEL_DE = {
-    "groups": "Arbeitsgruppe",
-    "projects": "Projekt",
-    "topics": "Themen",
-    "about": "Über uns",
-    "home": "Startseite",
-    "table": "Tabelle des Papiers / Registereintrag",
-    "news": "Aktuelles",
-    "members": "Mitglieder",
-    "document": "Dokument",
-}
-
-
 def _page_label(passage) -> str:
     kind = getattr(passage, "page_kind", None) or "other"
-    return _PAGE_LABEL_DE.get(kind, "sonstige Seite")
+    return names("page_kind").get(kind) or text("page_kind.other")
 
 
 def _evidence_of(
@@ -392,8 +384,15 @@ def _evidence_of(
             passages[e.passage_index].url,
             passages[e.passage_index].snapshot_id,
             passages[e.passage_index].text,
-            f"{axis} {symbol}={value:.2f}: {labels.get(e.category, e.category)} "
-            f"({', '.join(e.terms)}); Seite: {_page_label(passages[e.passage_index])}",
+            text(
+                "evidence.axis",
+                axis=axis,
+                symbol=symbol,
+                value=value,
+                category=labels.get(e.category, e.category),
+                terms=", ".join(e.terms),
+                page=_page_label(passages[e.passage_index]),
+            ),
             float(e.score),
         )
         for e in items

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clusterradar import texts
 from clusterradar.pipeline.extract import ExtractedPage, extract_page, remove_site_boilerplate
 from clusterradar.pipeline.language import detect_language
 from clusterradar.pipeline.lexicon import (
@@ -162,20 +163,23 @@ def earlier_crawl_note(
     """Why the passages come from an earlier crawl, in words a reviewer reads next to them.
 
     None when they come from the latest crawl (``latest_crawl_at`` is None). For example
-    ``"from crawl of 2026-08-01; site unreachable since 2026-11-01 (http_error)"``.
+    ``"aus dem Crawl vom 2026-08-01; Website nicht erreichbar seit 2026-11-01 (http_error)"``
+    (the words come from the text catalogue, in ``ui.language``).
     """
     if latest_crawl_at is None:
         return None
     since = f"{latest_crawl_at:%Y-%m-%d}"
     outcome = latest_outcome or "ok"
     if outcome in _UNREACHABLE_OUTCOMES:
-        state = f"site unreachable since {since} ({outcome})"
+        state = texts.text("evidence.unreachable_since", since=since, outcome=outcome)
     elif outcome == "no_website":
-        state = f"no website known since {since}"
+        state = texts.text("evidence.no_website_since", since=since)
     else:
-        state = f"crawl of {since} yielded no text ({outcome})"
-    crawled = f"{crawled_at:%Y-%m-%d}" if crawled_at is not None else "an earlier date"
-    return f"from crawl of {crawled}; {state}"
+        state = texts.text("evidence.no_text", since=since, outcome=outcome)
+    crawled = (
+        f"{crawled_at:%Y-%m-%d}" if crawled_at is not None else texts.text("evidence.earlier_date")
+    )
+    return texts.text("evidence.earlier_crawl", crawled=crawled, state=state)
 
 
 def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
@@ -234,8 +238,8 @@ def cluster_passages(
     "Current" means the snapshots of the cluster's latest site crawl run that yielded
     passages: when the latest crawl yielded none (site unreachable, empty, or not processed
     yet), the latest earlier crawl that did stands in, and every passage then carries an
-    ``earlier_crawl_note`` ("from crawl of 2026-08-01; site unreachable since 2026-11-01
-    (http_error)"). An unreachable website must not turn a cluster into one without text.
+    ``earlier_crawl_note`` ("aus dem Crawl vom 2026-08-01; Website nicht erreichbar seit
+    2026-11-01 (http_error)"). An unreachable website must not turn a cluster into one without text.
     Unchanged snapshots contribute the passages of the snapshot they point at, under the new
     URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
     (None where not embedded yet). Clusters without passages are absent from the result.

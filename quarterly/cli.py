@@ -147,6 +147,7 @@ def report_command(
         out,
         lock_timeout=settings.lock_timeout,
         review=settings.review,
+        language=settings.ui.language,
     )
     typer.echo(f"report for {files.quarter}: {files.html}")
     typer.echo(f"markdown:            {files.markdown}")

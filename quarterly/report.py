@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from clusterradar import texts
 from clusterradar.errors import InputError
 from clusterradar.quarterly import plots
 from clusterradar.quarterly.changes import MOVE_KINDS, QuarterReport, collect_report
@@ -22,46 +23,15 @@ from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse.db import connect
 from clusterradar.warehouse.reviews import Evidence
 
-DIMENSION_NAMES = {
-    "intensity": "SVI-/Dual-Use-Intensität",
-    "function_logic": "Funktionslogik",
-    "application_fields": "Anwendungsfelder",
-    "svi_domains": "SVI-Domänen",
-}
-OUTCOME_NAMES = {
-    "ok": "erreichbar",
-    "dns_error": "DNS-Fehler",
-    "timeout": "Zeitüberschreitung",
-    "robots_denied": "robots.txt verbietet",
-    "http_error": "HTTP-Fehler",
-    "offsite_redirect": "Umleitung auf fremde Site",
-    "empty": "kein lesbarer Text",
-    "refused_private": "private Adresse abgelehnt",
-    "no_website": "keine Website",
-}
-STAGE_NAMES = {
-    "registry": "Register-Crawl",
-    "sites": "Website-Crawl",
-    "pipeline": "Textaufbereitung",
-    "classify": "Klassifikation",
-    "review": "Review-Warteschlange",
-}
-STATUS_NAMES = {
-    "done": "fertig",
-    "running": "läuft",
-    "skipped": "übersprungen",
-    "failed": "fehlgeschlagen",
-    "interrupted": "abgebrochen",
-}
-ACTION_NAMES = {"accept": "angenommen", "override": "überstimmt", "reject": "abgelehnt"}
-MOVE_NAMES = {
-    "up": "höher eingestuft (Richtung Sicherheit)",
-    "down": "niedriger eingestuft (Richtung zivil)",
-    "new": "erstmals eingestuft",
-    "gone": "keine Einstufung mehr",
-}
-CHANGE_KIND_NAMES = {"suggestion": "Vorschlag", "classification": "Einstufung"}
-SOURCE_NAMES = {"review": "Review", "paper": "Studie"}
+DIMENSIONS = ("intensity", "function_logic", "application_fields", "svi_domains")
+# Fixed texts come from the catalogue (clusterradar/texts.py), in the language of the report.
+OUTCOME_NAMES = texts.Names("report_outcome")
+STAGE_NAMES = texts.Names("stage")
+STATUS_NAMES = texts.Names("status")
+ACTION_NAMES = texts.Names("report_action")
+MOVE_NAMES = texts.Names("move")
+CHANGE_KIND_NAMES = texts.Names("change_kind")
+SOURCE_NAMES = texts.Names("report_source")
 
 
 @dataclass(slots=True)
@@ -74,15 +44,16 @@ class ReportFiles:
     report: QuarterReport
 
 
-def label_names() -> tuple[list[str], dict[str, str]]:
-    """Intensity keys in scale order and German names of every category key."""
+def label_names(language: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """Intensity keys in scale order and the names of every category key in `language`
+    (default: ``ui.language``; German ``label_de`` or English ``label_en`` of the taxonomy)."""
     from clusterradar.labels import load_taxonomy
 
     taxonomy = load_taxonomy()
     names: dict[str, str] = {}
-    for dimension in DIMENSION_NAMES:
+    for dimension in DIMENSIONS:
         for category in taxonomy.dimension(dimension).categories:
-            names[category.key] = category.label_de
+            names[category.key] = texts.label(dimension, category.key, language)
     return list(taxonomy.keys("intensity")), names
 
 
@@ -136,9 +107,14 @@ def _short(text: str, limit: int = 320) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render_report(report: QuarterReport, public_url: str = "") -> tuple[str, str]:
-    """(html, markdown) of a collected report; `public_url` is where the review app lives."""
-    labels, names = label_names()
+def render_report(
+    report: QuarterReport, public_url: str = "", language: str | None = None
+) -> tuple[str, str]:
+    """(html, markdown) of a collected report; `public_url` is where the review app lives,
+    `language` the one it is written in (default: ``ui.language``)."""
+    t = texts.Texts(language)
+    labels, names = label_names(t.language)
+    move_names = t.names("move")
     land_names = {slug: land["name"] for slug, land in plots.laender_geometry().items()}
     images = {
         "map": _data_uri(
@@ -146,12 +122,12 @@ def render_report(report: QuarterReport, public_url: str = "") -> tuple[str, str
                 report.land_mix,
                 labels,
                 names,
-                f"SVI-relevante Initiativen je Land, {report.quarter}",
+                t("report.map_title", quarter=report.quarter),
             )
         ),
         "moves": _data_uri(
             plots.land_moves_png(
-                report.land_moves, MOVE_NAMES, land_names, f"{report.previous} → {report.quarter}"
+                report.land_moves, move_names, land_names, f"{report.previous} → {report.quarter}"
             )
         )
         if report.moves
@@ -173,15 +149,16 @@ def render_report(report: QuarterReport, public_url: str = "") -> tuple[str, str
     context = {
         "r": report,
         "names": names,
-        "dimension_names": DIMENSION_NAMES,
-        "outcome_names": OUTCOME_NAMES,
-        "stage_names": STAGE_NAMES,
-        "status_names": STATUS_NAMES,
-        "action_names": ACTION_NAMES,
-        "move_names": MOVE_NAMES,
+        "t": t,
+        "dimension_names": {d: t.dimension_label(d) for d in DIMENSIONS},
+        "outcome_names": t.names("report_outcome"),
+        "stage_names": t.names("stage"),
+        "status_names": t.names("status"),
+        "action_names": t.names("report_action"),
+        "move_names": move_names,
         "move_kinds": MOVE_KINDS,
-        "change_kind_names": CHANGE_KIND_NAMES,
-        "source_names": SOURCE_NAMES,
+        "change_kind_names": t.names("change_kind"),
+        "source_names": t.names("report_source"),
         "links": AppLinks(public_url),
         "short": _short,
         "labels": labels,
@@ -206,11 +183,13 @@ def write_report(
     lock_timeout: float = 30.0,
     signal_threshold: float = 0.10,
     review: ReviewSettings | None = None,
+    language: str | None = None,
 ) -> ReportFiles:
     """Collect and render the report of `quarter`; writes report-<Q>.html and report-<Q>.md.
 
     `review` settings decide which suggestions the review queue counts as open (the report
-    shows the same number as the app) and where links to the app point."""
+    shows the same number as the app) and where links to the app point; `language` is the one
+    it is written in (default: ``ui.language``)."""
     review = review or ReviewSettings()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir} exists and is not a folder")
@@ -223,7 +202,7 @@ def write_report(
             signal_threshold=signal_threshold,
             review=review,
         )
-    html, markdown = render_report(report, review.public_url)
+    html, markdown = render_report(report, review.public_url, language)
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"report-{quarter}.html"
     md_path = out_dir / f"report-{quarter}.md"

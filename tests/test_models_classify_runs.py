@@ -14,7 +14,7 @@ from tests.classify_warehouse import record_site_crawl, record_unreachable_crawl
 T0 = dt.datetime(2026, 8, 1, 10, 0)
 T1 = dt.datetime(2026, 11, 1, 10, 0)
 CLUSTER = "defence-nrw"
-NOTE = "from crawl of 2026-08-01; site unreachable since 2026-11-01 (http_error)"
+NOTE = "aus dem Crawl vom 2026-08-01; Website nicht erreichbar seit 2026-11-01 (http_error)"
 
 
 @pytest.fixture(scope="module")

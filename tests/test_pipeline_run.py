@@ -248,7 +248,7 @@ def test_unreachable_site_keeps_the_passages_of_its_last_good_crawl_and_says_so(
     assert passages and any("BAAINBw" in p.text for p in passages)
     assert {p.crawl_run_id for p in passages} == {"r1"}
     assert {p.earlier_crawl_note for p in passages} == {
-        "from crawl of 2026-08-01; site unreachable since 2026-11-01 (http_error)"
+        "aus dem Crawl vom 2026-08-01; Website nicht erreichbar seit 2026-11-01 (http_error)"
     }
     assert all(p.earlier_crawl_note is None for p in current["food"])  # its latest crawl is r1
 
@@ -267,4 +267,4 @@ def test_latest_crawl_with_only_error_snapshots_falls_back_to_the_earlier_crawl(
     with connect(settings.db) as con:
         passages = cluster_passages(con, cluster_ids=["cst-sued"])["cst-sued"]
     assert {p.snapshot_id for p in passages} >= {"r1-cst-index", "r1-cst-ueber-uns"}
-    assert all("site unreachable since 2026-11-01" in p.earlier_crawl_note for p in passages)
+    assert all("Website nicht erreichbar seit 2026-11-01" in p.earlier_crawl_note for p in passages)
