@@ -133,9 +133,9 @@ def extract_pending(
 ) -> None:
     with _StageConnection(db, settings.lock_timeout) as stage:
         sites = passages_store.pending_sites(stage.con(), cluster_ids)
-        advance = steps.step("extract", sum(pages for _, _, pages in sites))
-        for crawl_run_id, cluster_id, _ in sites:
-            rows = passages_store.site_pages(stage.con(), crawl_run_id, cluster_id)
+        advance = steps.step("extract", sum(site[2] for site in sites))
+        for _crawl_run_id, _cluster_id, _pages, snapshot_ids in sites:
+            rows = passages_store.site_pages(stage.con(), snapshot_ids)
             pages = [
                 extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
             ]

@@ -9,7 +9,8 @@ import pytest
 from clusterradar.errors import LabelValidationError
 from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon, parse_lexicon
 from clusterradar.pipeline.nlp import load_nlp
-from clusterradar.pipeline.passages import passage_hash, split_passages
+from clusterradar.pipeline.passages import lemma_string, passage_hash, split_passages, split_texts
+from clusterradar.pipeline.store import score_text, score_texts
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +192,40 @@ def test_packaged_lexicon_has_the_papers_terms_and_companies():
         assert required in names
     assert "Sicherheit" not in names
     assert lexicon.weight_of("Katastrophenschutz") < lexicon.weight_of("Bundeswehr")
+
+
+_ONE_PASS_TEXTS = [
+    "Über uns\nDer Cluster vernetzt 120 Unternehmen. Wir fördern Innovation. Die Bundeswehr ist "
+    "Partner. Neue Projekte starten 2026.\nMitglieder",
+    "Ende.Anfang der Bundeswehr.  Zwei  Leerzeichen.\n\n  \nRüstungsindustrie NATO-Partner.\r\n"
+    "Airbus Defence and Space liefert an die Streitkräfte",
+    "x" * 2000 + " Bundeswehr " + "y" * 900,  # cuts inside words: the passage runs alone
+    "Sensorik Radar Optronik Kommunikation Verteidigung " * 60,
+    "Kritische Infrastrukturen\nMaritime Sicherheit. KRITIS-Betreiber und Wehrtechnik.",
+    "",
+    " \n ",
+]
+
+
+def test_passages_read_from_line_docs_equal_running_spacy_on_each_passage(nlp, matcher):
+    """Each text goes through spaCy once; every passage still gets exactly the lemmas and
+    lexicon hits (with offsets) that spaCy and the matcher give the passage text on its own."""
+    texts = _ONE_PASS_TEXTS + [
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in sorted(Path(__file__).parent.joinpath("fixtures", "pipeline").rglob("*.html"))
+    ]
+    checked = 0
+    for text, passages in zip(texts, split_texts(texts, nlp, 3, 300), strict=True):
+        assert [p.text for p, _ in passages] == [p.text for p in split_passages(text, nlp, 3, 300)]
+        for passage, segments in passages:
+            alone = nlp(passage.text)
+            assert passage.lemmas == lemma_string(alone, nlp)
+            assert matcher.match_segments(segments) == matcher.match(alone)
+            checked += 1
+    assert checked > 100
+
+
+def test_many_texts_split_in_one_stream_equal_each_text_split_alone(nlp, matcher):
+    together = score_texts(_ONE_PASS_TEXTS, nlp, matcher)
+    assert together == [score_text(text, nlp, matcher) for text in _ONE_PASS_TEXTS]
+    assert any(p.lexicon_terms for passages in together for p in passages)

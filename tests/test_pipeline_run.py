@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -268,3 +271,41 @@ def test_latest_crawl_with_only_error_snapshots_falls_back_to_the_earlier_crawl(
         passages = cluster_passages(con, cluster_ids=["cst-sued"])["cst-sued"]
     assert {p.snapshot_id for p in passages} >= {"r1-cst-index", "r1-cst-ueber-uns"}
     assert all("Website nicht erreichbar seit 2026-11-01" in p.earlier_crawl_note for p in passages)
+
+
+_WAITING_WRITER = """
+import sys, time
+from clusterradar.warehouse import connect, transaction
+started = time.monotonic()
+with connect(sys.argv[1], timeout=60) as con, transaction(con):
+    con.execute("INSERT INTO crawl_runs (crawl_run_id, kind, started_at, status) "
+                "VALUES ('other', 'sites', now()::TIMESTAMP, 'finished')")
+print(round(time.monotonic() - started, 2))
+"""
+
+
+def test_a_stage_keeps_its_connection_across_batches_until_another_process_waits(warehouse):
+    """One unit of work per stage (reopening the file per batch cost more than the batch), but
+    a process waiting for the file (the review app) gets it at the next batch boundary."""
+    from clusterradar.pipeline.run import _StageConnection
+    from clusterradar.warehouse.db import turn_is_over
+
+    with _StageConnection(warehouse, timeout=30) as stage:
+        first = stage.con()
+        stage.batch_done()
+        assert stage.con() is first  # nobody waits: the same connection goes on
+        other = subprocess.Popen(
+            [sys.executable, "-c", _WAITING_WRITER, str(warehouse)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not turn_is_over(warehouse):
+            assert time.monotonic() < deadline, "the waiting process was never noticed"
+            assert other.poll() is None, "the other process got in while the stage held the file"
+            time.sleep(0.05)
+        stage.batch_done()  # hands the file over
+        out, _ = other.communicate(timeout=60)
+        assert other.returncode == 0 and float(out) < 30
+        assert _count(warehouse, "SELECT count(*) FROM crawl_runs WHERE crawl_run_id = 'other'")
+        assert stage.con() is not first  # the next batch opened a new unit of work

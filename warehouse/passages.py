@@ -41,13 +41,14 @@ def _column(rows: Sequence[Sequence[Any]], index: int) -> list[Any]:
 
 # -- extraction ----------------------------------------------------------------------------
 def pending_sites(con: Any, cluster_ids: Iterable[str] | None) -> list[tuple]:
-    """(crawl_run_id, cluster_id, pages) of site crawls with pages not extracted yet."""
+    """(crawl_run_id, cluster_id, pages, snapshot_ids) of site crawls with pages not extracted
+    yet; ``snapshot_ids`` (in page order) is what :func:`site_pages` takes."""
     return con.execute(query("pipeline_pending_sites"), [_ids(cluster_ids)]).fetchall()
 
 
-def site_pages(con: Any, crawl_run_id: str, cluster_id: str) -> list[tuple]:
-    """(snapshot_id, url, content_type, body) of one site crawl's pages."""
-    return con.execute(query("pipeline_site_pages"), [crawl_run_id, cluster_id]).fetchall()
+def site_pages(con: Any, snapshot_ids: list[str]) -> list[tuple]:
+    """(snapshot_id, url, content_type, body) of the given snapshots not extracted yet."""
+    return con.execute(query("pipeline_site_pages"), [snapshot_ids]).fetchall()
 
 
 def fill_extraction(con: Any, rows: Sequence[Sequence[Any]]) -> None:

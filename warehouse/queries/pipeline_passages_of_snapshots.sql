@@ -2,5 +2,5 @@
 -- $1: VARCHAR[] of snapshot ids
 SELECT snapshot_id, seq, text
 FROM passages
-WHERE list_contains($1::VARCHAR[], snapshot_id)
+WHERE snapshot_id IN (SELECT unnest($1::VARCHAR[]))  -- a key lookup, not a scan of history
 ORDER BY snapshot_id, seq;

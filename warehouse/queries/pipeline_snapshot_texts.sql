@@ -4,5 +4,5 @@ SELECT s.snapshot_id, s.cluster_id, coalesce(s.final_url, s.url) AS url, s.page_
        s.language, s.extracted_text
 FROM page_snapshots s
 LEFT JOIN passage_sets ps ON ps.snapshot_id = s.snapshot_id
-WHERE list_contains($1::VARCHAR[], s.snapshot_id)
+WHERE s.snapshot_id IN (SELECT unnest($1::VARCHAR[]))  -- a key lookup, not a scan of history
   AND ps.snapshot_id IS NULL;
