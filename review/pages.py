@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from clusterradar import texts
 from clusterradar.review import vocabulary
 from clusterradar.review.messages import input_error, not_found
 from clusterradar.review.queue import (
@@ -178,14 +179,7 @@ def place_in_queue(con: duckdb.DuckDBPyConnection, suggestion_id: str, reason: s
     return position_key(candidate, reason)
 
 
-CONFIRMATIONS = {
-    "accept": "{name}: Vorschlag „{label}“ angenommen.",
-    "reject": "{name}: Vorschlag „{label}“ abgelehnt.",
-    "override": "{name}: {dimension} überschrieben.",
-    "pending": "{name}: Entscheidung zu „{label}“ gespeichert; sie wird wirksam, wenn eine "
-    "zweite Person zustimmt.",
-    "skip": "{name}: „{label}“ übersprungen.",
-}
+CONFIRMATIONS = texts.Names("confirm")  # in the app's language (clusterradar/texts.py)
 
 
 def confirmation(con: duckdb.DuckDBPyConnection, msg: str, suggestion_id: str) -> str | None:
@@ -198,8 +192,8 @@ def confirmation(con: duckdb.DuckDBPyConnection, msg: str, suggestion_id: str) -
     facts = reviews.load_cluster(con, suggestion.cluster_id)
     return template.format(
         name=facts.name if facts else suggestion.cluster_id,
-        label=vocabulary.label_de(suggestion.dimension, suggestion.label_key),
-        dimension=vocabulary.dimension_label(suggestion.dimension),
+        label=texts.label(suggestion.dimension, suggestion.label_key),
+        dimension=texts.dimension_label(suggestion.dimension),
     )
 
 
