@@ -145,6 +145,7 @@ def run_job(job: dict[str, Any]) -> int:
         summary["skipped"] = {
             cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
         }
+        summary["body_reads"] = dict(spider.body_reads)
     else:
         summary = spider.summary()
         writer = getattr(crawler, "clusterradar_writer", None)

@@ -368,6 +368,8 @@ def crawl_sites(
         summary = run_summary(con, run_id)
         if child is not None and child.done:
             summary["skipped_links"] = child.done.get("summary", {}).get("skipped", {})
+            # Warehouse reads of previous bodies (a recrawl): one query per few sites.
+            summary["body_reads"] = child.done.get("summary", {}).get("body_reads", {})
         if child is None or (child.returncode == 0 and not child.interrupted):
             status = "finished"
         elif child.interrupted:

@@ -31,6 +31,10 @@ def scrapy_settings(
         "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
+        # A callback returns a few requests and at most one site result, but Scrapy starts
+        # this many asyncio workers for every callback's output (default 100: about 100
+        # tasks per page, the largest item in the crawl's profile, issue 17).
+        "CONCURRENT_ITEMS": 4,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "DOWNLOAD_MAXSIZE": crawl.download_maxsize,
         "DOWNLOAD_WARNSIZE": max(crawl.download_maxsize // 2, 1),

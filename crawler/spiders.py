@@ -167,6 +167,9 @@ class SiteSpider(scrapy.Spider):
             self._previous_hashes.setdefault(cluster_id, set()).add(previous.content_hash)
         self._prefetched: dict[str, dict[str, bytes]] = {}
         self._prefetching: dict[int, Any] = {}  # first seed index of a chunk -> its Deferred
+        # Warehouse reads of previous bodies: "queries" (one per chunk of sites) and
+        # "one_by_one" (a 304 whose body was not read with its chunk; normally 0).
+        self.body_reads: Counter = Counter()
         self.capture_pdf = capture_pdf
         self.site_time_budget = site_time_budget
         self.max_links_per_page = max_links_per_page
@@ -240,6 +243,7 @@ class SiteSpider(scrapy.Spider):
         if not hashes or self.read_bodies is None:
             return None
         deferred = self.read_bodies(hashes)
+        self.body_reads["queries"] += 1
 
         def keep(bodies: dict[str, bytes]) -> None:
             for cid in ids:
@@ -463,6 +467,7 @@ class SiteSpider(scrapy.Spider):
                 self._mark_unchanged(snap, previous)
                 body = state.bodies.get(previous.content_hash)
                 if body is None and self.load_body is not None:
+                    self.body_reads["one_by_one"] += 1
                     body = self.load_body(previous.content_hash)
                 if body is not None and body.startswith(b"%PDF-"):
                     body = None  # an unchanged captured PDF: nothing to read links from

@@ -7,12 +7,14 @@ what landed in the warehouse.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import pytest
 from clusterradar.crawler.localweb import LocalWeb
 from clusterradar.crawler.runner import crawl_sites
 from clusterradar.crawler.site import decode_body
+from clusterradar.errors import CrawlError
 from clusterradar.settings import Settings
 from clusterradar.warehouse import connect, migrate
 
@@ -257,6 +260,62 @@ def test_recrawl_records_304_and_identical_pages_as_unchanged(crawled):
         "/themen/",
         "/projekte/",
     }  # links followed from old bodies
+
+
+def test_recrawl_reads_the_previous_bodies_in_one_query_not_one_per_304(crawled):
+    second = crawled["second"]
+    assert second.unchanged >= 10  # many 304 answers, all resolved from one read
+    ((stats,),) = rows(
+        crawled["db"], "SELECT stats FROM crawl_runs WHERE crawl_run_id = ?", [second.crawl_run_id]
+    )
+    assert json.loads(stats)["body_reads"] == {"queries": 1}
+
+
+def test_a_site_that_cannot_be_written_fails_the_run_and_the_rerun_crawls_it(tmp_path):
+    """The site's outcome row is taken (by this test) while it is crawled: its write fails,
+    so the run must end failed, not finished without the site."""
+    db = tmp_path / "w.duckdb"
+    migrate(db)
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    text = "<p>Das Netzwerk verbindet Unternehmen und Forschung in der Region.</p>" * 5
+    (slow / "index.html").write_text(f'<html><body>{text}<a href="/a.html">A</a></body></html>')
+    (slow / "a.html").write_text(f"<html><body>{text}</body></html>")
+    (slow / "_site.yaml").write_text("routes:\n  - {path: /, delay: 1}\n")
+    taken: list[str] = []
+
+    def take_the_outcome_row() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running = rows(db, "SELECT crawl_run_id FROM crawl_runs WHERE status = 'running'")
+            if running:
+                with connect(db) as con:
+                    con.execute(
+                        "INSERT INTO site_outcomes (crawl_run_id, cluster_id, outcome, "
+                        "finished_at) VALUES (?, 'slow', 'ok', now())",
+                        [running[0][0]],
+                    )
+                taken.append(running[0][0])
+                return
+            time.sleep(0.05)
+
+    with LocalWeb({"slow": slow}) as web:
+        add_cluster(db, "slow", web.url("slow") + "/")
+        settings = fast_settings(db)
+        settings.crawl.download_timeout = 10.0  # the delayed home page must arrive
+        thief = threading.Thread(target=take_the_outcome_row)
+        thief.start()
+        with pytest.raises(CrawlError, match="could not be written to the warehouse"):
+            crawl_sites(settings, allow_private=True, progress=False)
+        thief.join()
+        ((status, stats),) = rows(
+            db, "SELECT status, stats FROM crawl_runs WHERE crawl_run_id = ?", [taken[0]]
+        )
+        assert status == "failed"
+        assert "slow" in json.loads(stats)["failure"]
+        rerun = crawl_sites(settings, allow_private=True, progress=False)
+    assert rerun.crawl_run_id != taken[0]
+    assert rerun.outcomes == {"ok": 1} and rerun.pages > 1
 
 
 def test_page_budget_limits_each_site(tmp_path):
