@@ -197,6 +197,27 @@ def confirmation(con: duckdb.DuckDBPyConnection, msg: str, suggestion_id: str) -
     )
 
 
+def queue_reasons(
+    page: ClusterPage, settings: ReviewSettings, viewer: str | None
+) -> dict[str, str]:
+    """The queue group (reason) of each of the page's suggestions that is pending for
+    `viewer`, computed by the queue's own rules from the page's suggestions and labels in
+    force (the rules work per cluster, so no other cluster is read)."""
+    candidates = [view.candidate for views in page.suggestions.values() for view in views]
+    current = {(v.cluster_id, v.dimension): list(v.labels) for v in page.effective}
+    items = pending_items(
+        candidates,
+        current,
+        is_multi_label=vocabulary.is_multi_label,
+        viewer=viewer,
+        four_eyes=settings.four_eyes,
+        low_confidence=settings.low_confidence,
+        min_score=settings.queue_min_score,
+        include_dropped=True,
+    )
+    return {item.suggestion_id: item.reason for item in items}
+
+
 def _state(
     candidate: QueueCandidate, group_closed: bool, viewer: str | None, four_eyes: bool
 ) -> str:

@@ -15,7 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clusterradar.review.app import create_app
+from clusterradar.review.pages import load_cluster_page, load_pending, queue_reasons
 from clusterradar.review.queue import QueueItem, next_after, position_key
+from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse.axis_scores import insert_axis_scores
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.records import AxisScoreRecord
@@ -282,3 +284,14 @@ def test_bulk_accept_is_all_or_nothing_admin_only_and_needs_its_csrf_token(seede
     )
     assert not_admin.status_code == 403 and "Administrator" in not_admin.text
     assert decision_count(seeded) == 0
+
+
+def test_cluster_page_reasons_agree_with_the_queue_for_every_cluster(seeded: Seeded):
+    with connect(seeded.db) as con:
+        settings = ReviewSettings()
+        queue = {i.suggestion_id: i.reason for i in load_pending(con, settings)}
+        per_page = {}
+        for cluster_id in ("cyberforum", "photonics-bw", "newco", "aviaspace"):
+            page = load_cluster_page(con, cluster_id)
+            per_page.update(queue_reasons(page, settings, None))
+    assert per_page == queue and len(queue) == 5

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clusterradar.review.agreement import pair_agreement
-from clusterradar.review.routes.deps import Context, SessionDep, WarehouseDep
+from clusterradar.review.routes.deps import Context, SessionCookieDep, WarehouseDep
 from clusterradar.warehouse import reviews
 
 router = APIRouter()
@@ -16,9 +16,10 @@ router = APIRouter()
 
 @router.get("/agreement", response_class=HTMLResponse)
 def agreement_page(
-    request: Request, context: Context, warehouse: WarehouseDep, session: SessionDep
+    request: Request, context: Context, warehouse: WarehouseDep, cookie: SessionCookieDep
 ) -> Response:
     with warehouse.unit() as con:
+        session = cookie.session(con)
         pairs = pair_agreement(reviews.all_decisions(con))
     return context.render(
         request,

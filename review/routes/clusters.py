@@ -8,11 +8,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from clusterradar.errors import InputError
 from clusterradar.review.messages import not_found
-from clusterradar.review.pages import check_filters, load_cluster_page, load_pending
-from clusterradar.review.queue import QueueFilters
-from clusterradar.review.routes.deps import Context, FiltersDep, SessionDep, WarehouseDep
+from clusterradar.review.pages import load_cluster_page, queue_reasons
+from clusterradar.review.routes.deps import Context, FiltersDep, SessionCookieDep, WarehouseDep
 from clusterradar.review.routes.queue import message_for
 from clusterradar.warehouse import reviews
 
@@ -25,27 +23,20 @@ def cluster_page(
     cluster_id: str,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     filters: FiltersDep,
     s: Annotated[str, Query(description="suggestion in focus")] = "",
     msg: str = "",
     done: str = "",
 ) -> Response:
     with warehouse.unit() as con:
+        session = cookie.session(con)
         page = load_cluster_page(
             con, cluster_id, viewer=session.user_name, four_eyes=context.review.four_eyes
         )
-        try:
-            filters = check_filters(con, filters)
-        except InputError:
-            filters = QueueFilters()  # a hand-edited link: the page still shows, unfiltered
         # Each open suggestion's queue group, so that after deciding it the queue continues
         # after its place (see /next).
-        reasons = {
-            item.suggestion_id: item.reason
-            for item in load_pending(con, context.review, viewer=session.user_name, filters=filters)
-            if item.candidate.cluster_id == cluster_id
-        }
+        reasons = queue_reasons(page, context.review, session.user_name)
         message = message_for(con, msg, done)
     open_ids = [
         view.candidate.suggestion_id
@@ -80,9 +71,10 @@ def history_page(
     cluster_id: str,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
 ) -> Response:
     with warehouse.unit() as con:
+        session = cookie.session(con)
         page = load_cluster_page(con, cluster_id)
     return context.render(
         request,
@@ -97,10 +89,11 @@ def snapshot_page(
     snapshot_id: str,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     passage: str = "",
 ) -> Response:
     with warehouse.unit() as con:
+        session = cookie.session(con)
         snapshot = reviews.load_snapshot(con, snapshot_id)
     if snapshot is None:
         raise not_found(

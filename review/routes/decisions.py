@@ -15,7 +15,7 @@ from clusterradar.review.queue import REASONS
 from clusterradar.review.routes.deps import (
     FILTER_KEYS,
     Context,
-    SessionDep,
+    SessionCookieDep,
     WarehouseDep,
     check_csrf,
 )
@@ -30,7 +30,7 @@ def decide(
     suggestion_id: str,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     action: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
     labels: Annotated[list[str] | None, Form()] = None,
@@ -40,26 +40,30 @@ def decide(
     request_key: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(session, csrf_token)
-    try:
-        outcome = record_decision(
-            warehouse.path,
-            suggestion_id=suggestion_id,
-            action=action,
-            reviewer=session.user_name,
-            labels=[label for label in labels or [] if label] if action == "override" else None,
-            comment=comment[:2000],
-            four_eyes=context.review.four_eyes,
-            timeout=warehouse.timeout,
-            request_key=request_key or None,
-        )
-    except InputError as exc:
-        return context.render(
-            request,
-            "error.html",
-            {"session": session, "csrf_token": session.csrf_token, "error": german(exc)},
-            status=400,
-        )
+    # One unit of work for the session and the decision: the decision's own unit nests in it
+    # on this thread, so the warehouse file is opened once per request.
+    with warehouse.unit() as con:
+        session = cookie.session(con)
+        check_csrf(session, csrf_token)
+        try:
+            outcome = record_decision(
+                warehouse.path,
+                suggestion_id=suggestion_id,
+                action=action,
+                reviewer=session.user_name,
+                labels=[label for label in labels or [] if label] if action == "override" else None,
+                comment=comment[:2000],
+                four_eyes=context.review.four_eyes,
+                timeout=warehouse.timeout,
+                request_key=request_key or None,
+            )
+        except InputError as exc:
+            return context.render(
+                request,
+                "error.html",
+                {"session": session, "csrf_token": session.csrf_token, "error": german(exc)},
+                status=400,
+            )
     msg = action if outcome.concluded else "pending"
     if then == "cluster":
         cluster = quote(outcome.decision.cluster_id, safe="")
@@ -75,7 +79,7 @@ def bulk_accept(
     request: Request,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     csrf_token: Annotated[str, Form()] = "",
     suggestion_ids: Annotated[list[str] | None, Form()] = None,
     filters: Annotated[str, Form()] = "",
@@ -83,23 +87,27 @@ def bulk_accept(
 ) -> Response:
     """Accept the selected rank-1 suggestions at once (admins only): all or none, each with the
     audit trail of a single accept."""
-    check_csrf(session, csrf_token)
-    if not session.is_admin:
-        error = text("app.bulk_admin_only")
-        page = {"session": session, "csrf_token": session.csrf_token, "error": error}
-        return context.render(request, "error.html", page, status=403)
-    try:
-        outcomes = record_bulk_accept(
-            warehouse.path,
-            suggestion_ids=[sid for sid in suggestion_ids or [] if sid],
-            reviewer=session.user_name,
-            four_eyes=context.review.four_eyes,
-            timeout=warehouse.timeout,
-            request_key=request_key or None,
-        )
-    except InputError as exc:
-        page = {"session": session, "csrf_token": session.csrf_token, "error": german(exc)}
-        return context.render(request, "error.html", page, status=400)
+    # One unit of work for the session and the decision: the decision's own unit nests in it
+    # on this thread, so the warehouse file is opened once per request.
+    with warehouse.unit() as con:
+        session = cookie.session(con)
+        check_csrf(session, csrf_token)
+        if not session.is_admin:
+            error = text("app.bulk_admin_only")
+            page = {"session": session, "csrf_token": session.csrf_token, "error": error}
+            return context.render(request, "error.html", page, status=403)
+        try:
+            outcomes = record_bulk_accept(
+                warehouse.path,
+                suggestion_ids=[sid for sid in suggestion_ids or [] if sid],
+                reviewer=session.user_name,
+                four_eyes=context.review.four_eyes,
+                timeout=warehouse.timeout,
+                request_key=request_key or None,
+            )
+        except InputError as exc:
+            page = {"session": session, "csrf_token": session.csrf_token, "error": german(exc)}
+            return context.render(request, "error.html", page, status=400)
     kept = {k: v for k, v in parse_qsl(filters) if k in FILTER_KEYS}
     concluded = sum(outcome.concluded for outcome in outcomes)
     query = urlencode({**kept, "msg": "bulk", "n": concluded, "of": len(outcomes)})

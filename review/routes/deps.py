@@ -147,17 +147,30 @@ def warehouse(context: Context) -> Warehouse:
     return context.warehouse
 
 
-def current_session(request: Request, context: Context) -> auth.Session:
-    """The live session of this request, else LoginRequired (answered with a redirect)."""
+@dataclass(slots=True)
+class SessionCookie:
+    """The signed session token of a request, checked against the warehouse by
+    :meth:`session` inside the handler's own unit of work: one unit per request, because
+    opening the warehouse file is what a request costs (a dependency of its own would open it
+    twice). A request without a validly signed cookie is sent to the login at once."""
+
+    token: str
+    next_path: str  # where the login sends the reviewer back to
+
+    def session(self, con: duckdb.DuckDBPyConnection) -> auth.Session:
+        """The live session, else LoginRequired (answered with a redirect to /login)."""
+        session = auth.session_for_token(con, self.token)
+        if session is None:
+            raise LoginRequired(self.next_path)
+        return session
+
+
+def session_cookie(request: Request, context: Context) -> SessionCookie:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     token = context.session_signer.unsign(request.cookies.get(SESSION_COOKIE))
-    session = None
-    if token:
-        with context.warehouse.unit() as con:
-            session = auth.session_for_token(con, token)
-    if session is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if not token:
         raise LoginRequired(local_path(target))
-    return session
+    return SessionCookie(token, local_path(target))
 
 
 def queue_filters(
@@ -191,7 +204,7 @@ def login_redirect_query(next_path: str) -> str:
 
 
 WarehouseDep = Annotated[Warehouse, Depends(warehouse)]
-SessionDep = Annotated[auth.Session, Depends(current_session)]
+SessionCookieDep = Annotated[SessionCookie, Depends(session_cookie)]
 FiltersDep = Annotated[QueueFilters, Depends(queue_filters)]
 
 MESSAGES = texts.Names("message")

@@ -17,7 +17,7 @@ from clusterradar.review.routes.deps import (
     MESSAGES,
     SESSION_COOKIE,
     Context,
-    SessionDep,
+    SessionCookieDep,
     WarehouseDep,
     check_csrf,
     local_path,
@@ -113,13 +113,13 @@ def logout(
     request: Request,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(session, csrf_token)
-    token = context.session_signer.unsign(request.cookies.get(SESSION_COOKIE))
-    with warehouse.unit() as con, transaction(con):
-        auth.end_session(con, token or "")
+    with warehouse.unit() as con:
+        check_csrf(cookie.session(con), csrf_token)
+        with transaction(con):
+            auth.end_session(con, cookie.token)
     response = RedirectResponse("/login?msg=logout", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -19,7 +19,13 @@ from clusterradar.review.pages import (
     place_in_queue,
 )
 from clusterradar.review.queue import REASONS, matches, next_after
-from clusterradar.review.routes.deps import MESSAGES, Context, FiltersDep, SessionDep, WarehouseDep
+from clusterradar.review.routes.deps import (
+    MESSAGES,
+    Context,
+    FiltersDep,
+    SessionCookieDep,
+    WarehouseDep,
+)
 from clusterradar.warehouse.reviews import QueueCandidate
 
 router = APIRouter()
@@ -46,7 +52,7 @@ def queue_page(
     request: Request,
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     filters: FiltersDep,
     msg: str = "",
     done: str = "",
@@ -55,6 +61,7 @@ def queue_page(
     of: int = 0,
 ) -> Response:
     with warehouse.unit() as con:
+        session = cookie.session(con)
         try:
             filters = check_filters(con, filters)
         except InputError as exc:
@@ -97,7 +104,7 @@ def queue_page(
 def next_item(
     context: Context,
     warehouse: WarehouseDep,
-    session: SessionDep,
+    cookie: SessionCookieDep,
     filters: FiltersDep,
     after: str = "",
     reason: str = "",
@@ -108,6 +115,7 @@ def next_item(
     `reason` (its queue group as the reviewer saw it) gives its place, and the queue continues
     after that place; at the end of the queue the queue page is shown, never its first item."""
     with warehouse.unit() as con:
+        session = cookie.session(con)
         filters = check_filters(con, filters)
         items = load_pending(con, context.review, viewer=session.user_name, filters=filters)
         items = [item for item in items if matches(item, filters)]
