@@ -43,9 +43,9 @@ Quarter = Annotated[
 
 
 def _console():
-    from rich.console import Console
+    from clusterradar.console import console
 
-    return Console()
+    return console()
 
 
 @crawl_app.command("registry")
@@ -223,7 +223,8 @@ def clusters_list(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} initiatives")
-    for column in ("id", "name", "origin", "Länder", "website", "last outcome", "missing since"):
+    table.add_column("id", no_wrap=True)  # an id is copied into other commands: never split
+    for column in ("name", "origin", "Länder", "website", "last outcome", "missing since"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(

@@ -100,12 +100,11 @@ def show(
 
 
 def _print_tables(dimensions, labelled, taxonomy) -> None:
-    import sys
-
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    from clusterradar.console import console as make_console
+
+    console = make_console()
     for dim in dimensions:
         kind = "ordinal, single-label" if dim.ordinal else "multi-label"
         table = Table(title=f"{dim.label_de} ({dim.key}; {kind})", title_justify="left")

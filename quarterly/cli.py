@@ -114,8 +114,9 @@ def run_command(
 
 def print_run_summary(result) -> None:
     """A table of the stages of one quarterly run (to stdout)."""
-    from rich.console import Console
     from rich.table import Table
+
+    from clusterradar.console import console
 
     table = Table(title=f"Quarter {result.quarter} ({result.scope})")
     for column in ("stage", "status", "ref", "numbers"):
@@ -127,7 +128,7 @@ def print_run_summary(result) -> None:
             if isinstance(v, int | float) and not isinstance(v, bool) and k != "stage_seconds"
         )
         table.add_row(stage.title, stage.status, stage.ref_id or "", numbers[:200])
-    Console(soft_wrap=True).print(table)
+    console().print(table)
 
 
 def report_command(
@@ -166,7 +167,7 @@ def diff_command(
 ) -> None:
     """Classification changes between two quarters' as-of dates, and differing suggestions."""
     from clusterradar.errors import InputError
-    from clusterradar.quarterly.diff import diff_quarters
+    from clusterradar.quarterly.diff import diff_quarters, require_runs
     from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
@@ -175,7 +176,7 @@ def diff_command(
     if earlier > later:
         raise InputError(f"--from {earlier} is after --to {later}")
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
-        diff = diff_quarters(con, earlier, later)
+        diff = require_runs(con, diff_quarters(con, earlier, later))
     if as_json:
         typer.echo(json.dumps(diff.as_dict(), indent=2, ensure_ascii=False, default=str))
         return
@@ -183,10 +184,22 @@ def diff_command(
 
 
 def print_diff(diff) -> None:
-    from rich.console import Console
+    """Both tables with the taxonomy's German names (as `history` prints them; --json keeps
+    the keys)."""
     from rich.table import Table
 
-    console = Console(soft_wrap=True)
+    from clusterradar.console import console as make_console
+    from clusterradar.labels import load_taxonomy
+
+    taxonomy = load_taxonomy()
+
+    def dimension_de(key: str) -> str:
+        return taxonomy.dimension(key).label_de if key in taxonomy.dimension_keys() else key
+
+    def labels_de(dimension: str, keys) -> str:
+        return ", ".join(taxonomy.label_de(dimension, k) or k for k in keys or []) or "–"
+
+    console = make_console()
     changes = Table(
         title=f"Classification in force: {diff.from_as_of} → {diff.to_as_of} "
         f"({len(diff.classification_changes)} changes)"
@@ -196,9 +209,9 @@ def print_diff(diff) -> None:
     for c in diff.classification_changes:
         changes.add_row(
             c.cluster_name,
-            c.dimension,
-            ", ".join(c.before or []) or "–",
-            ", ".join(c.after or []) or "–",
+            dimension_de(c.dimension),
+            labels_de(c.dimension, c.before),
+            labels_de(c.dimension, c.after),
             f"{c.source or '–'}{f' ({c.decided_by})' if c.decided_by else ''}",
             str(c.valid_from or "–"),
         )
@@ -212,10 +225,10 @@ def print_diff(diff) -> None:
     for s in diff.suggestion_changes:
         suggested.add_row(
             s.cluster_name,
-            s.dimension,
-            f"{s.before} ({s.before_score})" if s.before else "–",
-            f"{s.after} ({s.after_score})" if s.after else "–",
-            ", ".join(s.in_force or []) or "–",
+            dimension_de(s.dimension),
+            f"{labels_de(s.dimension, [s.before])} ({s.before_score})" if s.before else "–",
+            f"{labels_de(s.dimension, [s.after])} ({s.after_score})" if s.after else "–",
+            labels_de(s.dimension, s.in_force),
         )
     console.print(suggested)
 

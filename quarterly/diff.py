@@ -16,10 +16,12 @@ from typing import Any
 
 import duckdb
 
+from clusterradar.errors import NotFoundError
 from clusterradar.quarters import Quarter
 from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at
 from clusterradar.warehouse.quarter_facts import TopSuggestion
+from clusterradar.warehouse.review_pages import finished_runs
 
 __all__ = [
     "ClassificationChange",
@@ -28,6 +30,7 @@ __all__ = [
     "TopSuggestion",
     "cluster_names",
     "diff_quarters",
+    "require_runs",
     "top_suggestions",
 ]
 
@@ -193,4 +196,22 @@ def diff_quarters(
         to_run_id=to_run,
         classification_changes=classification_changes(con, from_quarter.as_of, to_quarter.as_of),
         suggestion_changes=suggested,
+    )
+
+
+def require_runs(con: duckdb.DuckDBPyConnection, diff: QuarterDiff) -> QuarterDiff:
+    """The diff, unless neither quarter has a finished classification run: then there is
+    nothing to compare, and empty tables would read as "nothing changed" (NotFoundError,
+    naming the quarters that do have runs)."""
+    if diff.from_run_id is not None or diff.to_run_id is not None:
+        return diff
+    quarters = sorted({run.quarter for run in finished_runs(con) if run.quarter})
+    hint = (
+        f"quarters with runs: {', '.join(quarters)}"
+        if quarters
+        else "no quarter has one yet; run 'clusterradar run --quarter Q' first"
+    )
+    raise NotFoundError(
+        f"no classification run in {diff.from_quarter} or {diff.to_quarter}, nothing to "
+        f"compare ({hint})"
     )

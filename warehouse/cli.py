@@ -66,7 +66,8 @@ def history(
     cluster: Annotated[str, typer.Argument(help="Cluster id (e.g. photonics-bw) or name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Print a cluster's classification timeline: every version with valid_from / valid_to."""
+    """Print a cluster's classification timeline: every version with valid_from / valid_to,
+    then the suggestions reviewers rejected (who, when, comment)."""
     import dataclasses
     import json
 
@@ -74,26 +75,41 @@ def history(
     from clusterradar.labels import load_taxonomy
     from clusterradar.warehouse.clusters import cluster_history, require_cluster
     from clusterradar.warehouse.db import connect
+    from clusterradar.warehouse.reviews import cluster_rejections
 
     settings = settings_of(ctx)
     taxonomy = load_taxonomy()
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
         record = require_cluster(con, cluster)
         entries = cluster_history(con, record.cluster_id, taxonomy)
+        rejections = cluster_rejections(con, record.cluster_id)
     if as_json:
         payload = {
             "cluster_id": record.cluster_id,
             "name": record.name,
             "versions": [dataclasses.asdict(e) for e in entries],
+            "rejections": [
+                {
+                    **dataclasses.asdict(r.decision),
+                    "label": r.label_key,
+                    "label_de": taxonomy.label_de(r.decision.dimension, r.label_key or "")
+                    or r.label_key,
+                    "quarter": r.quarter,
+                    "concluded": r.concluded,
+                }
+                for r in rejections
+            ],
         }
         typer.echo(
             json.dumps(payload, indent=2, ensure_ascii=False, default=lambda v: v.isoformat())
         )
         return
-    import sys
-
-    from rich.console import Console
     from rich.table import Table
+
+    from clusterradar.console import console as make_console
+
+    def dimension_de(key: str) -> str:
+        return taxonomy.dimension(key).label_de if key in taxonomy.dimension_keys() else key
 
     table = Table(title=f"{record.name} ({record.cluster_id})", title_justify="left")
     for column in (
@@ -112,9 +128,7 @@ def history(
             f"{de} ({key})" for key, de in zip(entry.labels, entry.labels_de, strict=True)
         )
         table.add_row(
-            taxonomy.dimension(entry.dimension).label_de
-            if entry.dimension in taxonomy.dimension_keys()
-            else entry.dimension,
+            dimension_de(entry.dimension),
             labels or "(no label)",
             entry.valid_from.isoformat(),
             entry.valid_to.isoformat() if entry.valid_to else "open",
@@ -123,11 +137,27 @@ def history(
             entry.decided_at.strftime("%Y-%m-%d %H:%M") if entry.decided_at else "",
             entry.comment or (entry.source_ref or "")[:12],
         )
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = make_console()
     if entries:
         console.print(table)
     else:
         typer.echo(f"{record.cluster_id}: no classification versions yet")
+    if rejections:
+        rejected = Table(title=f"Rejected suggestions ({len(rejections)})", title_justify="left")
+        for column in ("dimension", "label", "quarter", "rejected_by", "rejected_at", "comment"):
+            rejected.add_column(column, overflow="fold")
+        for r in rejections:
+            key = r.label_key or ""
+            label = taxonomy.label_de(r.decision.dimension, key) or key
+            rejected.add_row(
+                dimension_de(r.decision.dimension),
+                f"{label} ({key})" if key else "–",
+                r.quarter or "–",
+                r.decision.reviewer + ("" if r.concluded else " (awaiting second review)"),
+                r.decision.decided_at.strftime("%Y-%m-%d %H:%M"),
+                r.decision.comment or "",
+            )
+        console.print(rejected)
 
 
 def export(

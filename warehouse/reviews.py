@@ -329,3 +329,20 @@ def set_meta_once(con: duckdb.DuckDBPyConnection, key: str, value: str) -> str:
     """Store `value` under `key` unless a value is there already; returns the stored value."""
     con.execute("INSERT INTO warehouse_meta VALUES (?, ?) ON CONFLICT DO NOTHING", [key, value])
     return con.execute("SELECT value FROM warehouse_meta WHERE key = ?", [key]).fetchone()[0]
+
+
+@dataclass(slots=True, frozen=True)
+class Rejection:
+    """A reject decision with what it rejected: the suggestion's label and its run's quarter."""
+
+    decision: ReviewDecision
+    label_key: str | None
+    quarter: str | None
+    concluded: bool  # False while a four-eyes rejection awaits its second reviewer
+
+
+def cluster_rejections(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[Rejection]:
+    """The cluster's rejected suggestions, oldest first (`clusterradar history` lists them:
+    a rejection appends no classification version, so the timeline alone would hide it)."""
+    rows = con.execute(query("review_cluster_rejections"), {"cluster_id": cluster_id}).fetchall()
+    return [Rejection(ReviewDecision(*row[:9]), row[9], row[10], bool(row[11])) for row in rows]
