@@ -123,11 +123,13 @@ def _input_hash(texts: dict[str, list]) -> str:
 
 
 def passages_hash(passages: list, meta: ClusterMeta | None) -> str:
-    """Content hash of what the model reads of one cluster: its set of passage hashes and the
-    registry facts the profile features use. Equal hashes and the same model version give
-    the same suggestions, so a run may copy them instead of computing them again."""
+    """Content hash of what the model reads of one cluster: its passages (text hash, the page
+    kind that weights them, the URL the evidence cites) and the registry facts the profile
+    features use. Equal hashes and the same model version give the same suggestions, so a run
+    may copy them instead of computing them again. Snapshot ids are left out: a recrawl that
+    finds every page unchanged must hash the same."""
     payload = {
-        "passages": sorted({p.passage_hash for p in passages}),
+        "passages": sorted({(p.passage_hash, p.page_kind or "", p.url or "") for p in passages}),
         "meta": [meta.name, meta.go_cluster] if meta is not None else None,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

@@ -98,13 +98,13 @@ def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> Queu
         if status is None:
             raise input_error(
                 f"no classification run {filters.run_id!r}",
-                f"Kein Klassifikationslauf {filters.run_id!r}.",
+                texts.text("error.no_run", run=filters.run_id),
             )
         if status != "finished":
             raise input_error(
                 f"classification run {filters.run_id!r} is {status}, not finished; only "
                 "finished runs reach the queue",
-                f"Der Klassifikationslauf {filters.run_id!r} ist nicht abgeschlossen ({status}).",
+                texts.text("error.run_not_finished", run=filters.run_id, status=status),
             )
     return QueueFilters(
         bundesland=filters.bundesland,
@@ -244,7 +244,9 @@ def load_cluster_page(
     candidates = reviews.cluster_suggestions(con, cluster_id)
     versions = timeline(con, cluster_id)
     if facts is None and not candidates and not versions:
-        raise not_found(f"no cluster {cluster_id!r}", f"Kein Cluster {cluster_id!r}.")
+        raise not_found(
+            f"no cluster {cluster_id!r}", texts.text("error.no_cluster", cluster=cluster_id)
+        )
     evidence = reviews.evidence_for(con, [c.suggestion_id for c in candidates])
     by_dimension: dict[str, list[QueueCandidate]] = {}
     for candidate in candidates:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clusterradar import texts
 from clusterradar.review.messages import not_found
 from clusterradar.review.pages import load_cluster_page, queue_reasons
 from clusterradar.review.routes.deps import Context, FiltersDep, SessionCookieDep, WarehouseDep
@@ -98,7 +99,7 @@ def snapshot_page(
     if snapshot is None:
         raise not_found(
             f"no page snapshot {snapshot_id!r}",
-            f"Kein gespeicherter Seitenstand {snapshot_id!r}.",
+            texts.text("error.no_snapshot", snapshot=snapshot_id),
         )
     text = snapshot.extracted_text or ""
     at = text.find(passage) if passage else -1
