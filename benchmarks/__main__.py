@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -229,6 +230,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         result["evaluate"] = measure()
         result["evaluate_s"] = result["evaluate"]["seconds"]
     result["benchmark_wall_s"] = round(time.perf_counter() - _started, 1)
+    if hasattr(os, "getloadavg"):  # the box is shared: how busy it was at the end as well
+        result["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
@@ -309,7 +312,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sample-pages", type=int, default=1000, help="pages for the bare baselines"
     )
     parser.add_argument(
-        "--sample-passages", type=int, default=1000, help="passages for the bare encode"
+        "--sample-passages", type=int, default=500, help="passages for the bare encode"
     )
     parser.add_argument(
         "--embedder",
