@@ -340,3 +340,39 @@ def test_artefact_round_trip_keeps_axes_gate_and_levels(trained, kit):
     )
     assert after.axes.as_dict() == before.axes.as_dict()
     assert restored.typology.to_dict() == json.loads(json.dumps(trained.model.typology.to_dict()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("profile", "level"),
+    [("svi_dominant", "svi_dominant_dual_use"), ("civil_base", "civil_base_technology")],
+)
+def test_the_demo_svi_dominant_and_civil_base_initiatives_land_on_levels_two_and_five(
+    trained, kit, tmp_path, profile, level
+):
+    """Issue 18: the sample web's SVI-dominant networks (not named for security) come out at
+    level 2 and its civil base-technology networks at level 5, from their generated pages."""
+    from clusterradar.demo.sampleweb import load_initiatives, write_site
+    from clusterradar.models.corpus import embed_passages, passages_of_documents
+    from clusterradar.models.features import ClusterMeta
+    from clusterradar.pipeline.documents import Document
+
+    initiatives = [i for i in load_initiatives() if i.profile == profile]
+    assert len(initiatives) >= 3
+    for initiative in initiatives:
+        folder = write_site(tmp_path, initiative, "Q3")
+        documents = [
+            Document(
+                initiative.site,
+                f"https://{initiative.site}.example/"
+                + path.relative_to(folder).as_posix().removesuffix("index.html"),
+                None,
+                path.read_text(encoding="utf-8"),
+                number,
+                "demo",
+            )
+            for number, path in enumerate(sorted(folder.rglob("*.html")), start=1)
+        ]
+        passages = embed_passages(kit, passages_of_documents(kit, documents))[initiative.site]
+        result = trained.model.suggest(initiative.site, passages, ClusterMeta(initiative.name))
+        assert result.top("intensity").label_key == level, initiative.site
