@@ -269,7 +269,9 @@ class LexiconMatcher:
 
         self.nlp = nlp
         self.lexicon = lexicon if lexicon is not None else _cached_default_lexicon()
-        self._lemma = PhraseMatcher(nlp.vocab, attr="ORTH")
+        # lemma phrases -> terms: a dict lookup per token and phrase length instead of a
+        # PhraseMatcher over a Doc built from the lemmas (that Doc cost more than matching)
+        self._lemma_phrases: dict[tuple[str, ...], list[str]] = {}
         self._lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._terms: dict[str, LexiconTerm] = {}
@@ -285,16 +287,17 @@ class LexiconMatcher:
         self._prefix_keys = tuple(key for key, _ in self._prefix + self._joined_prefix)
         self._suffix_keys = tuple(key for key, _ in self._suffix + self._joined_suffix)
         self._compound_cache: dict[str, tuple[str, ...]] = {}
+        self._lemma_lengths = sorted({len(phrase) for phrase in self._lemma_phrases})
 
     def _lemmas(self, doc: Doc) -> list[str]:
         return [self._lower_lemma(tok) for tok in doc]
 
     def _add(self, term: LexiconTerm, spelling: str) -> None:
-        from spacy.tokens import Doc
 
         if term.match == "lemma":
-            pattern = Doc(self.nlp.vocab, words=self._lemmas(self.nlp(spelling)))
-            self._lemma.add(term.term, [pattern])
+            phrase = tuple(self._lemmas(self.nlp(spelling)))
+            if phrase and term.term not in self._lemma_phrases.setdefault(phrase, []):
+                self._lemma_phrases[phrase].append(term.term)
         elif term.match == "lower":
             self._lower.add(term.term, [self.nlp.make_doc(spelling)])
         else:
@@ -352,13 +355,14 @@ class LexiconMatcher:
         self, doc: Doc, lemmas: list[str], lower: list[str]
     ) -> set[tuple[str, int, int]]:
         """(term, first token, end token) of every hit in ``doc``, overlaps included."""
-        from spacy.tokens import Doc
-
         vocab = self.nlp.vocab.strings
         spans: set[tuple[str, int, int]] = set()
-        if len(self._lemma):
-            lemma_doc = Doc(self.nlp.vocab, words=lemmas)
-            spans.update((vocab[mid], s, e) for mid, s, e in self._lemma(lemma_doc))
+        phrases = self._lemma_phrases
+        for length in self._lemma_lengths:
+            for start in range(len(lemmas) - length + 1):
+                terms = phrases.get(tuple(lemmas[start : start + length]))
+                if terms:
+                    spans.update((term, start, start + length) for term in terms)
         for matcher in (self._lower, self._exact):
             if len(matcher):
                 spans.update((vocab[mid], s, e) for mid, s, e in matcher(doc))
