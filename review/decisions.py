@@ -44,6 +44,7 @@ from clusterradar.errors import WarehouseLockedError
 from clusterradar.review import vocabulary
 from clusterradar.review.agreement import decisions_agree
 from clusterradar.review.messages import input_error, not_found
+from clusterradar.texts import dimension_label, names, text
 from clusterradar.warehouse import reviews
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import current_labels, record_version, utcnow
@@ -70,17 +71,18 @@ class DecisionOutcome:
 
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
-ACTION_DE = {"accept": "angenommen", "reject": "abgelehnt", "override": "überschrieben"}
-
 
 def _already_concluded(decision: ReviewDecision):
     when = decision.decided_at.strftime("%Y-%m-%d %H:%M")
     return input_error(
         f"suggestion {decision.suggestion_id} was already decided "
         f"({decision.action} by {decision.reviewer}, {when} UTC)",
-        f"Dieser Vorschlag wurde bereits entschieden "
-        f"({ACTION_DE.get(decision.action, decision.action)} von {decision.reviewer}, "
-        f"{when} UTC).",
+        text(
+            "error.already_decided",
+            action=names("action").get(decision.action, decision.action),
+            reviewer=decision.reviewer,
+            when=when,
+        ),
     )
 
 
@@ -90,10 +92,14 @@ def _superseded(suggestion: reviews.Suggestion, newer: reviews.NewerRun):
         f"suggestion {suggestion.suggestion_id} of run {suggestion.run_id} is superseded: newer "
         f"run {run} has suggestions for {suggestion.cluster_id} {suggestion.dimension}; decide "
         f"those (clusterradar review show {suggestion.cluster_id}) or pass --force",
-        f"Dieser Vorschlag ist überholt: der neuere Lauf {newer.run_id} "
-        f"({newer.quarter or 'ohne Quartal'}, abgeschlossen {newer.finished_at:%Y-%m-%d}) hat "
-        f"eigene Vorschläge für {suggestion.cluster_id} / "
-        f"{vocabulary.dimension_label(suggestion.dimension)}. Bitte die Clusterseite neu laden.",
+        text(
+            "error.superseded",
+            run=newer.run_id,
+            quarter=newer.quarter or text("error.no_quarter"),
+            finished=f"{newer.finished_at:%Y-%m-%d}",
+            cluster=suggestion.cluster_id,
+            dimension=dimension_label(suggestion.dimension),
+        ),
     )
 
 
@@ -133,18 +139,16 @@ def decide(
     if action not in reviews.ACTIONS:
         raise input_error(
             f"unknown action {action!r}; use accept, reject or override",
-            f"Unbekannte Aktion {action!r}: Annehmen, Ablehnen oder Überschreiben.",
+            text("error.unknown_action", action=action),
         )
     reviewer = reviewer.strip()
     if not reviewer:
-        raise input_error(
-            "a decision needs a reviewer name", "Eine Entscheidung braucht einen Namen."
-        )
+        raise input_error("a decision needs a reviewer name", text("error.no_reviewer"))
     suggestion = reviews.load_suggestion(con, suggestion_id)
     if suggestion is None:
         raise not_found(
             f"no suggestion {suggestion_id!r}; see 'clusterradar review list'",
-            f"Kein Vorschlag {suggestion_id!r}.",
+            text("error.no_suggestion", suggestion=suggestion_id),
         )
     multi = vocabulary.is_multi_label(suggestion.dimension)
     if action == "override":
@@ -152,7 +156,7 @@ def decide(
     elif labels:
         raise input_error(
             f"{action} takes no labels; use override to choose other labels",
-            "Labels lassen sich nur beim Überschreiben wählen.",
+            text("error.labels_only_override"),
         )
     else:
         chosen = []
@@ -169,8 +173,7 @@ def decide(
         raise input_error(
             f"{reviewer} already decided suggestion {suggestion_id}; four-eyes mode needs a "
             "second, different reviewer",
-            "Sie haben diesen Vorschlag bereits entschieden; im Vier-Augen-Modus muss eine "
-            "zweite, andere Person zustimmen.",
+            text("error.four_eyes_same"),
         )
     now = now or utcnow()
     current = current_labels(con, suggestion.cluster_id, suggestion.dimension, now.date())
@@ -232,7 +235,7 @@ def _replay(
     if not REQUEST_KEY.match(request_key):
         raise input_error(
             "a request key is 16 to 64 letters, digits, '-' or '_'",
-            "Ungültiges Formular (Schlüssel). Bitte die Seite neu laden.",
+            text("error.bad_request_key"),
         )
     earlier = reviews.decision_of_request(con, request_key)
     if earlier is None:
@@ -240,8 +243,7 @@ def _replay(
     if earlier.suggestion_id != suggestion_id or earlier.reviewer != reviewer:
         raise input_error(
             f"request key {request_key} was used for another decision",
-            "Dieses Formular wurde schon für eine andere Entscheidung benutzt. Bitte die Seite "
-            "neu laden.",
+            text("error.request_key_reused"),
         )
     concluded, version_id = reviews.conclusion_version(con, suggestion_id)
     in_force = current_labels(con, earlier.cluster_id, earlier.dimension, utcnow().date())
@@ -301,8 +303,7 @@ def record_decision(
             raise input_error(
                 f"suggestion {suggestion_id} was decided by someone else at the same moment; "
                 "reload and check",
-                "Jemand anderes hat diesen Vorschlag im selben Moment entschieden; bitte die "
-                "Seite neu laden und prüfen.",
+                text("error.decided_concurrently"),
             ) from exc
 
 
@@ -329,13 +330,11 @@ def record_bulk_accept(
     with the reason for that item. A form's `request_key` makes a retry replay every item."""
     ids = list(dict.fromkeys(suggestion_ids))
     if not ids:
-        raise input_error(
-            "bulk accept needs at least one suggestion", "Bitte mindestens einen Vorschlag wählen."
-        )
+        raise input_error("bulk accept needs at least one suggestion", text("error.bulk_none"))
     if request_key is not None and not REQUEST_KEY.match(request_key):
         raise input_error(
             "a request key is 16 to 64 letters, digits, '-' or '_'",
-            "Ungültiges Formular (Schlüssel). Bitte die Seite neu laden.",
+            text("error.bad_request_key"),
         )
     with connect(db_path, timeout=timeout) as con, _decision_turn(timeout):
         try:
@@ -347,8 +346,7 @@ def record_bulk_accept(
                         raise input_error(
                             f"suggestion {suggestion_id} is rank {suggestion.rank}; bulk "
                             "accept takes rank-1 suggestions only",
-                            f"Vorschlag {suggestion_id} ist nicht auf Rang 1; mehrere auf "
-                            "einmal lassen sich nur auf Rang 1 annehmen.",
+                            text("error.bulk_not_rank_1", suggestion=suggestion_id),
                         )
                     key = bulk_request_key(request_key, suggestion_id) if request_key else None
                     outcomes.append(
@@ -366,6 +364,5 @@ def record_bulk_accept(
             raise input_error(
                 "one of the suggestions was decided by someone else at the same moment; "
                 "nothing was saved, reload and check",
-                "Jemand anderes hat einen der Vorschläge im selben Moment entschieden; nichts "
-                "wurde gespeichert. Bitte die Seite neu laden und prüfen.",
+                text("error.bulk_concurrently"),
             ) from exc

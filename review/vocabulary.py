@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+from clusterradar import texts
 from clusterradar.errors import InputError
 from clusterradar.labels import BUNDESLAENDER
 from clusterradar.labels.clusters import BUNDESLAND_NAMES
@@ -56,7 +57,7 @@ def check_dimension(dimension: str) -> str:
         keys = ", ".join(dimension_keys())
         raise input_error(
             f"unknown dimension {dimension!r}; use one of {keys}",
-            f"Unbekannte Dimension {dimension!r}; erlaubt sind: {keys}.",
+            texts.text("error.unknown_dimension", dimension=dimension, keys=keys),
         )
     return dimension
 
@@ -66,10 +67,11 @@ def check_label_key(label: str, dimension: str | None = None) -> str:
     dimensions = [check_dimension(dimension)] if dimension else dimension_keys()
     if not any(label in taxonomy().keys(d) for d in dimensions):
         where = f"dimension {dimension}" if dimension else "any dimension"
-        wo = f"der Dimension {dimension}" if dimension else "der Taxonomie"
         raise input_error(
             f"unknown label {label!r} in {where}; see 'clusterradar labels show' for the keys",
-            f"Unbekanntes Label {label!r} in {wo}.",
+            texts.text("error.unknown_label_in_dimension", label=label, dimension=dimension)
+            if dimension
+            else texts.text("error.unknown_label", label=label),
         )
     return label
 
@@ -79,7 +81,7 @@ def check_bundesland(slug: str) -> str:
     if slug not in BUNDESLAENDER:
         raise input_error(
             f"unknown Bundesland {slug!r}; use one of {', '.join(BUNDESLAENDER)}",
-            f"Unbekanntes Bundesland {slug!r}.",
+            texts.text("error.unknown_land", slug=slug),
         )
     return slug
 
@@ -91,7 +93,7 @@ def check_quarter(text: str) -> str:
     except InputError as exc:
         raise input_error(
             f"not a quarter: {text!r} (expected e.g. 2026Q4)",
-            f"Kein Quartal: {text!r} (erwartet z. B. 2026Q4).",
+            texts.text("error.not_a_quarter", text=text),
         ) from exc
 
 
@@ -99,23 +101,24 @@ def check_labels(dimension: str, labels: list[str]) -> list[str]:
     """Validate a reviewer's chosen labels: known keys, at least one, exactly one for a
     single-label dimension (intensity). Returns them sorted and without repeats."""
     check_dimension(dimension)
+    shown = texts.dimension_label(dimension)
     known = taxonomy().keys(dimension)
     unknown = [key for key in labels if key not in known]
     if unknown:
         keys = ", ".join(known)
         raise input_error(
             f"unknown label {unknown[0]!r} for dimension {dimension}; use one of {keys}",
-            f"Unbekanntes Label {unknown[0]!r} für die Dimension {dimension_label(dimension)}.",
+            texts.text("error.unknown_label_for", label=unknown[0], dimension=shown),
         )
     chosen = sorted(set(labels))
     if not chosen:
         raise input_error(
             f"choose at least one label for dimension {dimension}",
-            f"Bitte mindestens ein Label für {dimension_label(dimension)} wählen.",
+            texts.text("error.choose_label", dimension=shown),
         )
     if not is_multi_label(dimension) and len(chosen) != 1:
         raise input_error(
             f"dimension {dimension} takes exactly one label, got {len(chosen)}",
-            f"{dimension_label(dimension)} hat genau ein Label, gewählt wurden {len(chosen)}.",
+            texts.text("error.one_label", dimension=shown, n=len(chosen)),
         )
     return chosen

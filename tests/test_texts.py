@@ -75,12 +75,16 @@ def test_ui_language_is_a_setting_and_an_unknown_one_is_a_one_line_error(cli):
     )
 
 
-def _queue_page(db: Path, language: str) -> str:
+def _client(db: Path, language: str) -> TestClient:
     settings = settings_for(db)
     settings.ui.language = language
     client = TestClient(create_app(settings), follow_redirects=False)
     assert login(client).status_code == 303
-    page = client.get("/")
+    return client
+
+
+def _queue_page(db: Path, language: str) -> str:
+    page = _client(db, language).get("/")
     assert page.status_code == 200
     return page.text
 
@@ -140,3 +144,18 @@ def test_evidence_notes_come_from_the_catalogue_in_the_chosen_language():
     assert texts.text("evidence.similarity", similarity=0.14, label="Tourismus") == (
         "similarity 0.14 to “Tourismus”"
     )
+
+
+def test_error_pages_speak_the_app_s_language(db_path):
+    seed_warehouse(db_path)
+    english = _client(db_path, "en")  # one language per process: this app's, until the next
+    page = english.get("/", params={"dimension": "bogus"})
+    assert page.status_code == 400 and "Unknown dimension &#39;bogus&#39;" in page.text
+    assert "That did not work" in page.text and "Reset filters" in page.text
+    assert "Unknown label &#39;nope&#39; in the taxonomy." in english.get("/?label=nope").text
+    assert "This page does not exist." in english.get("/nowhere").text
+    assert "No cluster &#39;nowhere&#39;." in english.get("/clusters/nowhere").text
+    german = _client(db_path, "de")
+    page = german.get("/", params={"dimension": "bogus"})
+    assert "Unbekannte Dimension &#39;bogus&#39;" in page.text and "Das ging nicht" in page.text
+    assert "Kein Cluster &#39;nowhere&#39;." in german.get("/clusters/nowhere").text
