@@ -16,6 +16,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from clusterradar import texts
+
 # Intensity colours: dark red (primarily security) to green (civil base technology), grey for
 # "no SVI relevance"; unknown keys fall back to a neutral colour.
 INTENSITY_COLOURS = {
@@ -88,7 +90,11 @@ class LandCount:
 
     @property
     def caption_numbers(self) -> str:
-        return f"{self.relevant} von {self.classified}"
+        return self.caption(None)
+
+    def caption(self, language: str | None) -> str:
+        """ "n von m" ("n of m") in `language` (default: ``ui.language``)."""
+        return texts.text("chart.n_of_m", language, n=self.relevant, m=self.classified)
 
 
 def land_counts(land_mix: dict[str, dict[str, int]]) -> dict[str, LandCount]:
@@ -105,11 +111,13 @@ def land_map_png(
     labels: list[str],
     names: dict[str, str],
     title: str,
+    language: str | None = None,
 ) -> bytes:
     """Länder shaded by SVI-relevant initiatives (levels 1–5), with a pie of their level mix.
 
     Shading and pies count the same initiatives: "no SVI relevance" is left out of both and
     appears only in each Land's caption ("n von m": n SVI-relevant of m with an intensity)."""
+    t = texts.Texts(language)
     plt = _pyplot()
     from matplotlib import cm, colors
     from matplotlib.patches import Patch, Polygon
@@ -136,7 +144,7 @@ def land_map_png(
             ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
         caption = land["name"]
         if count and count.classified:
-            caption += "\n" + count.caption_numbers
+            caption += "\n" + count.caption(t.language)
         radius = 0.16 + 0.1 * math.sqrt(sum(mix.values())) if mix else 0.0
         if mix:
             ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
@@ -167,7 +175,7 @@ def land_map_png(
     ax.set_title(title, fontsize=11)
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(mappable, ax=ax, fraction=0.035, pad=0.01)
-    bar.set_label("SVI-relevante Initiativen (Stufe 1–5)")
+    bar.set_label(t("chart.map_bar"))
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
     handles = [Patch(facecolor=colour_of(k), label=names.get(k, k)) for k in labels if k != NO_SVI]
@@ -178,11 +186,10 @@ def land_map_png(
         ncol=2,
         fontsize=7,
         frameon=False,
-        title="Torten: Stufenmix der SVI-relevanten Initiativen; "
-        "„n von m“: n SVI-relevant von m eingestuften",
+        title=t("chart.map_legend"),
         title_fontsize=7,
     )
-    ax.text(16.0, 47.0, "schematische Länderumrisse", fontsize=6, ha="right", color="#666")
+    ax.text(16.0, 47.0, t("chart.map_outlines"), fontsize=6, ha="right", color="#666")
     return _png(fig)
 
 
@@ -194,8 +201,10 @@ def land_moves_png(
     kinds: dict[str, str],
     land_names: dict[str, str],
     title: str,
+    language: str | None = None,
 ) -> bytes:
     """Horizontal stacked bars: the quarter's intensity moves per Land, by kind."""
+    t = texts.Texts(language)
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
@@ -216,8 +225,8 @@ def land_moves_png(
             label=name,
         )
         left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.set_xlabel("Initiativen (länderübergreifende zählen in jedem ihrer Länder)")
-    ax.set_title(f"Veränderte Intensität je Land, {title}", fontsize=10)
+    ax.set_xlabel(t("chart.moves_axis"))
+    ax.set_title(t("chart.moves_title", period=title), fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
@@ -225,9 +234,13 @@ def land_moves_png(
 
 
 def intensity_history_png(
-    history: list[tuple[str, dict[str, int]]], labels: list[str], names: dict[str, str]
+    history: list[tuple[str, dict[str, int]]],
+    labels: list[str],
+    names: dict[str, str],
+    language: str | None = None,
 ) -> bytes:
     """Stacked bars: initiatives per intensity label in each quarter."""
+    t = texts.Texts(language)
     plt = _pyplot()
     quarters = [q for q, _ in history]
     extra = sorted({k for _, counts in history for k in counts} - set(labels))
@@ -241,25 +254,30 @@ def intensity_history_png(
             quarters, values, bottom=bottom, color=colour_of(label), label=names.get(label, label)
         )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_ylabel("Initiativen")
-    ax.set_title("Intensitätsverteilung je Quartal (in Kraft, sonst Vorschlag)", fontsize=10)
+    ax.set_ylabel(t("chart.initiatives"))
+    ax.set_title(t("chart.history_title"), fontsize=10)
     if any(bottom):
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
-        ax.text(0.5, 0.5, "noch keine Einstufungen", transform=ax.transAxes, ha="center")
+        ax.text(0.5, 0.5, t("chart.history_empty"), transform=ax.transAxes, ha="center")
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig)
 
 
 def confusion_png(
-    suggested: list[str], decided: list[str], counts: list[list[int]], names: dict[str, str]
+    suggested: list[str],
+    decided: list[str],
+    counts: list[list[int]],
+    names: dict[str, str],
+    language: str | None = None,
 ) -> bytes:
     """Heat map: suggested intensity (rows) against the reviewers' decision (columns)."""
+    t = texts.Texts(language)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.8, 5.0))
     ax.imshow(counts, cmap="Purples", aspect="auto", vmin=0, vmax=max([1, *map(max, counts)]))
     short = {k: names.get(k, k) for k in [*suggested, *decided]}
-    short["rejected"] = "abgelehnt"
+    short["rejected"] = t("chart.rejected")
     ax.set_xticks(
         range(len(decided)), [_wrap(short[k]) for k in decided], fontsize=6, rotation=45, ha="right"
     )
@@ -277,9 +295,9 @@ def confusion_png(
                     fontsize=8,
                     color="white" if dark else "black",
                 )
-    ax.set_xlabel("Entscheidung im Review")
-    ax.set_ylabel("Vorschlag des Modells")
-    ax.set_title("Vorschläge vs. Review-Entscheidungen (Intensität)", fontsize=10)
+    ax.set_xlabel(t("chart.confusion_x"))
+    ax.set_ylabel(t("chart.confusion_y"))
+    ax.set_title(t("chart.confusion_title"), fontsize=10)
     return _png(fig)
 
 

@@ -123,17 +123,22 @@ def render_report(
                 labels,
                 names,
                 t("report.map_title", quarter=report.quarter),
+                t.language,
             )
         ),
         "moves": _data_uri(
             plots.land_moves_png(
-                report.land_moves, move_names, land_names, f"{report.previous} → {report.quarter}"
+                report.land_moves,
+                move_names,
+                land_names,
+                f"{report.previous} → {report.quarter}",
+                t.language,
             )
         )
         if report.moves
         else None,
         "history": _data_uri(
-            plots.intensity_history_png(report.intensity_by_quarter, labels, names)
+            plots.intensity_history_png(report.intensity_by_quarter, labels, names, t.language)
         ),
         "confusion": _data_uri(
             plots.confusion_png(
@@ -141,6 +146,7 @@ def render_report(
                 report.confusion.decided,
                 report.confusion.counts,
                 names,
+                t.language,
             )
         )
         if report.confusion.total

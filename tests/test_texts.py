@@ -27,7 +27,12 @@ TEMPLATES = [
     *sorted((ROOT / "review" / "templates").glob("*.html")),
     *sorted((ROOT / "quarterly" / "templates").glob("report.*")),
 ]
-SOURCES = [*ROOT.glob("review/**/*.py"), *ROOT.glob("quarterly/*.py"), *ROOT.glob("models/*.py")]
+SOURCES = [
+    *ROOT.glob("review/**/*.py"),
+    *ROOT.glob("quarterly/*.py"),
+    *ROOT.glob("models/*.py"),
+    ROOT / "pipeline" / "store.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +58,12 @@ def test_templates_and_code_use_only_keys_and_groups_of_the_catalogue():
         for key in re.findall(r"""\bt\(\s*["']([\w.]+)["']""", path.read_text(encoding="utf-8"))
     }
     assert len(used) > 200, "the templates take their texts from the catalogue"
+    used |= {
+        (path.name, key)
+        for path in SOURCES
+        for key in re.findall(r"""\b(?:text|t)\(\s*["']([\w.]+)["']""", path.read_text("utf-8"))
+    }
+    assert {"evidence.similarity", "chart.n_of_m", "error.no_cluster"} <= {k for _, k in used}
     assert sorted((name, key) for name, key in used if key not in texts.DE) == []
     groups = {
         group
