@@ -107,6 +107,10 @@ def test_classify_resumes_an_interrupted_run_without_duplicates(cli, warehouse):
             "DELETE FROM suggestions WHERE run_id = ? AND cluster_id = 'photonics-bw'",
             [done.run_id],
         )
+        con.execute(  # written in the same batch transaction as the suggestions
+            "DELETE FROM axis_scores WHERE run_id = ? AND cluster_id = 'photonics-bw'",
+            [done.run_id],
+        )
     resumed = classify_clusters(
         settings, quarter="2026Q3", cluster_ids=["defence-nrw", "photonics-bw"], progress=False
     )
