@@ -19,7 +19,8 @@ SELECT
     coalesce(c.bundeslaender, []) AS bundeslaender,
     s.dimension, s.label_key, s.score, s.rank, s.model_version,
     k.suggestion_id IS NOT NULL AS concluded,
-    coalesce(d.reviewers, []) AS reviewers
+    coalesce(d.reviewers, []) AS reviewers,
+    c.missing_since IS NOT NULL AS dropped
 FROM suggestions s
 JOIN latest l ON l.dimension = s.dimension AND l.run_id = s.run_id
 JOIN classification_runs r ON r.run_id = s.run_id
