@@ -84,15 +84,16 @@ class LineTokens:
 
         self.doc = doc
         rows = doc.to_array([ORTH, LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START])
-        rows = rows.tolist() if len(doc) else []
         strings = doc.vocab.strings
-        self.lemmas = [lemma_of(row[0], row[1]) for row in rows]
-        self.lower = [strings[row[2]] for row in rows]
-        self.space = [bool(row[4]) for row in rows]
-        self.words = [not (row[3] or row[4]) for row in rows]  # neither punctuation nor space
-        self.idx = [row[5] for row in rows]
-        self.ends = [row[5] + row[6] for row in rows]
-        self.sent_starts = [i for i, row in enumerate(rows) if i == 0 or row[7] == 1]
+        space = rows[:, 4] != 0
+        self.lemmas = list(map(lemma_of, rows[:, 0].tolist(), rows[:, 1].tolist()))
+        self.lower = [strings[key] for key in rows[:, 2].tolist()]
+        self.space = space.tolist()
+        self.words = ((rows[:, 3] == 0) & ~space).tolist()  # neither punctuation nor space
+        self.idx = rows[:, 5].tolist()
+        self.ends = (rows[:, 5] + rows[:, 6]).tolist()
+        starts = (rows[:, 7] == 1).nonzero()[0].tolist()
+        self.sent_starts = starts if not len(doc) or starts[:1] == [0] else [0, *starts]
         self.hits: dict[int, list[tuple[str, int, int]]] = {}
 
 
