@@ -171,6 +171,9 @@ class AxisScores:
             "relevance": round(self.relevance, 4),
             "families": {k: round(v, 4) for k, v in self.families.items() if v > 0},
             "parts": {k: round(v, 4) for k, v in self.parts.items() if v > 0},
+            "security_activity": round(self.security_activity, 4),
+            "security_coverage": round(self.security_coverage, 4),
+            "svi_dedicated": self.svi_dedicated,
         }
 
 
