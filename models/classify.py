@@ -194,17 +194,20 @@ def classify_clusters(
     quarter = normalise_quarter(quarter)
     db_path = Path(settings.db)
     rows = _clusters(db_path, cluster_ids)
-    store.fail_stale_runs(db_path)  # runs of killed processes say 'failed', not 'running'
+    with connect(db_path) as con, transaction(con):
+        store.fail_stale_runs(con, db_path)  # runs of killed processes say 'failed'
     trained = train_model(settings)
     kit = load_text_kit(settings)
     texts = _cluster_texts(kit, db_path, rows)
     metas = _cluster_meta(rows)
     input_hash = _input_hash(texts)
-    runs = store.find_runs(db_path, quarter, trained.version, trained.training_data_hash)
+    with connect(db_path, read_only=True) as con:
+        runs = store.find_runs(con, quarter, trained.version, trained.training_data_hash)
     same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
     finished = next((r for r in same_input if r.status == "finished"), None)
     if finished is not None:
-        count = len(store.run_suggestions(db_path, finished.run_id))
+        with connect(db_path, read_only=True) as con:
+            count = len(store.run_suggestions(con, finished.run_id))
         return ClassifyResult(
             finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True
         )
@@ -214,35 +217,39 @@ def classify_clusters(
     offline = earlier_crawl_notes(texts)
     # Marks the run finished, interrupted (Ctrl-C) or failed; a live writer of it is refused.
     with store.writing_run(db_path, run_id):
-        if unfinished is not None:
-            store.reopen_run(db_path, run_id)
-        done = store.clusters_done(db_path, run_id)
+        with connect(db_path) as con, transaction(con):
+            if unfinished is not None:
+                store.reopen_run(con, run_id)
+            done = store.clusters_done(con, run_id)
         todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
         plan = plan_clusters(db_path, run_id, trained.version, todo, hashes, offline)
         if unfinished is None:
-            store.open_run(
-                db_path,
-                run_id=run_id,
-                quarter=quarter,
-                model_version=trained.version,
-                code_version=code_version(),
-                training_data_hash=trained.training_data_hash,
-                parameters={
-                    "input_hash": input_hash,
-                    "clusters": sorted(texts),
-                    "classifier": settings.models.classifier,
-                    "embedding_model": settings.nlp.embedding_model,
-                    "seed": settings.models.seed,
-                    # Clusters whose latest crawl yielded no text (site down, empty): carried
-                    # forward from an earlier run when there is one, else classified from an
-                    # earlier crawl's passages, noted in every evidence row.
-                    "earlier_crawl": offline,
-                    "carried_forward": {c: run for c, (run, _) in plan.carried.items()},
-                    "reused": plan.reused,
-                },
-            )
+            parameters = {
+                "input_hash": input_hash,
+                "clusters": sorted(texts),
+                "classifier": settings.models.classifier,
+                "embedding_model": settings.nlp.embedding_model,
+                "seed": settings.models.seed,
+                # Clusters whose latest crawl yielded no text (site down, empty): carried
+                # forward from an earlier run when there is one, else classified from an
+                # earlier crawl's passages, noted in every evidence row.
+                "earlier_crawl": offline,
+                "carried_forward": {c: run for c, (run, _) in plan.carried.items()},
+                "reused": plan.reused,
+            }
+            with connect(db_path) as con, transaction(con):
+                store.open_run(
+                    con,
+                    run_id=run_id,
+                    quarter=quarter,
+                    model_version=trained.version,
+                    code_version=code_version(),
+                    training_data_hash=trained.training_data_hash,
+                    parameters=parameters,
+                )
         _write(kit, db_path, run_id, trained, texts, metas, hashes, plan, progress)
-    count = len(store.run_suggestions(db_path, run_id))
+    with connect(db_path, read_only=True) as con:
+        count = len(store.run_suggestions(con, run_id))
     return ClassifyResult(
         run_id,
         len(rows),

@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from clusterradar.warehouse import suggestions as store
-from clusterradar.warehouse.db import connect
+from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.locks import RunBusyError
 
 WRITER = textwrap.dedent(
@@ -24,10 +24,12 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from clusterradar.warehouse import suggestions as store
+    from clusterradar.warehouse.db import connect
     db, run_id = Path(sys.argv[1]), sys.argv[2]
     with store.writing_run(db, run_id):
-        store.open_run(db, run_id=run_id, quarter="2026Q4", model_version="m",
-                       code_version="c", training_data_hash="h", parameters={})
+        with connect(db) as con:
+            store.open_run(con, run_id=run_id, quarter="2026Q4", model_version="m",
+                           code_version="c", training_data_hash="h", parameters={})
         print("writing", flush=True)
         time.sleep(60)
     """
@@ -41,6 +43,11 @@ def _status(db, run_id: str) -> str:
         ).fetchone()[0]
 
 
+def _fail_stale(db) -> list[str]:
+    with connect(db) as con, transaction(con):
+        return store.fail_stale_runs(con, db)
+
+
 def _writer(db, run_id: str) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(db), run_id], stdout=subprocess.PIPE, text=True
@@ -52,14 +59,14 @@ def _writer(db, run_id: str) -> subprocess.Popen:
 def test_a_killed_writer_leaves_a_run_that_the_next_check_marks_failed(db_path):
     writer = _writer(db_path, "r-killed")
     try:
-        assert store.fail_stale_runs(db_path) == []  # alive: left alone
+        assert _fail_stale(db_path) == []  # alive: left alone
         assert _status(db_path, "r-killed") == "running"
         writer.send_signal(signal.SIGKILL)
         writer.wait(30)
         assert _status(db_path, "r-killed") == "running"  # what the crash left behind
-        assert store.fail_stale_runs(db_path) == ["r-killed"]
+        assert _fail_stale(db_path) == ["r-killed"]
         assert _status(db_path, "r-killed") == "failed"
-        assert store.fail_stale_runs(db_path) == []
+        assert _fail_stale(db_path) == []
     finally:
         writer.kill()
         writer.wait()
@@ -76,8 +83,9 @@ def test_a_run_that_a_live_process_writes_cannot_be_written_by_a_second_one(db_p
     finally:
         writer.kill()
         writer.wait()
-    with store.writing_run(db_path, "r-busy"):  # its writer is gone: the run can be resumed
-        store.reopen_run(db_path, "r-busy")
+    # Its writer is gone: the run can be resumed.
+    with store.writing_run(db_path, "r-busy"), connect(db_path) as con:
+        store.reopen_run(con, "r-busy")
     assert _status(db_path, "r-busy") == "finished"
 
 
@@ -86,15 +94,16 @@ def test_a_run_that_a_live_process_writes_cannot_be_written_by_a_second_one(db_p
 )
 def test_a_run_that_ends_with_an_error_records_how_it_ended(db_path, error, status):
     with pytest.raises(error), store.writing_run(db_path, "r1"):
-        store.open_run(
-            db_path,
-            run_id="r1",
-            quarter=None,
-            model_version="m",
-            code_version="c",
-            training_data_hash="h",
-            parameters={},
-        )
+        with connect(db_path) as con:
+            store.open_run(
+                con,
+                run_id="r1",
+                quarter=None,
+                model_version="m",
+                code_version="c",
+                training_data_hash="h",
+                parameters={},
+            )
         raise error
     assert _status(db_path, "r1") == status
-    assert store.fail_stale_runs(db_path) == []
+    assert _fail_stale(db_path) == []

@@ -9,6 +9,11 @@ A process that is killed outright (SIGKILL, power cut) cannot write its final st
 process writes a run it therefore holds the run's liveness lock (:func:`writing_run`); the
 next ``classify`` marks every 'running' run whose lock nobody holds 'failed'
 (:func:`fail_stale_runs`) before it decides what to resume.
+
+Like every storage module, the functions take an open connection and run in the caller's
+transaction. The exception is :func:`writing_run`, which spans the whole run: it takes the
+warehouse file, because a run is written in many short connections (holding one for the run
+would lock the review app out) and its liveness lock is a file beside the warehouse.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 from clusterradar.warehouse.db import connect, query, transaction
 from clusterradar.warehouse.history import utcnow
 from clusterradar.warehouse.locks import hold_run, run_is_alive
-from clusterradar.warehouse.records import ClusterSuggestion, Evidence, Suggestion
+from clusterradar.warehouse.records import ClusterSuggestion
 
 
 @dataclass(slots=True)
@@ -35,13 +40,12 @@ class RunRecord:
 
 
 def find_runs(
-    db_path: Path, quarter: str | None, model_version: str, training_data_hash: str
+    con: Any, quarter: str | None, model_version: str, training_data_hash: str
 ) -> list[RunRecord]:
     """Runs of this quarter, model version and training data, newest first."""
-    with connect(db_path, read_only=True) as con:
-        rows = con.execute(
-            query("models_find_run"), [quarter, model_version, training_data_hash]
-        ).fetchall()
+    rows = con.execute(
+        query("models_find_run"), [quarter, model_version, training_data_hash]
+    ).fetchall()
     return [RunRecord(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
 
 
@@ -50,7 +54,7 @@ def new_run_id() -> str:
 
 
 def open_run(
-    db_path: Path,
+    con: Any,
     *,
     quarter: str | None,
     model_version: str,
@@ -61,38 +65,36 @@ def open_run(
 ) -> str:
     """Insert a 'running' run (inside :func:`writing_run` of the same id); returns its id."""
     run_id = run_id or new_run_id()
-    with connect(db_path) as con, transaction(con):
-        con.execute(
-            query("models_insert_run"),
-            [
-                run_id,
-                quarter,
-                utcnow(),
-                model_version,
-                code_version,
-                training_data_hash,
-                json.dumps(parameters),
-            ],
-        )
+    con.execute(
+        query("models_insert_run"),
+        [
+            run_id,
+            quarter,
+            utcnow(),
+            model_version,
+            code_version,
+            training_data_hash,
+            json.dumps(parameters),
+        ],
+    )
     return run_id
 
 
-def finish_run(db_path: Path, run_id: str, status: str = "finished") -> None:
-    with connect(db_path) as con, transaction(con):
-        con.execute(query("models_finish_run"), [status, utcnow(), run_id])
+def finish_run(con: Any, run_id: str, status: str = "finished") -> None:
+    con.execute(query("models_finish_run"), [status, utcnow(), run_id])
 
 
-def reopen_run(db_path: Path, run_id: str) -> None:
+def reopen_run(con: Any, run_id: str) -> None:
     """Mark an unfinished run 'running' again before resuming it (inside :func:`writing_run`)."""
-    with connect(db_path) as con, transaction(con):
-        con.execute(query("models_reopen_run"), [run_id])
+    con.execute(query("models_reopen_run"), [run_id])
 
 
 @contextlib.contextmanager
 def writing_run(db_path: Path, run_id: str) -> Iterator[None]:
     """Hold the run's liveness lock while this process writes it, then record how it ended:
     'finished' when the block completes, 'interrupted' on Ctrl-C, 'failed' on any other error
-    (re-raised unchanged). Raises RunBusyError if a live process is writing this run already."""
+    (re-raised unchanged), each in a short connection of its own. Raises RunBusyError if a
+    live process is writing this run already."""
     with hold_run(Path(db_path), run_id):
         try:
             yield
@@ -102,68 +104,36 @@ def writing_run(db_path: Path, run_id: str) -> Iterator[None]:
         except BaseException:
             _finish_quietly(db_path, run_id, "failed")
             raise
-        finish_run(db_path, run_id, "finished")
+        _finish(db_path, run_id, "finished")
+
+
+def _finish(db_path: Path, run_id: str, status: str) -> None:
+    with connect(db_path) as con, transaction(con):
+        finish_run(con, run_id, status)
 
 
 def _finish_quietly(db_path: Path, run_id: str, status: str) -> None:
     """Best effort while unwinding: the original error matters more (and a run left
     'running' is marked 'failed' by the next start anyway)."""
     with contextlib.suppress(Exception):
-        finish_run(db_path, run_id, status)
+        _finish(db_path, run_id, status)
 
 
-def fail_stale_runs(db_path: Path) -> list[str]:
+def fail_stale_runs(con: Any, db_path: Path) -> list[str]:
     """Mark 'failed' every 'running' run that no live process writes (its process was killed);
-    returns their ids. Checked under the warehouse write lock, so a run cannot finish or start
-    half-way through the check."""
+    returns their ids. ``db_path`` is the warehouse file ``con`` is open on (the liveness
+    locks lie beside it). Call it in a transaction, so a run cannot finish or start half-way
+    through the check."""
     stale = []
-    with connect(db_path) as con, transaction(con):
-        for (run_id,) in con.execute(query("models_running_runs")).fetchall():
-            if not run_is_alive(Path(db_path), run_id):
-                con.execute(query("models_finish_run"), ["failed", utcnow(), run_id])
-                stale.append(run_id)
+    for (run_id,) in con.execute(query("models_running_runs")).fetchall():
+        if not run_is_alive(Path(db_path), run_id):
+            finish_run(con, run_id, "failed")
+            stale.append(run_id)
     return stale
 
 
-def clusters_done(db_path: Path, run_id: str) -> set[str]:
-    with connect(db_path, read_only=True) as con:
-        return {r[0] for r in con.execute(query("models_run_clusters_done"), [run_id]).fetchall()}
-
-
-# Names kept for callers written before the shared records (one record, two spellings).
-EvidenceRow = Evidence
-
-
-def SuggestionRow(  # the old record's name, now a constructor of the shared one
-    cluster_id: str,
-    dimension: str,
-    label_key: str,
-    score: float,
-    rank: int,
-    evidence: Iterable[Evidence] = (),
-) -> ClusterSuggestion:
-    return ClusterSuggestion(
-        cluster_id, Suggestion(dimension, label_key, score, rank, tuple(evidence))
-    )
-
-
-def write_suggestions(
-    db_path: Path,
-    run_id: str,
-    rows: Iterable[ClusterSuggestion],
-    *,
-    model_version: str,
-    training_data_hash: str,
-) -> int:
-    """:func:`insert_suggestions` in a transaction of its own; returns rows written."""
-    with connect(db_path) as con, transaction(con):
-        return insert_suggestions(
-            con,
-            run_id,
-            rows,
-            model_version=model_version,
-            training_data_hash=training_data_hash,
-        )
+def clusters_done(con: Any, run_id: str) -> set[str]:
+    return {r[0] for r in con.execute(query("models_run_clusters_done"), [run_id]).fetchall()}
 
 
 def insert_suggestions(
@@ -215,10 +185,9 @@ def insert_suggestions(
     return len(batch)
 
 
-def run_suggestions(db_path: Path, run_id: str) -> list[tuple]:
+def run_suggestions(con: Any, run_id: str) -> list[tuple]:
     """(cluster_id, dimension, label_key, score, rank) of a run, ordered."""
-    with connect(db_path, read_only=True) as con:
-        return con.execute(query("models_run_suggestions"), [run_id]).fetchall()
+    return con.execute(query("models_run_suggestions"), [run_id]).fetchall()
 
 
 def copy_suggestions(
