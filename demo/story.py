@@ -86,7 +86,8 @@ def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str
     """
     from clusterradar.labels import load_labelled_clusters
     from clusterradar.urls import normalise_name
-    from clusterradar.warehouse.db import connect, query, transaction
+    from clusterradar.warehouse.clusters import point_website
+    from clusterradar.warehouse.db import connect, transaction
 
     paper = {normalise_name(c.name): c.id for c in load_labelled_clusters()}
     pointed = {
@@ -96,9 +97,7 @@ def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str
     }
     with connect(db) as con, transaction(con):
         for cluster_id, url in pointed.items():
-            con.execute(
-                query("quarterly_point_website"), {"website": url, "cluster_id": cluster_id}
-            )
+            point_website(con, cluster_id, url)
     return pointed
 
 

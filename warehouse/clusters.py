@@ -124,3 +124,10 @@ def cluster_history(
         labels_de = [taxonomy.label_de(data["dimension"], key) or key for key in labels]
         entries.append(HistoryEntry(labels=labels, labels_de=labels_de, **data))
     return entries
+
+
+def point_website(con: duckdb.DuckDBPyConnection, cluster_id: str, website: str) -> None:
+    """Point a cluster at another website. Only for the offline demo and tests, whose loopback
+    sample web cannot serve the paper clusters' real hosts (a registry match keeps a paper
+    cluster's curated website)."""
+    con.execute(query("clusters_point_website"), {"website": website, "cluster_id": cluster_id})
