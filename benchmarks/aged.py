@@ -31,9 +31,9 @@ from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import record_version
 from clusterradar.warehouse.records import ClusterSuggestion, Evidence, Suggestion
 from clusterradar.warehouse.suggestions import (
+    insert_suggestions,
     new_run_id,
     open_run,
-    write_suggestions,
     writing_run,
 )
 
@@ -87,9 +87,10 @@ def write_history(db: Path, cluster_ids: list[str], quarters: list[Quarter]) -> 
                 rows.append(ClusterSuggestion(cluster_id, suggestion))
                 decided.append((cluster_id, dimension, key))
         run_id = new_run_id()
-        with writing_run(db, run_id):
+        decided_at = dt.datetime.combine(quarter.start, dt.time(12))
+        with writing_run(db, run_id), connect(db) as con, transaction(con):
             open_run(
-                db,
+                con,
                 quarter=str(quarter),
                 model_version=HISTORY_MODEL,
                 code_version="benchmark",
@@ -97,11 +98,9 @@ def write_history(db: Path, cluster_ids: list[str], quarters: list[Quarter]) -> 
                 parameters={"benchmark": True},
                 run_id=run_id,
             )
-            suggestions += write_suggestions(
-                db, run_id, rows, model_version=HISTORY_MODEL, training_data_hash="benchmark"
+            suggestions += insert_suggestions(
+                con, run_id, rows, model_version=HISTORY_MODEL, training_data_hash="benchmark"
             )
-        decided_at = dt.datetime.combine(quarter.start, dt.time(12))
-        with connect(db) as con, transaction(con):
             for cluster_id, dimension, key in decided:
                 record_version(
                     con,
