@@ -16,7 +16,7 @@ import duckdb
 from clusterradar.quarterly.diff import QuarterDiff
 from clusterradar.quarters import Quarter
 from clusterradar.warehouse import quarter_facts
-from clusterradar.warehouse.quarter_facts import ClusterFacts
+from clusterradar.warehouse.records import ClusterRecord
 from clusterradar.warehouse.reviews import Evidence, evidence_for
 
 INTENSITY = "intensity"
@@ -69,7 +69,7 @@ def changed_clusters(
     diff: QuarterDiff,
     previous: Quarter,
     quarter: Quarter,
-    facts: dict[str, ClusterFacts],
+    facts: dict[str, ClusterRecord],
 ) -> list[ChangedCluster]:
     """One row per changed cluster (see :func:`_reading_order`). When the earlier quarter had
     no classification run at all, suggestions that merely appear are not listed: every

@@ -27,14 +27,14 @@ from clusterradar.quarters import Quarter, quarters_between
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at, utcnow
-from clusterradar.warehouse.quarter_facts import ClusterFacts
 from clusterradar.warehouse.quarters import StageState, stage_states
+from clusterradar.warehouse.records import ClusterRecord
 from clusterradar.warehouse.review_counts import ReviewCounts, review_counts
 
 UNREACHABLE_OUTCOMES = ("dns_error", "timeout", "http_error", "refused_private", "offsite_redirect")
 INTENSITY = "intensity"
 
-__all__ = ["ChangedCluster", "ClusterFacts", "QuarterReport", "collect_report"]
+__all__ = ["ChangedCluster", "QuarterReport", "collect_report"]
 
 
 @dataclass(slots=True)
@@ -154,8 +154,8 @@ class QuarterReport:
     stages: list[StageState]
     registry_compared: bool
     listed: int
-    new: list[ClusterFacts]
-    vanished: list[ClusterFacts]
+    new: list[ClusterRecord]
+    vanished: list[ClusterRecord]
     site_outcomes: dict[str, int]
     site_problems: list[SiteProblem]
     differing: list[DifferingSuggestion]  # a classification is in force and differs
@@ -202,12 +202,12 @@ class QuarterReport:
         return {land: dict(counts) for land, counts in sorted(found.items())}
 
 
-def _name(facts: dict[str, ClusterFacts], cluster_id: str) -> str:
+def _name(facts: dict[str, ClusterRecord], cluster_id: str) -> str:
     return facts[cluster_id].name if cluster_id in facts else cluster_id
 
 
 def site_problems(
-    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterFacts]
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterRecord]
 ) -> tuple[dict[str, int], list[SiteProblem]]:
     """Outcome counts of the quarter's site crawls, and the sites that yielded no content."""
     now = quarter_facts.site_outcomes(con, str(quarter))
@@ -232,7 +232,7 @@ def site_problems(
 
 
 def differing_suggestions(
-    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterFacts]
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, facts: dict[str, ClusterRecord]
 ) -> list[DifferingSuggestion]:
     """Top suggestions the classification in force on the as-of date does not contain."""
     in_force = {(v.cluster_id, v.dimension): v.labels for v in effective_at(con, quarter.as_of)}
@@ -261,7 +261,7 @@ def differing_suggestions(
 def signal_shares(
     con: duckdb.DuckDBPyConnection,
     quarter: Quarter,
-    facts: dict[str, ClusterFacts],
+    facts: dict[str, ClusterRecord],
     min_passages: int,
 ) -> list[SignalShare]:
     """Signal shares of clusters with at least `min_passages` passages (both quarters)."""
@@ -302,7 +302,7 @@ def intensity_of_clusters(
 
 
 def land_mix(
-    facts: dict[str, ClusterFacts], intensity: dict[str, tuple[str, str]]
+    facts: dict[str, ClusterRecord], intensity: dict[str, tuple[str, str]]
 ) -> dict[str, dict[str, int]]:
     """Per Land, clusters per intensity label (a multi-Land initiative counts in each Land)."""
     mix: dict[str, Counter] = defaultdict(Counter)
@@ -314,7 +314,7 @@ def land_mix(
 
 
 def intensity_moves(
-    facts: dict[str, ClusterFacts],
+    facts: dict[str, ClusterRecord],
     before: dict[str, tuple[str, str]],
     after: dict[str, tuple[str, str]],
     scale: list[str],

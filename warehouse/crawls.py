@@ -21,31 +21,7 @@ from clusterradar.urls import normalise_url
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import utcnow
 from clusterradar.warehouse.locks import pid_alive
-
-
-@dataclass(slots=True)
-class PageSnapshot:
-    """One fetch of one URL for one cluster (the row of ``page_snapshots``, plus its body).
-
-    ``body`` is set only for a body that must be stored; unchanged and duplicate pages carry
-    the ``content_hash`` of the body they share and ``unchanged_of`` pointing at the snapshot
-    that first stored it.
-    """
-
-    snapshot_id: str
-    cluster_id: str
-    url: str
-    final_url: str | None
-    fetched_at: dt.datetime
-    http_status: int | None
-    content_type: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-    unchanged_of: str | None = None
-    page_kind: str | None = None
-    note: str | None = None
-    body: bytes | None = None
+from clusterradar.warehouse.records import PageSnapshot  # the crawler imports it from here
 
 
 @dataclass(slots=True)

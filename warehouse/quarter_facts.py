@@ -14,17 +14,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from clusterradar.warehouse.clusters import list_clusters
 from clusterradar.warehouse.db import query
-
-
-@dataclass(slots=True)
-class ClusterFacts:
-    """Name, Länder and website of a cluster, for labelling report rows."""
-
-    cluster_id: str
-    name: str
-    bundeslaender: list[str]
-    website: str | None
+from clusterradar.warehouse.records import ClusterRecord
 
 
 @dataclass(slots=True)
@@ -52,9 +44,9 @@ class SiteOutcome:
     pages: int | None
 
 
-def cluster_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ClusterFacts]:
-    rows = con.execute(query("quarterly_cluster_names")).fetchall()
-    return {r[0]: ClusterFacts(r[0], r[1], list(r[2] or []), r[3]) for r in rows}
+def cluster_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ClusterRecord]:
+    """Every cluster by id, for labelling report rows (name, Länder, website)."""
+    return {c.cluster_id: c for c in list_clusters(con)}
 
 
 def registry_listing(con: duckdb.DuckDBPyConnection, quarter: str) -> set[str] | None:

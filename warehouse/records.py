@@ -4,9 +4,9 @@ They map the warehouse tables they come from or go to: a :class:`ClusterRecord` 
 ``clusters``, an :class:`Evidence` a row of ``suggestion_evidence`` (without its suggestion id),
 a :class:`Suggestion` what ``classify`` computes for one label before it is stored, a
 :class:`StoredSuggestion` a row of ``suggestions``, a :class:`ReviewDecision` a row of
-``review_decisions``, and an :class:`AxisScoreRecord` a row of ``axis_scores`` (migration
-0008). A page or report that needs more wraps a record; it never copies the fields into a
-look-alike.
+``review_decisions``, an :class:`AxisScoreRecord` a row of ``axis_scores`` (migration
+0008) and a :class:`PageSnapshot` a row of ``page_snapshots``. A page or report that needs
+more wraps a record; it never copies the fields into a look-alike.
 """
 
 from __future__ import annotations
@@ -128,3 +128,35 @@ class AxisScoreRecord:
     security_evidence: tuple[Evidence, ...] = ()
     carried_from_run: str | None = None
     note: str | None = None
+
+
+@dataclass(slots=True)
+class PageSnapshot:
+    """One fetch of one URL for one cluster: a row of ``page_snapshots``.
+
+    The one record that is not frozen: the site spider fills it in while it follows the
+    fetch (redirects, unchanged and duplicate bodies, byte caps). ``body`` is set only for a
+    body that must be stored; unchanged and duplicate pages carry the ``content_hash`` of the
+    body they share and ``unchanged_of`` pointing at the snapshot that first stored it.
+    ``title``, ``extracted_text`` and ``language`` are what the pipeline's extraction wrote
+    later (None on a fresh fetch); read for review, an unchanged fetch shows those of the
+    snapshot it repeats.
+    """
+
+    snapshot_id: str
+    cluster_id: str
+    url: str
+    final_url: str | None
+    fetched_at: dt.datetime
+    http_status: int | None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    unchanged_of: str | None = None
+    page_kind: str | None = None
+    note: str | None = None
+    body: bytes | None = None
+    title: str | None = None
+    extracted_text: str | None = None
+    language: str | None = None

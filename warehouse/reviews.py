@@ -16,6 +16,7 @@ from clusterradar.warehouse.db import query
 from clusterradar.warehouse.records import (
     ClusterRecord,
     Evidence,
+    PageSnapshot,
     ReviewDecision,
     StoredSuggestion,
 )
@@ -45,21 +46,6 @@ class QueueCandidate:
     concluded: bool
     reviewers: list[str] = field(default_factory=list)
     dropped: bool = False  # the registry no longer lists the initiative (missing_since)
-
-
-@dataclass(slots=True)
-class StoredSnapshot:
-    """A fetched page as the pipeline stored it (text only; the raw HTML is never shown)."""
-
-    snapshot_id: str
-    cluster_id: str
-    url: str
-    final_url: str | None
-    fetched_at: dt.datetime
-    http_status: int | None
-    title: str | None
-    extracted_text: str | None
-    language: str | None
 
 
 def _records(cursor: duckdb.DuckDBPyConnection, kind: type) -> list:
@@ -308,7 +294,7 @@ def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterReco
     return found[0] if found else None
 
 
-def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> StoredSnapshot | None:
+def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> PageSnapshot | None:
     """A snapshot's text; an unchanged fetch shows the text of the snapshot it repeats."""
     cursor = con.execute(
         """
@@ -321,7 +307,7 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> StoredSna
         """,
         [snapshot_id],
     )
-    found = _records(cursor, StoredSnapshot)
+    found = _records(cursor, PageSnapshot)
     return found[0] if found else None
 
 
