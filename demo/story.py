@@ -129,10 +129,11 @@ def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[st
     report and confusion matrix show all three kinds of decision. Returns
     {action: [cluster ids]}.
     """
-    from clusterradar.quarterly.diff import TopSuggestion, cluster_names, top_suggestions
+    from clusterradar.quarterly.diff import cluster_names, top_suggestions
     from clusterradar.review.decisions import record_decision
     from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.history import effective_at
+    from clusterradar.warehouse.records import StoredSuggestion
 
     ensure_demo_reviewer(db)
     with connect(db, read_only=True) as con:
@@ -149,7 +150,7 @@ def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[st
         for s in candidates
         if names.get(s.cluster_id) in civil_names and s.label_key != "no_svi_relevance"
     ]
-    plan: list[tuple[str, TopSuggestion, list[str] | None, str]] = []
+    plan: list[tuple[str, StoredSuggestion, list[str] | None, str]] = []
     if civil:
         plan.append(("override", civil[0], ["no_svi_relevance"], "ziviles Netzwerk ohne SVI-Bezug"))
     rest = [s for s in candidates if not civil or s is not civil[0]]

@@ -20,14 +20,13 @@ from clusterradar.errors import NotFoundError
 from clusterradar.quarters import Quarter
 from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at
-from clusterradar.warehouse.quarter_facts import TopSuggestion
+from clusterradar.warehouse.records import StoredSuggestion
 from clusterradar.warehouse.review_pages import finished_runs
 
 __all__ = [
     "ClassificationChange",
     "QuarterDiff",
     "SuggestionChange",
-    "TopSuggestion",
     "cluster_names",
     "diff_quarters",
     "require_runs",
@@ -102,7 +101,7 @@ def cluster_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {c.cluster_id: c.name for c in quarter_facts.cluster_facts(con).values()}
 
 
-def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[TopSuggestion]:
+def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[StoredSuggestion]:
     """Top-ranked suggestion per (cluster, dimension), each from the newest finished run of the
     quarter that classified it (a partial rerun replaces only its own clusters)."""
     return quarter_facts.top_suggestions(con, str(quarter))
@@ -175,7 +174,7 @@ def suggestion_changes(
     return newest_run(old_rows), newest_run(new_rows), changes
 
 
-def newest_run(rows: list[TopSuggestion]) -> str | None:
+def newest_run(rows: list[StoredSuggestion]) -> str | None:
     """The newest classification run contributing to a quarter's top suggestions."""
     if not rows:
         return None

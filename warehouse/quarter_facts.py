@@ -9,29 +9,13 @@ classified that cluster, the same rule as the review queue: a later partial run
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
 
 from clusterradar.warehouse.clusters import list_clusters
 from clusterradar.warehouse.db import query
-from clusterradar.warehouse.records import ClusterRecord
-
-
-@dataclass(slots=True)
-class TopSuggestion:
-    """A suggestion of the quarter's newest run for its (cluster, dimension); rank 1 unless
-    read with :func:`ranked_suggestions`."""
-
-    run_id: str
-    suggestion_id: str
-    cluster_id: str
-    dimension: str
-    label_key: str
-    score: float
-    model_version: str
-    run_finished_at: dt.datetime | None = None
+from clusterradar.warehouse.records import ClusterRecord, StoredSuggestion
 
 
 @dataclass(slots=True)
@@ -66,10 +50,12 @@ def signal_counts(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, tup
     return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
 
-def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: str) -> list[TopSuggestion]:
-    """Rank-1 suggestion per (cluster, dimension) of the quarter (see the module docstring)."""
-    rows = con.execute(query("quarterly_top_suggestions"), {"quarter": quarter}).fetchall()
-    return [TopSuggestion(*row) for row in rows]
+def top_suggestions(con: duckdb.DuckDBPyConnection, quarter: str) -> list[StoredSuggestion]:
+    """Rank-1 suggestion per (cluster, dimension) of the quarter (see the module docstring),
+    with its run's finishing time."""
+    cursor = con.execute(query("quarterly_top_suggestions"), {"quarter": quarter})
+    names = [d[0] for d in cursor.description]
+    return [StoredSuggestion(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def ranked_scores(

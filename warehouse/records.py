@@ -48,7 +48,8 @@ class ClusterSuggestion:
 
 @dataclass(slots=True, frozen=True)
 class StoredSuggestion:
-    """A suggestion as stored: a row of ``suggestions`` with its run's quarter."""
+    """A suggestion as stored: a row of ``suggestions`` with its run's quarter (and, where a
+    reader compares runs, when the run finished; None where it was not read)."""
 
     suggestion_id: str
     run_id: str
@@ -59,6 +60,7 @@ class StoredSuggestion:
     rank: int
     model_version: str
     quarter: str | None = None
+    run_finished_at: dt.datetime | None = None
 
 
 @dataclass(slots=True, frozen=True)

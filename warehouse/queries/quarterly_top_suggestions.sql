@@ -4,7 +4,7 @@
 -- (`classify --cluster X`) replaces X's suggestions but leaves everyone else's from the full
 -- run in place — the same rule as the review queue (review_queue_candidates.sql).
 WITH runs AS (
-    SELECT run_id, finished_at, started_at
+    SELECT run_id, quarter, finished_at, started_at
     FROM classification_runs
     WHERE quarter = $quarter AND status = 'finished'
 ),
@@ -15,8 +15,8 @@ latest AS (
     JOIN runs r ON r.run_id = s.run_id
     GROUP BY s.cluster_id, s.dimension
 )
-SELECT s.run_id, s.suggestion_id, s.cluster_id, s.dimension, s.label_key, s.score,
-       s.model_version, coalesce(r.finished_at, r.started_at) AS run_finished_at
+SELECT s.suggestion_id, s.run_id, s.cluster_id, s.dimension, s.label_key, s.score, s.rank,
+       s.model_version, r.quarter, coalesce(r.finished_at, r.started_at) AS run_finished_at
 FROM suggestions s
 JOIN latest l ON l.cluster_id = s.cluster_id AND l.dimension = s.dimension AND l.run_id = s.run_id
 JOIN runs r ON r.run_id = s.run_id
