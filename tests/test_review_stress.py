@@ -67,6 +67,7 @@ class Post:
     status: int = 0
     location: str = ""
     seconds: float = 0.0
+    resent: int = 0  # times the browser sent the same form again after a broken connection
 
 
 def _prepare(db: Path) -> list[str]:
@@ -184,19 +185,26 @@ async def _burst(base: str, posts: list[Post]) -> None:
     async def send(post: Post) -> None:
         client, token = sessions[post.reviewer]
         t0 = time.monotonic()
-        try:
-            answer = await client.post(
-                f"/suggestions/{post.suggestion_id}/decide",
-                data={
-                    "action": post.action,
-                    "csrf_token": token,
-                    "request_key": post.request_key,
-                    "then": "cluster",
-                },
-            )
+        # A browser sends the same form again when a kept-alive connection breaks before an
+        # answer (the server closed it while idle); the form's request key makes that safe,
+        # and the stored-once checks below prove it. A third broken connection counts as -1.
+        for attempt in range(3):
+            try:
+                answer = await client.post(
+                    f"/suggestions/{post.suggestion_id}/decide",
+                    data={
+                        "action": post.action,
+                        "csrf_token": token,
+                        "request_key": post.request_key,
+                        "then": "cluster",
+                    },
+                )
+            except httpx.TransportError as exc:
+                post.status, post.location, post.resent = -1, type(exc).__name__, attempt
+                continue
             post.status, post.location = answer.status_code, answer.headers.get("location", "")
-        except httpx.TransportError as exc:  # counted as an answer that is not 2xx/3xx
-            post.status, post.location = -1, type(exc).__name__
+            post.resent = attempt
+            break
         post.seconds = time.monotonic() - t0
 
     try:
@@ -286,6 +294,7 @@ def test_burst_of_decisions_while_classify_writes_loses_nothing_and_a_killed_run
         "posts": len(posts),
         "answers by status": dict(statuses),
         "non-2xx/3xx": not_ok,
+        "forms sent again after a broken connection": sum(post.resent for post in posts),
         "classify suggestions before/after each burst": overlaps,
         "seconds": {name: round(value, 1) for name, value in timings.items()},
         "decision latency s (p50, p95, max)": _percentiles([post.seconds for post in posts]),
