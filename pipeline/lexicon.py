@@ -12,10 +12,11 @@ Hit offsets are character offsets into the matched text, so evidence can be high
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from clusterradar.errors import LabelValidationError
-from clusterradar.pipeline.nlp import lemma_normaliser
+from clusterradar.pipeline.nlp import TokenArrays, lemma_normaliser, lemma_of_ids
 
 if TYPE_CHECKING:
     import spacy
@@ -286,8 +287,16 @@ class LexiconMatcher:
                 self._add(term, spelling)
         self._prefix_keys = tuple(key for key, _ in self._prefix + self._joined_prefix)
         self._suffix_keys = tuple(key for key, _ in self._suffix + self._joined_suffix)
-        self._compound_cache: dict[str, tuple[str, ...]] = {}
-        self._lemma_lengths = sorted({len(phrase) for phrase in self._lemma_phrases})
+        self._compound_cache = _Memo(self._compound_terms)
+        strings = nlp.vocab.strings
+        self._compound_cache_ids = _Memo(lambda key: self._compound_cache[strings[key]])
+        # lemma phrases by their first lemma: the phrase lengths to try where a token has it
+        self._phrase_lengths: dict[str, list[int]] = {}
+        for phrase in self._lemma_phrases:
+            self._phrase_lengths.setdefault(phrase[0], []).append(len(phrase))
+        for lengths in self._phrase_lengths.values():
+            lengths.sort()
+        self._lemma_of = lemma_of_ids(nlp)
 
     def _lemmas(self, doc: Doc) -> list[str]:
         return [self._lower_lemma(tok) for tok in doc]
@@ -313,23 +322,21 @@ class LexiconMatcher:
             self._joined_prefix.append((key, term))
             self._joined_suffix.append((key, term))
 
-    def _compound_hits(self, lower: list[str], lemmas: list[str]) -> list[tuple[str, int, int]]:
+    def _compound_hits(self, tokens: TokenArrays) -> list[tuple[str, int, int]]:
         """Single-token hits inside compounds: 'Rüstungsindustrie', 'KRITIS-Betreiber'.
 
         ``hyphen`` terms only match where a non-letter joins them ('NATO-Partner',
-        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word. ``lower`` and
-        ``lemmas`` hold each token's lower-case text and normalised lemma.
+        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word. A token's lower-case
+        text and its normalised lemma are both tried; both lookups are memoised per word.
         """
         found: list[tuple[str, int, int]] = []
         if not self._prefix_keys and not self._suffix_keys:
             return found
-        cache = self._compound_cache
-        for i, (lower_text, lemma) in enumerate(zip(lower, lemmas, strict=True)):
-            for word in {lower_text, lemma}:
-                terms = cache.get(word)
-                if terms is None:
-                    terms = cache[word] = self._compound_terms(word)
-                found += [(term, i, i + 1) for term in terms]
+        by_lower = map(self._compound_cache_ids.__getitem__, tokens.lower)
+        by_lemma = map(self._compound_cache.__getitem__, tokens.lemmas)
+        for i, (lower_terms, lemma_terms) in enumerate(zip(by_lower, by_lemma, strict=True)):
+            if lower_terms or lemma_terms:
+                found += [(term, i, i + 1) for term in {*lower_terms, *lemma_terms}]
         return found
 
     def _compound_terms(self, word: str) -> tuple[str, ...]:
@@ -351,23 +358,33 @@ class LexiconMatcher:
             ]
         return tuple(found)
 
-    def _token_hits(
-        self, doc: Doc, lemmas: list[str], lower: list[str]
-    ) -> set[tuple[str, int, int]]:
-        """(term, first token, end token) of every hit in ``doc``, overlaps included."""
+    def _token_hits(self, tokens: TokenArrays) -> set[tuple[str, int, int]]:
+        """(term, first token, end token) of every hit in a doc, overlaps included."""
         vocab = self.nlp.vocab.strings
         spans: set[tuple[str, int, int]] = set()
-        phrases = self._lemma_phrases
-        for length in self._lemma_lengths:
-            for start in range(len(lemmas) - length + 1):
+        phrases, lengths_of = self._lemma_phrases, self._phrase_lengths
+        lemmas = tokens.lemmas
+        for start in [i for i, lemma in enumerate(lemmas) if lemma in lengths_of]:
+            for length in lengths_of[lemmas[start]]:
                 terms = phrases.get(tuple(lemmas[start : start + length]))
                 if terms:
                     spans.update((term, start, start + length) for term in terms)
         for matcher in (self._lower, self._exact):
             if len(matcher):
-                spans.update((vocab[mid], s, e) for mid, s, e in matcher(doc))
-        spans.update(self._compound_hits(lower, lemmas))
+                spans.update((vocab[mid], s, e) for mid, s, e in matcher(tokens.doc))
+        spans.update(self._compound_hits(tokens))
         return spans
+
+    def _char_hits(self, tokens: TokenArrays) -> tuple[list[int], list[tuple[int, int, str]]]:
+        """A doc's hits as (start char, end char, term), by start, with their start chars;
+        computed once per doc and matcher."""
+        key = id(self)
+        found = tokens.hits.get(key)
+        if found is None:
+            idx, ends = tokens.idx, tokens.ends
+            hits = sorted((idx[s], ends[e - 1], name) for name, s, e in self._token_hits(tokens))
+            found = tokens.hits[key] = ([hit[0] for hit in hits], hits)
+        return found
 
     def _hit(self, name: str, start: int, end: int) -> LexiconHit:
         term = self._terms[name]
@@ -378,33 +395,36 @@ class LexiconMatcher:
     def match(self, text_or_doc: str | Doc) -> list[LexiconHit]:
         """Non-overlapping hits ordered by position (longest match wins where terms overlap)."""
         doc = self.nlp(text_or_doc) if isinstance(text_or_doc, str) else text_or_doc
-        found = self._token_hits(doc, self._lemmas(doc), [tok.lower_ for tok in doc])
-        return _ordered(
-            [
-                self._hit(name, doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text))
-                for name, s, e in found
-            ]
-        )
+        _, hits = self._char_hits(TokenArrays(doc, self._lemma_of))
+        return _ordered([self._hit(name, start, end) for start, end, name in hits])
 
     def match_segments(self, segments: Iterable[PassageSegment]) -> list[LexiconHit]:
-        """:meth:`match` of a passage given as token ranges of line docs (``split_texts``): the
-        same hits as matching the passage text's own doc, without running ``nlp`` again. No
-        term spans a line break, so each line is matched once (cached on it, as several
-        passages may share a line) and a passage keeps the hits inside its range."""
+        """:meth:`match` of a passage given as char ranges of docs (``split_texts``): the same
+        hits as matching the passage text's own doc, without running ``nlp`` again. No term
+        spans a line break, so each doc is matched once (cached on it, as its passages share
+        it) and a passage keeps the hits inside its range."""
         hits: list[LexiconHit] = []
-        key = id(self)
         for segment in segments:
-            line = segment.line
-            found = line.hits.get(key)
-            if found is None:
-                found = line.hits[key] = sorted(self._token_hits(line.doc, line.lemmas, line.lower))
-            shift, idx, ends = segment.shift, line.idx, line.ends
-            hits += [
-                self._hit(name, idx[s] + shift, ends[e - 1] + shift)
-                for name, s, e in found
-                if s >= segment.start and e <= segment.end
-            ]
+            starts, found = self._char_hits(segment.tokens)
+            shift, end = segment.shift, segment.end
+            for start, stop, name in found[bisect.bisect_left(starts, segment.start) :]:
+                if start >= end:
+                    break
+                if stop <= end:
+                    hits.append(self._hit(name, start + shift, stop + shift))
         return _ordered(hits)
+
+
+class _Memo(dict[Any, tuple[str, ...]]):
+    """A dict that fills a missing key with ``compute(key)``: lookups over a column in C."""
+
+    def __init__(self, compute: Callable[[Any], tuple[str, ...]]):
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: Any) -> tuple[str, ...]:
+        value = self[key] = self._compute(key)
+        return value
 
 
 def _ordered(hits: list[LexiconHit]) -> list[LexiconHit]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,16 @@ from clusterradar.settings import NlpSettings
 
 if TYPE_CHECKING:
     import spacy
-    from spacy.tokens import Token
+    from spacy.tokens import Doc, Token
 
-__all__ = ["describe_nlp", "lemma_normaliser", "lemma_of_ids", "load_nlp"]
+__all__ = [
+    "LemmaMemo",
+    "TokenArrays",
+    "describe_nlp",
+    "lemma_normaliser",
+    "lemma_of_ids",
+    "load_nlp",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,20 +126,66 @@ def _lemma_of_strings(nlp: spacy.Language) -> Callable[[str, str], str]:
     return lower_lemma
 
 
-@functools.lru_cache(maxsize=8)
-def lemma_of_ids(nlp: spacy.Language) -> Callable[[int, int], str]:
-    """:func:`lemma_normaliser` on (ORTH, LEMMA) string ids, as ``Doc.to_array`` gives them;
-    memoised per pair, since a site's vocabulary repeats (no Token objects, no table lookups
-    for words seen before)."""
-    of_strings = _lemma_of_strings(nlp)
-    strings = nlp.vocab.strings
-    seen: dict[tuple[int, int], str] = {}
+class LemmaMemo(dict[tuple[int, int], str]):
+    """(ORTH, LEMMA) string ids → :func:`lemma_normaliser`'s lemma, computed once per pair.
 
-    def lower_lemma(orth: int, lemma: int) -> str:
-        key = (orth, lemma)
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = of_strings(strings[orth], strings[lemma] if lemma else "")
+    ``memo[orth, lemma]`` never misses (``__missing__`` fills it), so a whole column of ids maps
+    in C: ``map(memo.__getitem__, zip(orths, lemmas))``.
+    """
+
+    def __init__(self, nlp: spacy.Language):
+        super().__init__()
+        self._of_strings = _lemma_of_strings(nlp)
+        self._strings = nlp.vocab.strings
+
+    def __missing__(self, key: tuple[int, int]) -> str:
+        orth, lemma = key
+        strings = self._strings
+        found = self[key] = self._of_strings(strings[orth], strings[lemma] if lemma else "")
         return found
 
-    return lower_lemma
+
+@functools.lru_cache(maxsize=8)
+def lemma_of_ids(nlp: spacy.Language) -> LemmaMemo:
+    """:func:`lemma_normaliser` on (ORTH, LEMMA) string ids, as ``Doc.to_array`` gives them;
+    memoised per pair for the pipeline's lifetime, since a site's vocabulary repeats (no Token
+    objects, no table lookups for words seen before)."""
+    return LemmaMemo(nlp)
+
+
+@functools.cache
+def _token_attrs() -> list[int]:
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, ORTH, SENT_START
+
+    return [ORTH, LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]
+
+
+class TokenArrays:
+    """One doc's tokens as plain lists, read from spaCy once (``Doc.to_array``, no Token objects).
+
+    ``lemmas`` are normalised lower-case lemmas (:func:`lemma_normaliser`) of every token,
+    punctuation and spaces included; ``lower`` the LOWER string ids; ``words`` says which tokens
+    are neither punctuation nor space; ``idx``/``ends`` are each token's char offsets in the doc;
+    ``sent_starts`` the tokens that start a sentence. ``hits`` caches each lexicon matcher's hits
+    in this doc (``LexiconMatcher.match_segments``).
+    """
+
+    __slots__ = ("doc", "ends", "hits", "idx", "lemmas", "lower", "sent_starts", "space", "words")
+
+    def __init__(self, doc: Doc, lemma_of: LemmaMemo):
+        self.doc = doc
+        self.hits: dict[int, Any] = {}
+        if not len(doc):
+            self.lemmas = self.lower = self.space = self.idx = self.ends = self.sent_starts = []
+            self.words = []
+            return
+        orth, lemma, lower, punct, space, idx, length, sent = doc.to_array(
+            _token_attrs()
+        ).T.tolist()
+        self.lemmas: list[str] = list(map(lemma_of.__getitem__, zip(orth, lemma, strict=True)))
+        self.lower: list[int] = lower
+        self.space: list[int] = space
+        self.words: list[bool] = [not (p or s) for p, s in zip(punct, space, strict=True)]
+        self.idx: list[int] = idx
+        self.ends: list[int] = list(map(operator.add, idx, length))
+        self.sent_starts: list[int] = [i for i, s in enumerate(sent) if s == 1]

@@ -13,16 +13,18 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, compress, pairwise
 from typing import TYPE_CHECKING
+
+from clusterradar.pipeline.nlp import TokenArrays, lemma_normaliser, lemma_of_ids
 
 if TYPE_CHECKING:
     import spacy
     from spacy.tokens import Doc, Span, Token
 
 __all__ = [
-    "LineTokens",
     "PassageSegment",
     "PassageText",
     "lemma_string",
@@ -58,8 +60,6 @@ def lemma_string(doc: Doc | Span, nlp: spacy.Language | None = None) -> str:
     (:func:`clusterradar.pipeline.nlp.lemma_normaliser`).
     """
     if nlp is not None:
-        from clusterradar.pipeline.nlp import lemma_normaliser
-
         lower_lemma = lemma_normaliser(nlp)
     else:
 
@@ -69,42 +69,15 @@ def lemma_string(doc: Doc | Span, nlp: spacy.Language | None = None) -> str:
     return " ".join(lower_lemma(tok) for tok in doc if not (tok.is_punct or tok.is_space))
 
 
-class LineTokens:
-    """One doc's tokens as plain lists, read from spaCy once (``Doc.to_array``, no Token objects).
-
-    ``lemmas`` are normalised lower-case lemmas (:func:`clusterradar.pipeline.nlp.lemma_normaliser`)
-    of every token, punctuation and spaces included. ``hits`` caches each lexicon matcher's
-    token-level hits in this doc (``LexiconMatcher.match_segments``).
-    """
-
-    __slots__ = ("doc", "ends", "hits", "idx", "lemmas", "lower", "sent_starts", "space", "words")
-
-    def __init__(self, doc: Doc, lemma_of: Callable[[int, int], str]):
-        from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, ORTH, SENT_START
-
-        self.doc = doc
-        rows = doc.to_array([ORTH, LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START])
-        strings = doc.vocab.strings
-        space = rows[:, 4] != 0
-        self.lemmas = list(map(lemma_of, rows[:, 0].tolist(), rows[:, 1].tolist()))
-        self.lower = [strings[key] for key in rows[:, 2].tolist()]
-        self.space = space.tolist()
-        self.words = ((rows[:, 3] == 0) & ~space).tolist()  # neither punctuation nor space
-        self.idx = rows[:, 5].tolist()
-        self.ends = (rows[:, 5] + rows[:, 6]).tolist()
-        starts = (rows[:, 7] == 1).nonzero()[0].tolist()
-        self.sent_starts = starts if not len(doc) or starts[:1] == [0] else [0, *starts]
-        self.hits: dict[int, list[tuple[str, int, int]]] = {}
-
-
 @dataclass(slots=True, frozen=True)
 class PassageSegment:
-    """The tokens ``start``..``end`` of one line's doc that belong to a passage.
+    """The chars ``start``..``end`` of one doc (``tokens``) that belong to a passage; the
+    passage's tokens in that doc are exactly the tokens inside this range.
 
-    ``line.idx[i] + shift`` is token i's offset in the passage text.
+    ``tokens.idx[i] + shift`` is token i's offset in the passage text.
     """
 
-    line: LineTokens
+    tokens: TokenArrays
     start: int
     end: int
     shift: int
@@ -112,12 +85,23 @@ class PassageSegment:
 
 @dataclass(slots=True)
 class _Line:
-    """One non-blank line (or a piece of an over-long one) of a text, and its tokens."""
+    """One non-blank line (or a piece of an over-long one) of a text."""
 
     start: int  # offset of the line in its text
-    text: str
+    end: int
     line_no: int  # lines cut from one over-long line share it
-    tokens: LineTokens | None = None
+    chunk: _Chunk | None = None
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Consecutive whole lines of a text (usually all of it) that go through spaCy as one doc."""
+
+    start: int  # offset in the text
+    end: int
+    lines: list[_Line]
+    cut: bool  # a piece of an over-long line, alone in its doc
+    tokens: TokenArrays | None = None
 
 
 def _lines(text: str) -> list[_Line]:
@@ -128,9 +112,27 @@ def _lines(text: str) -> list[_Line]:
         if line.strip():
             # spaCy refuses texts over nlp.max_length; a line that long is no prose anyway
             for start, end in _cut_long(line, 0, len(line), MAX_LINE_CHARS):
-                lines.append(_Line(offset + start, line[start:end], line_no))
+                lines.append(_Line(offset + start, offset + end, line_no))
         offset += len(line) + 1
     return lines
+
+
+def _chunks(lines: list[_Line]) -> list[_Chunk]:
+    """Lines grouped into docs of up to ``MAX_LINE_CHARS``; a piece of an over-long line is a
+    doc of its own (no line break separates it from its neighbours)."""
+    chunks: list[_Chunk] = []
+    for i, line in enumerate(lines):
+        cut = (i > 0 and lines[i - 1].line_no == line.line_no) or (
+            i + 1 < len(lines) and lines[i + 1].line_no == line.line_no
+        )
+        last = chunks[-1] if chunks else None
+        if last is None or cut or last.cut or line.end - last.start > MAX_LINE_CHARS:
+            last = _Chunk(line.start, line.end, [], cut)
+            chunks.append(last)
+        last.lines.append(line)
+        last.end = line.end
+        line.chunk = last
+    return chunks
 
 
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
@@ -149,19 +151,42 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
     return pieces
 
 
+def _sentence_units(text: str, chunks: list[_Chunk], max_chars: int) -> list[tuple[int, int]]:
+    """Char spans of a text's sentences (cut to ``max_chars``), each line read as its own doc.
+
+    A chunk's doc holds several lines; a line's tokens are the doc's tokens inside it, with the
+    whitespace token across a line break clipped to the line, which are the tokens spaCy finds
+    in the line alone. Its sentences start at its first token and where the sentencizer starts
+    one inside it: the whitespace token at the break resets the sentencizer as a new doc would.
+    """
+    units: list[tuple[int, int]] = []
+    for chunk in chunks:
+        tokens = chunk.tokens
+        idx, ends, space, starts = tokens.idx, tokens.ends, tokens.space, tokens.sent_starts  # type: ignore[union-attr]
+        for line in chunk.lines:
+            first_char = line.start - chunk.start
+            end_char = line.end - chunk.start
+            first = bisect.bisect_right(ends, first_char)
+            stop = bisect.bisect_left(idx, end_char, first)
+            inner = starts[bisect.bisect_right(starts, first) : bisect.bisect_left(starts, stop)]
+            bounds = [first, *inner, stop]
+            for a, b in pairwise(bounds):
+                if not all(space[a:b]):
+                    units.extend(
+                        _cut_long(
+                            text,
+                            chunk.start + max(idx[a], first_char),
+                            chunk.start + min(ends[b - 1], end_char),
+                            max_chars,
+                        )
+                    )
+    return units
+
+
 def _passage_groups(
-    text: str, lines: list[_Line], sentences: int, max_chars: int
+    units: list[tuple[int, int]], text: str, sentences: int, max_chars: int
 ) -> list[tuple[int, int]]:
     """Char spans of a text's passages: consecutive sentences up to ``sentences``/``max_chars``."""
-    units: list[tuple[int, int]] = []
-    for line in lines:
-        tokens = line.tokens
-        starts = tokens.sent_starts  # type: ignore[union-attr]
-        for first, stop in zip(starts, [*starts[1:], len(tokens.idx)], strict=True):  # type: ignore[union-attr]
-            if not all(tokens.space[first:stop]):  # type: ignore[union-attr]
-                start = line.start + tokens.idx[first]  # type: ignore[union-attr]
-                end = line.start + tokens.ends[stop - 1]  # type: ignore[union-attr]
-                units.extend(_cut_long(text, start, end, max_chars))
     groups: list[tuple[int, int]] = []
     current: list[tuple[int, int]] = []
     for unit in units:
@@ -174,33 +199,57 @@ def _passage_groups(
     return [(s, e) for s, e in groups if len(text[s:e].strip()) >= MIN_PASSAGE_CHARS]
 
 
-def _segments(lines: list[_Line], start: int, end: int) -> list[PassageSegment] | None:
-    """The passage [start, end) as token ranges of its lines' docs; None where those would not
-    be exactly the tokens spaCy finds in the passage text alone (a cut inside a word, a passage
-    across the pieces of one over-long line)."""
+def _segments(
+    lines: list[_Line], line_starts: list[int], start: int, end: int
+) -> list[PassageSegment] | None:
+    """The passage [start, end) as char ranges of its chunks' docs; None where its tokens there
+    would not be exactly the tokens spaCy finds in the passage text alone (a cut inside a word,
+    a passage across the pieces of one over-long line)."""
     segments: list[PassageSegment] = []
     line_nos = set()
-    for line in lines:
-        line_end = line.start + len(line.text)
-        if line_end <= start or line.start >= end:
+    for line in lines[max(0, bisect.bisect_right(line_starts, start) - 1) :]:
+        if line.start >= end:
+            break
+        if line.end <= start:
             continue
         if line.line_no in line_nos:
             return None
         line_nos.add(line.line_no)
-        tokens = line.tokens
-        first_char = max(start, line.start) - line.start
-        end_char = min(end, line_end) - line.start
-        first = bisect.bisect_left(tokens.idx, first_char)  # type: ignore[union-attr]
-        stop = bisect.bisect_left(tokens.ends, end_char)  # type: ignore[union-attr]
-        if (
-            first >= len(tokens.idx)  # type: ignore[union-attr]
-            or tokens.idx[first] != first_char  # type: ignore[union-attr]
-            or stop >= len(tokens.ends)  # type: ignore[union-attr]
-            or tokens.ends[stop] != end_char  # type: ignore[union-attr]
-        ):
-            return None
-        segments.append(PassageSegment(tokens, first, stop + 1, line.start - start))  # type: ignore[arg-type]
+        chunk = line.chunk
+        tokens = chunk.tokens  # type: ignore[union-attr]
+        first_char = max(start, line.start)
+        end_char = min(end, line.end)
+        if first_char > line.start:
+            at = first_char - chunk.start  # type: ignore[union-attr]
+            i = bisect.bisect_left(tokens.idx, at)  # type: ignore[union-attr]
+            if i == len(tokens.idx) or tokens.idx[i] != at:  # type: ignore[union-attr]
+                return None
+        if end_char < line.end:
+            at = end_char - chunk.start  # type: ignore[union-attr]
+            i = bisect.bisect_left(tokens.ends, at)  # type: ignore[union-attr]
+            if i == len(tokens.ends) or tokens.ends[i] != at:  # type: ignore[union-attr]
+                return None
+        if segments and segments[-1].tokens is tokens:
+            last = segments[-1]
+            segments[-1] = PassageSegment(tokens, last.start, end_char - chunk.start, last.shift)  # type: ignore[union-attr, arg-type]
+        else:
+            segments.append(
+                PassageSegment(
+                    tokens,  # type: ignore[arg-type]
+                    first_char - chunk.start,  # type: ignore[union-attr]
+                    end_char - chunk.start,  # type: ignore[union-attr]
+                    chunk.start - start,  # type: ignore[union-attr]
+                )
+            )
     return segments
+
+
+def _segment_words(segment: PassageSegment) -> Iterator[str]:
+    """The lemmas of the word tokens inside a segment."""
+    tokens = segment.tokens
+    a = bisect.bisect_left(tokens.idx, segment.start)
+    b = bisect.bisect_right(tokens.ends, segment.end, a)
+    return compress(tokens.lemmas[a:b], tokens.words[a:b])
 
 
 def split_texts(
@@ -208,36 +257,35 @@ def split_texts(
 ) -> list[list[tuple[PassageText, list[PassageSegment]]]]:
     """:func:`split_passages` for many texts, with each passage's tokens (for lexicon matching).
 
-    Every line of every text goes through ``nlp.pipe`` once, in one stream; a passage's tokens
-    are ranges of its lines' tokens, the same tokens and lemmas spaCy gives the passage text on
-    its own (where they could differ, the passage text is run through ``nlp`` itself).
+    Each text goes through ``nlp.pipe`` once, as one doc (a text over ``MAX_LINE_CHARS`` as
+    several docs of whole lines), in one stream; a passage's tokens are the tokens of its char
+    range in those docs, the same tokens and lemmas spaCy gives the passage text on its own
+    (where they could differ, the passage text is run through ``nlp`` itself).
     """
-    from clusterradar.pipeline.nlp import lemma_of_ids
-
     lemma_of = lemma_of_ids(nlp)
     per_text = [_lines(text) if text and text.strip() else [] for text in texts]
-    flat = [line for lines in per_text for line in lines]
-    for line, doc in zip(flat, nlp.pipe(line.text for line in flat), strict=True):
-        line.tokens = LineTokens(doc, lemma_of)
+    per_text_chunks = [_chunks(lines) for lines in per_text]
+    flat = [
+        (text, chunk)
+        for text, chunks in zip(texts, per_text_chunks, strict=True)
+        for chunk in chunks
+    ]
+    docs = nlp.pipe(text[chunk.start : chunk.end] for text, chunk in flat)
+    for (_, chunk), doc in zip(flat, docs, strict=True):
+        chunk.tokens = TokenArrays(doc, lemma_of)
     result: list[list[tuple[PassageText, list[PassageSegment]]]] = []
-    for text, lines in zip(texts, per_text, strict=True):
+    for text, lines, chunks in zip(texts, per_text, per_text_chunks, strict=True):
         passages = []
-        for start, end in _passage_groups(text, lines, sentences, max_chars) if lines else []:
-            segments = _segments(lines, start, end)
-            if segments is None:
-                alone = LineTokens(nlp(text[start:end]), lemma_of)
-                segments = [PassageSegment(alone, 0, len(alone.idx), 0)]
-            lemmas = " ".join(
-                lemma
-                for segment in segments
-                for lemma, word in zip(
-                    segment.line.lemmas[segment.start : segment.end],
-                    segment.line.words[segment.start : segment.end],
-                    strict=True,
-                )
-                if word
-            )
-            passages.append((PassageText(text[start:end], lemmas, start, end), segments))
+        if lines:
+            line_starts = [line.start for line in lines]
+            units = _sentence_units(text, chunks, max_chars)
+            for start, end in _passage_groups(units, text, sentences, max_chars):
+                segments = _segments(lines, line_starts, start, end)
+                if segments is None:
+                    alone = TokenArrays(nlp(text[start:end]), lemma_of)
+                    segments = [PassageSegment(alone, 0, end - start, 0)]
+                lemmas = " ".join(chain.from_iterable(map(_segment_words, segments)))
+                passages.append((PassageText(text[start:end], lemmas, start, end), segments))
         result.append(passages)
     return result
 
