@@ -16,9 +16,19 @@ import typer
 from typer.core import TyperGroup
 
 from clusterradar import __version__, texts
+from clusterradar.crawler.cli import register as register_crawler
+from clusterradar.demo.cli import register as register_demo
 from clusterradar.errors import ClusterradarError
 from clusterradar.inputs import check_warehouse_file
-from clusterradar.settings import Settings, load_settings
+from clusterradar.labels.cli import register as register_labels
+from clusterradar.models.cli import register as register_models
+from clusterradar.options import settings_of
+from clusterradar.pipeline.cli import register as register_pipeline
+from clusterradar.quarterly.cli import register as register_quarterly
+from clusterradar.review.api_cli import register as register_api_tokens
+from clusterradar.review.cli import register as register_review
+from clusterradar.settings import load_settings
+from clusterradar.warehouse.cli import register as register_warehouse
 
 
 class ClusterradarGroup(TyperGroup):
@@ -108,14 +118,6 @@ def root(
         ctx.exit(exc.exit_code)
 
 
-def settings_of(ctx: click.Context) -> Settings:
-    """The effective settings the root callback built (commands call this, never load_settings)."""
-    root_ctx = ctx.find_root()
-    if not isinstance(root_ctx.obj, Settings):
-        root_ctx.obj = load_settings()
-    return root_ctx.obj
-
-
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 
 
@@ -145,16 +147,6 @@ app.add_typer(config_app, name="config")
 
 
 def _register_stages() -> None:
-    from clusterradar.crawler.cli import register as register_crawler
-    from clusterradar.demo.cli import register as register_demo
-    from clusterradar.labels.cli import register as register_labels
-    from clusterradar.models.cli import register as register_models
-    from clusterradar.pipeline.cli import register as register_pipeline
-    from clusterradar.quarterly.cli import register as register_quarterly
-    from clusterradar.review.api_cli import register as register_api_tokens
-    from clusterradar.review.cli import register as register_review
-    from clusterradar.warehouse.cli import register as register_warehouse
-
     for register in (
         register_warehouse,
         register_labels,

@@ -12,6 +12,8 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -30,6 +32,5 @@ def console_width(stream=None) -> int | None:
 
 def console(*, stderr: bool = False) -> Console:
     """A rich console for one command's output (stdout, or stderr for progress and notes)."""
-    from rich.console import Console
 
     return Console(width=console_width(sys.stderr if stderr else sys.stdout), stderr=stderr)

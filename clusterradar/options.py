@@ -12,7 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+
+from clusterradar.settings import Settings, load_settings
 
 ClusterIdOption = Annotated[
     list[str] | None,
@@ -84,3 +87,11 @@ def chosen_labels_file(current: Path | None, old: Path | None) -> Path | None:
     if old is not None:
         _note_old_spelling("--clusters", "--labels-file")
     return current if current is not None else old
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    """The effective settings the root callback built (commands call this, never load_settings)."""
+    root_ctx = ctx.find_root()
+    if not isinstance(root_ctx.obj, Settings):
+        root_ctx.obj = load_settings()
+    return root_ctx.obj

@@ -19,6 +19,7 @@ import string
 from collections.abc import Iterator, Mapping
 
 from clusterradar.errors import ConfigError
+from clusterradar.labels import load_taxonomy  # the labels package imports settings
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -832,8 +833,6 @@ class Names(Mapping[str, str]):
 
 @functools.lru_cache(maxsize=1)
 def _taxonomy():
-    from clusterradar.labels import load_taxonomy  # the labels package imports settings
-
     return load_taxonomy()
 
 

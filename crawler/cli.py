@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
+from rich.table import Table
 
 from clusterradar.errors import InputError
 from clusterradar.options import (
@@ -19,8 +21,10 @@ from clusterradar.options import (
     QuietAlias,
     chosen_cluster_ids,
     progress_off,
+    settings_of,
     split_values,
 )
+from clusterradar.warehouse.db import connect, transaction
 
 crawl_app = typer.Typer(
     help="Crawl the cluster registry and the initiatives' websites.", no_args_is_help=True
@@ -68,9 +72,7 @@ def crawl_registry_command(
 
     Example: clusterradar crawl registry --start-url http://127.0.0.1:8001/ --allow-private
     """
-    from rich.table import Table
 
-    from clusterradar.cli import settings_of
     from clusterradar.crawler.runner import crawl_registry
 
     result = crawl_registry(
@@ -122,9 +124,7 @@ def crawl_sites_command(
 
     Example: clusterradar crawl sites -c photonics-bw -c aerospace-hub --max-pages 20
     """
-    from rich.table import Table
 
-    from clusterradar.cli import settings_of
     from clusterradar.crawler.runner import crawl_sites
 
     result = crawl_sites(
@@ -170,11 +170,8 @@ def clusters_add(
     Example: clusterradar clusters add --name "Nord" --website https://nord.example
     --land bremen --land hamburg
     """
-    from urllib.parse import urlsplit
 
-    from clusterradar.cli import settings_of
     from clusterradar.crawler.registry import BUNDESLAND_SLUGS, bundesland_slug
-    from clusterradar.warehouse.db import connect, transaction
     from clusterradar.warehouse.registry import add_manual_cluster
 
     if not name.strip():
@@ -210,9 +207,7 @@ def clusters_list(
 
     Example: clusterradar clusters list --json
     """
-    from clusterradar.cli import settings_of
     from clusterradar.warehouse.crawls import clusters_with_last_outcome
-    from clusterradar.warehouse.db import connect
 
     settings = settings_of(ctx)
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
@@ -220,7 +215,6 @@ def clusters_list(
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=str))
         return
-    from rich.table import Table
 
     table = Table(title=f"{len(rows)} initiatives")
     table.add_column("id", no_wrap=True)  # an id is copied into other commands: never split

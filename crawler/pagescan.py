@@ -8,8 +8,7 @@ to lxml's HTML parser with a *target* object (SAX-like events, no tree): memory 
 by ``link_limit``, whatever the size of the page, the letters of visible text are counted on
 the way, and reading stops as soon as both are known (the links in the unread rest are only
 counted by their tags), so a trap page costs milliseconds, not seconds. The rules are those
-of :func:`clusterradar.crawler.site.extract_links` and
-:func:`~clusterradar.crawler.site.visible_text`.
+of :func:`extract_links` and :func:`~clusterradar.crawler.site.visible_text`.
 """
 
 from __future__ import annotations
@@ -146,3 +145,20 @@ def scan_page(
         if url and url not in links:
             links[url] = " ".join("".join(parts).split())[:ANCHOR_TEXT_CHARS]
     return PageScan(list(links.items()), collector.dropped, collector.letters, read_whole)
+
+
+MIN_VISIBLE_LETTERS = 40
+
+
+def has_visible_text(html_text: str, min_chars: int = MIN_VISIBLE_LETTERS) -> bool:
+    """Enough visible letters to be worth extracting (a 'loading…' shell is not)."""
+    return scan_page("", html_text, 0).visible_letters >= min_chars
+
+
+def extract_links(base_url: str, html_text: str) -> list[tuple[str, str]]:
+    """(absolute URL, anchor text) of every ``<a href>``, in document order, de-duplicated.
+
+    The crawl itself reads at most ``crawl.max_links_per_page`` links of a page, in the same
+    pass that counts its visible text (:func:`scan_page`).
+    """
+    return scan_page(base_url, html_text).links

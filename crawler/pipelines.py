@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scrapy.utils.defer import deferred_from_coro
+
 from clusterradar.crawler.registry import RegistryEntry
 from clusterradar.warehouse.crawls import SiteResult, load_bodies, write_sites
 from clusterradar.warehouse.db import connect, transaction, turn_is_over
@@ -256,7 +258,6 @@ class WarehouseWriter:
         crawler = self.crawler
         if crawler is None or getattr(crawler, "engine", None) is None:
             return
-        from scrapy.utils.defer import deferred_from_coro
         from twisted.internet import reactor
 
         def stop() -> None:

@@ -22,6 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from clusterradar.crawler.settings import scrapy_settings
+from clusterradar.settings import CrawlSettings
+from clusterradar.warehouse.crawls import load_body, previous_snapshots, write_site
+from clusterradar.warehouse.db import connect, transaction
+
 EXIT_INTERRUPTED = 3
 EXIT_FAILED = 4
 
@@ -53,11 +58,7 @@ def run_job(job: dict[str, Any]) -> int:
     from twisted.internet.defer import Deferred
 
     from clusterradar.crawler.pipelines import WRITE_FAILED
-    from clusterradar.crawler.settings import scrapy_settings
     from clusterradar.crawler.spiders import RegistrySpider, SiteSpider, emit
-    from clusterradar.settings import CrawlSettings
-    from clusterradar.warehouse.crawls import load_body, previous_snapshots
-    from clusterradar.warehouse.db import connect, transaction
 
     crawl = CrawlSettings(**job["crawl"])
     db = Path(job["db"])
@@ -134,8 +135,6 @@ def run_job(job: dict[str, Any]) -> int:
                     writer.write_site(result)
                 else:
                     with connect(db, timeout=timeout) as con, transaction(con):
-                        from clusterradar.warehouse.crawls import write_site
-
                         write_site(con, job["run_id"], result)
         failures = writer.close() if writer is not None else []  # every queued site written
         if failures:

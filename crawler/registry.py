@@ -15,7 +15,7 @@ from scrapy.selector import Selector
 
 from clusterradar.crawler import selectors as sel
 from clusterradar.crawler.site import stored_url
-from clusterradar.labels.clusters import BUNDESLAENDER
+from clusterradar.labels.schema import BUNDESLAENDER
 from clusterradar.urls import slugify
 
 BUNDESLAND_SLUGS = BUNDESLAENDER  # the registry's slugs: one list, kept in labels

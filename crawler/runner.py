@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from clusterradar.errors import CrawlError, InputError
+from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse.crawls import (
     SiteResult,
@@ -174,8 +178,6 @@ def _state_dir(db: Path) -> Path:
 
 def _run_child(job: dict[str, Any], *, total: int, progress: bool, label: str) -> _ChildResult:
     """Run the crawl process; forward signals; feed the progress display from its lines."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as handle:
         json.dump(job, handle)
@@ -290,14 +292,10 @@ def request_hash(kind: str, cluster_ids: list[str] | None, crawl: Any, allow_pri
 
 
 def _checked_quarter(quarter: str | None) -> str | None:
-    from clusterradar.quarters import normalise_quarter
-
     return normalise_quarter(quarter)  # InputError (one line) for 2026Q7 or 'bogus'
 
 
 def _say(text: str) -> None:
-    from rich.console import Console
-
     Console(stderr=True).print(text, highlight=False)
 
 

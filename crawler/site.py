@@ -236,27 +236,6 @@ def visible_text(html_text: str) -> str:
     return " ".join(root.text_content().split())
 
 
-MIN_VISIBLE_LETTERS = 40
-
-
-def has_visible_text(html_text: str, min_chars: int = MIN_VISIBLE_LETTERS) -> bool:
-    """Enough visible letters to be worth extracting (a 'loading…' shell is not)."""
-    from clusterradar.crawler.pagescan import scan_page
-
-    return scan_page("", html_text, 0).visible_letters >= min_chars
-
-
-def extract_links(base_url: str, html_text: str) -> list[tuple[str, str]]:
-    """(absolute URL, anchor text) of every ``<a href>``, in document order, de-duplicated.
-
-    The crawl itself reads at most ``crawl.max_links_per_page`` links of a page, in the same
-    pass that counts its visible text (:func:`clusterradar.crawler.pagescan.scan_page`).
-    """
-    from clusterradar.crawler.pagescan import scan_page
-
-    return scan_page(base_url, html_text).links
-
-
 def html_title(html_text: str) -> str | None:
     match = re.search(r"<title[^>]*>(.*?)</title>", html_text, re.IGNORECASE | re.DOTALL)
     return " ".join(match.group(1).split()) if match else None

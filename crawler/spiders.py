@@ -41,6 +41,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.sitemap import Sitemap
 from twisted.internet import task
 from twisted.python.failure import Failure
 
@@ -52,7 +53,7 @@ from clusterradar.crawler.middlewares import (
     SiteOutOfTime,
     refusal_of,
 )
-from clusterradar.crawler.pagescan import scan_page
+from clusterradar.crawler.pagescan import MIN_VISIBLE_LETTERS, scan_page
 from clusterradar.urls import host_key, normalise_url, same_site
 from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteResult, new_id
 from clusterradar.warehouse.history import utcnow
@@ -510,8 +511,8 @@ class SiteSpider(scrapy.Spider):
             text = site.decode_body(snap.content_type, body)
             snap.page_kind = site.page_kind(snap.url, site.html_title(text))
             state.pages_ok += 1
-            scan = scan_page(response.url, text, self.max_links_per_page, site.MIN_VISIBLE_LETTERS)
-            if scan.visible_letters >= site.MIN_VISIBLE_LETTERS:
+            scan = scan_page(response.url, text, self.max_links_per_page, MIN_VISIBLE_LETTERS)
+            if scan.visible_letters >= MIN_VISIBLE_LETTERS:
                 state.pages_with_text += 1
             if snap.note != "duplicate":
                 if scan.links_dropped:
@@ -605,8 +606,6 @@ class SiteSpider(scrapy.Spider):
         return self._after(state)
 
     def parse_sitemap(self, response: Response) -> list[Any]:
-        from scrapy.utils.sitemap import Sitemap
-
         state = self.states[response.meta["cluster_id"]]
         if state.done:
             return []

@@ -10,22 +10,15 @@ if __name__ != "clusterradar.labels":
         "the stage folders install as subpackages of clusterradar"
     )
 
-from clusterradar.labels.clusters import (
+from clusterradar.labels.clusters import LabelledCluster, label_files_hash, load_labelled_clusters
+from clusterradar.labels.schema import (
     BUNDESLAENDER,
-    LabelledCluster,
-    default_clusters_path,
-    label_files_hash,
-    load_labelled_clusters,
-)
-from clusterradar.labels.taxonomy import (
     DIMENSION_KEYS,
     NO_SVI_RELEVANCE,
-    Category,
-    Dimension,
-    Taxonomy,
+    default_clusters_path,
     default_taxonomy_path,
-    load_taxonomy,
 )
+from clusterradar.labels.taxonomy import Category, Dimension, Taxonomy, load_taxonomy
 from clusterradar.labels.validation import validate_label_files
 
 __all__ = [

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from clusterradar.errors import InputError
+from clusterradar.labels import load_labelled_clusters, load_taxonomy, validate_label_files
 from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file
 
 labels_app = typer.Typer(
@@ -29,7 +34,6 @@ def check(
     clusters_alias: LabelsFileAlias = None,
 ) -> None:
     """Validate the label files; list every problem as 'file:line: message' and exit 1 if any."""
-    from clusterradar.labels import load_labelled_clusters, load_taxonomy, validate_label_files
 
     clusters = chosen_labels_file(clusters, clusters_alias)
     problems = validate_label_files(taxonomy, clusters)
@@ -70,11 +74,6 @@ def show(
 ) -> None:
     """Print the taxonomy and the paper's labelled clusters (rich tables or JSON)."""
     clusters = chosen_labels_file(clusters, clusters_alias)
-    import dataclasses
-    import json
-
-    from clusterradar.errors import InputError
-    from clusterradar.labels import load_labelled_clusters, load_taxonomy
 
     loaded_taxonomy = load_taxonomy(taxonomy)
     dimensions = loaded_taxonomy.dimensions
@@ -100,8 +99,6 @@ def show(
 
 
 def _print_tables(dimensions, labelled, taxonomy) -> None:
-    from rich.table import Table
-
     from clusterradar.console import console as make_console
 
     console = make_console()

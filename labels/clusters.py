@@ -7,39 +7,19 @@ classification `clusterradar init` loads into the warehouse.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from clusterradar.labels.taxonomy import Taxonomy
-
-# Registry slug -> German name: the one list of the 16 Länder every stage uses.
-BUNDESLAND_NAMES: dict[str, str] = {
-    "baden-wuerttemberg": "Baden-Württemberg",
-    "bayern": "Bayern",
-    "berlin": "Berlin",
-    "brandenburg": "Brandenburg",
-    "bremen": "Bremen",
-    "hamburg": "Hamburg",
-    "hessen": "Hessen",
-    "mecklenburg-vorpommern": "Mecklenburg-Vorpommern",
-    "niedersachsen": "Niedersachsen",
-    "nordrhein-westfalen": "Nordrhein-Westfalen",
-    "rheinland-pfalz": "Rheinland-Pfalz",
-    "saarland": "Saarland",
-    "sachsen": "Sachsen",
-    "sachsen-anhalt": "Sachsen-Anhalt",
-    "schleswig-holstein": "Schleswig-Holstein",
-    "thueringen": "Thüringen",
-}
-BUNDESLAENDER = tuple(BUNDESLAND_NAMES)
-
-
-def default_clusters_path() -> Path:
-    """The labelled-clusters file shipped with the package."""
-    return Path(str(resources.files("clusterradar.labels").joinpath("data", "clusters.yaml")))
+from clusterradar.errors import LabelValidationError
+from clusterradar.labels.schema import (
+    BUNDESLAND_NAMES as BUNDESLAND_NAMES,  # review imports it here
+)
+from clusterradar.labels.schema import default_clusters_path, default_taxonomy_path
+from clusterradar.labels.taxonomy import Taxonomy, load_taxonomy
+from clusterradar.labels.validation import check_clusters_file
 
 
 @dataclass(slots=True, frozen=True)
@@ -93,7 +73,6 @@ def load_labelled_clusters(
     Cached per file content; each call returns a new list. Raises
     :class:`~clusterradar.errors.LabelValidationError` listing every problem.
     """
-    from clusterradar.labels.taxonomy import load_taxonomy
 
     taxonomy = taxonomy or load_taxonomy()
     levels = tuple((c.key, c.level) for c in taxonomy.dimension("intensity").categories)
@@ -107,9 +86,6 @@ def load_labelled_clusters(
 def _load_clusters_cached(
     path: str, mtime_ns: int, size: int, levels: tuple[tuple[str, int | None], ...]
 ) -> tuple[LabelledCluster, ...]:
-    from clusterradar.errors import LabelValidationError
-    from clusterradar.labels.validation import check_clusters_file
-
     data, problems = check_clusters_file(Path(path), intensity_levels=dict(levels))
     if problems:
         raise LabelValidationError(problems)
@@ -121,9 +97,6 @@ def label_files_hash(
 ) -> str:
     """sha256 over both label files' bytes: identifies one state of the labels, so a rerun of
     `clusterradar init` on unchanged files is recognised (defaults: the packaged files)."""
-    import hashlib
-
-    from clusterradar.labels.taxonomy import default_taxonomy_path
 
     digest = hashlib.sha256()
     for tag, path in (

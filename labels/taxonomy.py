@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-DIMENSION_KEYS = ("intensity", "function_logic", "application_fields", "svi_domains")
-NO_SVI_RELEVANCE = "no_svi_relevance"
-
-
-def default_taxonomy_path() -> Path:
-    """The taxonomy file shipped with the package."""
-    return Path(str(resources.files("clusterradar.labels").joinpath("data", "taxonomy.yaml")))
+from clusterradar.errors import LabelValidationError
+from clusterradar.labels.schema import (
+    default_taxonomy_path,
+)
+from clusterradar.labels.validation import check_taxonomy_file
 
 
 @dataclass(slots=True, frozen=True)
@@ -136,9 +133,6 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
 
 @lru_cache(maxsize=16)
 def _load_taxonomy_cached(path: str, mtime_ns: int, size: int) -> Taxonomy:
-    from clusterradar.errors import LabelValidationError
-    from clusterradar.labels.validation import check_taxonomy_file
-
     data, problems = check_taxonomy_file(Path(path))
     if problems:
         raise LabelValidationError(problems)

@@ -15,8 +15,13 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from clusterradar.labels.clusters import BUNDESLAENDER, default_clusters_path
-from clusterradar.labels.taxonomy import DIMENSION_KEYS, NO_SVI_RELEVANCE, default_taxonomy_path
+from clusterradar.labels.schema import (
+    BUNDESLAENDER,
+    DIMENSION_KEYS,
+    NO_SVI_RELEVANCE,
+    default_clusters_path,
+    default_taxonomy_path,
+)
 
 # libyaml when available (several times faster); both keep line marks on nodes.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

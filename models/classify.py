@@ -25,6 +25,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.progress import Progress
+
 from clusterradar.errors import NotFoundError
 from clusterradar.labels import load_labelled_clusters
 from clusterradar.models.cluster_model import ClusterSuggestions
@@ -300,7 +302,6 @@ def _axis_record(
 def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, plan, progress):
     """Copy and compute batch by batch, each batch one transaction (an interruption keeps
     whole clusters only). Vectors are read for one batch at a time."""
-    from rich.progress import Progress
 
     todo = sorted([*plan.carried, *plan.reused, *plan.computed])
     computed = set(plan.computed)

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from clusterradar.options import ClusterIdAlias, ClusterIdOption, chosen_cluster_ids
+from clusterradar.options import ClusterIdAlias, ClusterIdOption, chosen_cluster_ids, settings_of
+from clusterradar.quarters import normalise_quarter
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +22,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _settings(ctx: typer.Context):
-    from clusterradar.cli import settings_of
-
     return settings_of(ctx)
 
 
@@ -56,7 +55,6 @@ def classify(
 ) -> None:
     """Write suggestions (all four dimensions, with evidence) for clusters in the warehouse."""
     from clusterradar.models.classify import classify_clusters
-    from clusterradar.quarters import normalise_quarter
 
     quarter = normalise_quarter(quarter)  # before any model work: '2026q4' → '2026Q4'
     result = classify_clusters(

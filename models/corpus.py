@@ -18,6 +18,16 @@ from typing import Any
 import numpy as np
 
 from clusterradar.models.axes import WeightedTerm, weighted_terms
+from clusterradar.pipeline.documents import Document
+from clusterradar.pipeline.embed import embed_cached, get_embedder
+from clusterradar.pipeline.lexicon import (
+    LexiconMatcher,
+    default_technology_lexicon_path,
+    lexicon_terms,
+    load_lexicon,
+)
+from clusterradar.pipeline.nlp import load_nlp
+from clusterradar.pipeline.store import passages_from_documents
 from clusterradar.settings import Settings
 
 TABLE_PAGE_KIND = "table"
@@ -70,14 +80,6 @@ def load_text_kit(settings: Settings) -> TextKit:
         settings.nlp.technology_lexicon_path,
     )
     if key not in _KITS:
-        from clusterradar.pipeline.embed import get_embedder
-        from clusterradar.pipeline.lexicon import (
-            LexiconMatcher,
-            default_technology_lexicon_path,
-            load_lexicon,
-        )
-        from clusterradar.pipeline.nlp import load_nlp
-
         nlp = load_nlp(settings.nlp.spacy_model)
         lexicon = load_lexicon(settings.nlp.lexicon_path or None)
         technology = load_lexicon(
@@ -98,7 +100,6 @@ def load_text_kit(settings: Settings) -> TextKit:
 
 def table_document(cluster_id: str, name: str, teilbereiche: str | None, go_cluster: bool = False):
     """The table row as a pipeline Document (page kind 'table', no URL)."""
-    from clusterradar.pipeline.documents import Document
 
     return Document(
         cluster=cluster_id,
@@ -113,7 +114,6 @@ def table_document(cluster_id: str, name: str, teilbereiche: str | None, go_clus
 
 def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
     """Passages per `document.cluster` key, via the pipeline's documents logic."""
-    from clusterradar.pipeline.store import passages_from_documents
 
     return passages_from_documents(list(documents), kit.nlp, kit.matcher, sentences=kit.sentences)
 
@@ -121,7 +121,6 @@ def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
 def match_technology(kit: TextKit, passages: Iterable) -> None:
     """Match the technology lexicon on the passages the kit has not seen yet (one ``nlp.pipe``
     pass; remembered per passage hash in ``kit.technology_hits``)."""
-    from clusterradar.pipeline.lexicon import lexicon_terms
 
     todo = {p.passage_hash: p.text for p in passages if p.passage_hash not in kit.technology_hits}
     for passage_hash, doc in zip(todo, kit.nlp.pipe(todo.values()), strict=True):
@@ -139,8 +138,6 @@ def embed_passages(
     vectors: dict[str, np.ndarray] = {}
     if todo:
         if db_path is not None:
-            from clusterradar.pipeline.embed import embed_cached
-
             vectors = embed_cached(db_path, kit.embedder, list(todo.items()))
         else:
             hashes = list(todo)

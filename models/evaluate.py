@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 
 from clusterradar.errors import InputError, ModelError
 from clusterradar.models import metrics as m
@@ -48,7 +50,9 @@ from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityMode
 from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
 from clusterradar.models.typology import TypologyModel
+from clusterradar.pipeline.documents import read_documents
 from clusterradar.settings import Settings
+from clusterradar.urls import match_website
 
 ORDER = {level: level for level in LEVELS}
 PAPER_LEVELS = (1, 3, 4)  # the levels that have labelled examples
@@ -260,7 +264,6 @@ class EvaluationInputs:
 
 def resolve_documents(documents: list, labelled: list[LabelledText]) -> list:
     """Rewrite each document's `cluster` to a labelled cluster id (id, or website match)."""
-    from clusterradar.urls import match_website
 
     ids = {t.cluster_id for t in labelled}
     websites = [(t.cluster_id, t.website) for t in labelled if t.website]
@@ -288,8 +291,6 @@ def prepare(
     crawled_only: bool = False,
     kept_paths: list[Path] = (),  # type: ignore[assignment]
 ) -> tuple[EvaluationInputs, str]:
-    from clusterradar.pipeline.documents import read_documents
-
     if crawled_only and documents_path:
         raise InputError("--crawled-only and --documents exclude each other; choose one")
 
@@ -487,8 +488,6 @@ def evaluate(
 ) -> EvaluationReport:
     """Run the comparison; `only` restricts the rows by name (the gate needs ``axes``).
     `progress` shows one bar per model over its leave-one-out folds on stderr."""
-    from rich.console import Console
-    from rich.progress import Progress
 
     known = [v.name for v in variants(settings)]
     unknown = sorted(set(only or []) - set(known))

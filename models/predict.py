@@ -17,7 +17,9 @@ from clusterradar.models.cluster_model import ClusterSuggestions
 from clusterradar.models.corpus import embed_passages, load_text_kit, passages_of_documents
 from clusterradar.models.features import ClusterMeta
 from clusterradar.models.train import TrainedModel, train_model
+from clusterradar.pipeline.documents import read_documents
 from clusterradar.settings import Settings
+from clusterradar.urls import match_website
 from clusterradar.warehouse import connect
 from clusterradar.warehouse.clusters import list_clusters
 
@@ -42,7 +44,6 @@ def resolve_cluster_keys(
     documents: list, known: list[tuple[str, str | None]], allow_unknown: bool
 ) -> list:
     """Rewrite each document's cluster to a known cluster id (ids first, then website match)."""
-    from clusterradar.urls import match_website
 
     ids = {cluster_id for cluster_id, _ in known}
     websites = [(c, w) for c, w in known if w]
@@ -66,7 +67,6 @@ def predict_documents(
     settings: Settings, documents_path: Path, *, allow_unknown: bool = False
 ) -> tuple[TrainedModel, list[ClusterSuggestions]]:
     """Suggestions per cluster of the file, in the order clusters first appear in it."""
-    from clusterradar.pipeline.documents import read_documents
 
     documents = read_documents(documents_path)
     documents = resolve_cluster_keys(documents, known_clusters(settings), allow_unknown)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clusterradar import __version__
 from clusterradar.errors import ConfigError, ModelError
+from clusterradar.labels.civil import load_civil_examples
 from clusterradar.models.cluster_model import ClusterModel, Prototypes, TrainingCluster
 from clusterradar.models.corpus import (
     TextKit,
@@ -34,12 +35,12 @@ from clusterradar.models.training_data import (
     training_data_hash,
 )
 from clusterradar.models.typology import fixed_choices
+from clusterradar.pipeline.documents import Document
 from clusterradar.settings import Settings
 
 
 def lexica_hash(kit: TextKit) -> str:
     """Identifies the lexica and the packaged civil examples (a change retrains)."""
-    from clusterradar.labels.civil import load_civil_examples
 
     payload = {
         "svi": sorted((k, v.category, v.weight) for k, v in kit.svi_terms.items()),
@@ -148,8 +149,6 @@ def fit_model(
 def civil_example_clusters(kit: TextKit, db_path: Path | None) -> list[TrainingCluster]:
     """The packaged civil examples (labels/civil.py) as training clusters: registry-like table
     text (name + Technologiefelder) plus their website-like pages."""
-    from clusterradar.labels.civil import load_civil_examples
-    from clusterradar.pipeline.documents import Document
 
     documents = []
     for example in load_civil_examples():

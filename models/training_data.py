@@ -21,9 +21,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clusterradar.labels import load_labelled_clusters, load_taxonomy
+from clusterradar.labels import NO_SVI_RELEVANCE, load_labelled_clusters, load_taxonomy
 from clusterradar.models.prototypes import INTENSITY, THEMATIC_DIMENSIONS
+from clusterradar.pipeline.store import cluster_passages
 from clusterradar.settings import Settings
+from clusterradar.warehouse import connect
+from clusterradar.warehouse.clusters import list_clusters
+from clusterradar.warehouse.history import effective_at
 
 
 @dataclass(slots=True)
@@ -76,11 +80,6 @@ def training_data_from_warehouse(
     db_path: Path, model_id: str | None, as_of: dt.date | None = None
 ) -> TrainingData:
     """Labelled, civil and thematic-only clusters as the warehouse says today, with passages."""
-    from clusterradar.labels import NO_SVI_RELEVANCE
-    from clusterradar.pipeline.store import cluster_passages
-    from clusterradar.warehouse import connect
-    from clusterradar.warehouse.clusters import list_clusters
-    from clusterradar.warehouse.history import effective_at
 
     levels = level_of_key()
     paper = {c.id: c for c in load_labelled_clusters()}

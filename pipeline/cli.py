@@ -14,7 +14,9 @@ from clusterradar.options import (
     QuietAlias,
     chosen_cluster_ids,
     progress_off,
+    settings_of,
 )
+from clusterradar.warehouse.db import connect
 
 
 def process(
@@ -32,10 +34,8 @@ def process(
     Fills the snapshots' extracted text, writes passages with their SVI lexicon hits, and caches
     embeddings of the configured model (CLUSTERRADAR_MODEL). A rerun does only what is missing.
     """
-    from clusterradar.cli import settings_of
     from clusterradar.pipeline.run import process_pending
     from clusterradar.warehouse.clusters import require_cluster_ids
-    from clusterradar.warehouse.db import connect
 
     settings = settings_of(ctx)
     cluster = chosen_cluster_ids(cluster, clusters_alias)

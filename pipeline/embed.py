@@ -27,6 +27,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clusterradar.errors import ModelError
+from clusterradar.warehouse import connect, transaction
+from clusterradar.warehouse import passages as passages_store
 
 __all__ = [
     "Embedder",
@@ -235,8 +237,6 @@ ConnectionFactory = Callable[[], AbstractContextManager[Any]]
 
 def _connection_factory(target: ConnectionFactory | Path | str) -> ConnectionFactory:
     if isinstance(target, str | Path):
-        from clusterradar.warehouse import connect
-
         path = Path(target)
         return lambda: connect(path)
     return target
@@ -244,8 +244,6 @@ def _connection_factory(target: ConnectionFactory | Path | str) -> ConnectionFac
 
 @contextlib.contextmanager
 def _short_transaction(factory: ConnectionFactory) -> Iterator[Any]:
-    from clusterradar.warehouse import transaction
-
     with factory() as con, transaction(con):
         yield con
 
@@ -257,7 +255,6 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 
 def cached_vectors(con: Any, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
     """Vectors already in the cache for ``hashes`` (missing ones are simply absent)."""
-    from clusterradar.warehouse import passages as passages_store
 
     found: dict[str, np.ndarray] = {}
     for chunk in _chunks(hashes, 5000):
@@ -293,7 +290,6 @@ def embed_cached(
     missing = sorted((h for h in texts if h not in vectors), key=lambda h: len(texts[h]))
     if missing:
         log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
-    from clusterradar.warehouse import passages as passages_store
 
     for chunk in _chunks(missing, batch_size):
         new = embedder.encode([texts[h] for h in chunk])

@@ -24,7 +24,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
 from clusterradar.pipeline.extract import extract_page, remove_site_boilerplate
+from clusterradar.pipeline.lexicon import (
+    LexiconMatcher,
+    lexicon_score,
+    lexicon_terms,
+    load_lexicon,
+)
+from clusterradar.pipeline.nlp import describe_nlp, load_nlp
 from clusterradar.settings import Settings
 from clusterradar.warehouse import connect, transaction
 from clusterradar.warehouse import passages as passages_store
@@ -68,13 +83,6 @@ class _Steps:
         if not self.enabled:
             yield self
             return
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
 
         with Progress(
             TextColumn("{task.description:<12}"),
@@ -159,8 +167,6 @@ def extract_pending(
 def split_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon
-    from clusterradar.pipeline.nlp import describe_nlp, load_nlp
     from clusterradar.pipeline.store import score_texts
 
     with _StageConnection(db, settings.lock_timeout) as stage:
@@ -222,13 +228,6 @@ def rescore_stale_lexicon(
     stats: PipelineStats,
 ) -> None:
     """Recompute lexicon terms and scores of passages matched with an older lexicon file."""
-    from clusterradar.pipeline.lexicon import (
-        LexiconMatcher,
-        lexicon_score,
-        lexicon_terms,
-        load_lexicon,
-    )
-    from clusterradar.pipeline.nlp import load_nlp
 
     lexicon = load_lexicon(settings.nlp.lexicon_path or None)
     with _StageConnection(db, settings.lock_timeout) as stage:

@@ -24,6 +24,8 @@ from clusterradar.pipeline.lexicon import (
     lexicon_terms,
 )
 from clusterradar.pipeline.passages import PassageText, passage_hash, split_texts
+from clusterradar.urls import path_key
+from clusterradar.warehouse import passages as passages_store
 
 if TYPE_CHECKING:
     import duckdb
@@ -139,7 +141,6 @@ def page_kind_from_url(url: str | None) -> str | None:
     """A rough page kind from URL words, for documents files that do not say ('home' for '/')."""
     if not url:
         return None
-    from clusterradar.urls import path_key
 
     path = path_key(url)
     if not path:
@@ -244,7 +245,6 @@ def cluster_passages(
     URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
     (None where not embedded yet). Clusters without passages are absent from the result.
     """
-    from clusterradar.warehouse import passages as passages_store
 
     return _rows_to_passages(passages_store.cluster_passage_rows(con, cluster_ids, model_id))
 

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from clusterradar.errors import InputError
+from clusterradar.inputs import parse_quarter_flag
+from clusterradar.labels import load_taxonomy
 from clusterradar.options import (
     ClusterIdAlias,
     ClusterIdOption,
@@ -19,7 +23,10 @@ from clusterradar.options import (
     QuietAlias,
     chosen_cluster_ids,
     progress_off,
+    settings_of,
 )
+from clusterradar.quarters import current_quarter
+from clusterradar.warehouse.db import connect
 
 QuarterOption = Annotated[
     str | None,
@@ -28,15 +35,11 @@ QuarterOption = Annotated[
 
 
 def _settings(ctx: typer.Context):
-    from clusterradar.cli import settings_of
-
     return settings_of(ctx)
 
 
 def _quarter(text: str | None, flag: str = "--quarter"):
     """The quarter a flag names (default: the current one), from 2020Q1 to the current quarter."""
-    from clusterradar.inputs import parse_quarter_flag
-    from clusterradar.quarters import current_quarter
 
     return parse_quarter_flag(text, flag) if text else current_quarter()
 
@@ -81,7 +84,6 @@ def run_command(
     """
     from clusterradar.quarterly.run import run_quarter
     from clusterradar.warehouse.clusters import require_cluster_ids
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     run_for = _quarter(quarter)
@@ -114,7 +116,6 @@ def run_command(
 
 def print_run_summary(result) -> None:
     """A table of the stages of one quarterly run (to stdout)."""
-    from rich.table import Table
 
     from clusterradar.console import console
 
@@ -166,9 +167,7 @@ def diff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Classification changes between two quarters' as-of dates, and differing suggestions."""
-    from clusterradar.errors import InputError
     from clusterradar.quarterly.diff import diff_quarters, require_runs
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     later = _quarter(to_quarter, "--to")
@@ -186,10 +185,8 @@ def diff_command(
 def print_diff(diff) -> None:
     """Both tables with the taxonomy's German names (as `history` prints them; --json keeps
     the keys)."""
-    from rich.table import Table
 
     from clusterradar.console import console as make_console
-    from clusterradar.labels import load_taxonomy
 
     taxonomy = load_taxonomy()
 

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from clusterradar import texts
 from clusterradar.errors import InputError
+from clusterradar.labels import load_taxonomy
 from clusterradar.quarterly import plots
 from clusterradar.quarterly.changes import MOVE_KINDS, QuarterReport, collect_report
 from clusterradar.quarters import Quarter
@@ -47,7 +48,6 @@ class ReportFiles:
 def label_names(language: str | None = None) -> tuple[list[str], dict[str, str]]:
     """Intensity keys in scale order and the names of every category key in `language`
     (default: ``ui.language``; German ``label_de`` or English ``label_en`` of the taxonomy)."""
-    from clusterradar.labels import load_taxonomy
 
     taxonomy = load_taxonomy()
     names: dict[str, str] = {}

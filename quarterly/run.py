@@ -18,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+
+from clusterradar.crawler.runner import crawl_registry, crawl_sites, site_seeds
 from clusterradar.errors import InputError
+from clusterradar.pipeline.run import process_pending
+from clusterradar.quarterly.changes import quarter_review_counts
 from clusterradar.quarters import Quarter, parse_quarter
 from clusterradar.settings import Settings
 from clusterradar.warehouse.db import connect, transaction
@@ -133,8 +138,6 @@ def _ref_of(result: Any, *names: str) -> str | None:
 
 
 def _stage_registry(ctx: StageContext) -> StageOutcome:
-    from clusterradar.crawler.runner import crawl_registry
-
     result = crawl_registry(
         ctx.settings,
         quarter=str(ctx.quarter),
@@ -163,7 +166,6 @@ def sites_to_catch_up(ctx: StageContext) -> list[str]:
     """Clusters in the run's scope whose website no finished site crawl of the quarter (with
     the same page budget) has an outcome for: typically initiatives the registry listed after
     the quarter's site crawl was done. Empty when every site was crawled already."""
-    from clusterradar.crawler.runner import site_seeds
 
     budget = ctx.max_pages if ctx.max_pages is not None else ctx.settings.crawl.max_pages
     with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
@@ -176,8 +178,6 @@ def sites_to_catch_up(ctx: StageContext) -> list[str]:
 
 
 def _stage_sites(ctx: StageContext) -> StageOutcome:
-    from clusterradar.crawler.runner import crawl_sites
-
     cluster_ids = _site_cluster_ids(ctx)
     if ctx.reasons.get("sites") == "upstream":
         # The site crawl of this scope was done; crawl only the sites it has not seen, not
@@ -200,8 +200,6 @@ def _stage_sites(ctx: StageContext) -> StageOutcome:
 
 
 def _stage_pipeline(ctx: StageContext) -> StageOutcome:
-    from clusterradar.pipeline.run import process_pending
-
     result = process_pending(
         ctx.settings, cluster_ids=_site_cluster_ids(ctx), progress=ctx.progress
     )
@@ -227,7 +225,6 @@ def _stage_classify(ctx: StageContext) -> StageOutcome:
 
 def review_queue_summary(settings: Settings, quarter: Quarter) -> dict[str, Any]:
     """The quarter's review counts (:mod:`clusterradar.warehouse.review_counts`)."""
-    from clusterradar.quarterly.changes import quarter_review_counts
 
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
         counts = quarter_review_counts(con, quarter, settings.review)
@@ -409,8 +406,6 @@ def run_quarter(
 
 
 def _print_stage(index: int, total: int, stage: Stage, status: str) -> None:
-    from rich.console import Console
-
     console = Console(stderr=True)
     if status == "running":
         console.rule(f"[bold]{index + 1}/{total} {stage.title}")

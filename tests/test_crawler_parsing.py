@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse, Request
 
-from clusterradar.crawler import registry, site
+from clusterradar.crawler import pagescan, registry, site
 from clusterradar.crawler.middlewares import (
     PrivateAddressMiddleware,
     PrivateAddressRefused,
@@ -222,14 +222,14 @@ def test_charset_header_beats_meta_and_a_bom_beats_both():
 
 
 def test_javascript_only_page_has_no_visible_text_but_a_consent_page_has():
-    assert not site.has_visible_text((WEB / "jsonly/index.html").read_text(encoding="utf-8"))
+    assert not pagescan.has_visible_text((WEB / "jsonly/index.html").read_text(encoding="utf-8"))
     consent = (WEB / "good/consent.html").read_text(encoding="utf-8")
-    assert site.has_visible_text(consent) and "Bundeswehr" in site.visible_text(consent)
+    assert pagescan.has_visible_text(consent) and "Bundeswehr" in site.visible_text(consent)
 
 
 def test_links_are_extracted_from_malformed_html():
     text = (WEB / "good/kaputt.html").read_text(encoding="utf-8")
-    links = dict(site.extract_links("http://x.de/kaputt.html", text))
+    links = dict(pagescan.extract_links("http://x.de/kaputt.html", text))
     assert "http://x.de/projekte/" in links
     assert site.clean_link("http://x.de/", "mailto:a@b.de") is None
     assert site.clean_link("http://x.de/a/", "../b;jsessionid=1#top") == "http://x.de/b"

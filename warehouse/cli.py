@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file
+from clusterradar.labels import load_taxonomy
+from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file, settings_of
+from clusterradar.warehouse.db import connect
 
 
 def init(
@@ -24,7 +29,6 @@ def init(
     Unchanged label files load nothing; a changed label adds a new version (old ones are kept).
     """
     clusters = chosen_labels_file(clusters, clusters_alias)
-    from clusterradar.cli import settings_of
     from clusterradar.warehouse.labels_loading import initialise_warehouse
 
     settings = settings_of(ctx)
@@ -68,13 +72,8 @@ def history(
 ) -> None:
     """Print a cluster's classification timeline: every version with valid_from / valid_to,
     then the suggestions reviewers rejected (who, when, comment)."""
-    import dataclasses
-    import json
 
-    from clusterradar.cli import settings_of
-    from clusterradar.labels import load_taxonomy
     from clusterradar.warehouse.clusters import cluster_history, require_cluster
-    from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.reviews import cluster_rejections
 
     settings = settings_of(ctx)
@@ -104,7 +103,6 @@ def history(
             json.dumps(payload, indent=2, ensure_ascii=False, default=lambda v: v.isoformat())
         )
         return
-    from rich.table import Table
 
     from clusterradar.console import console as make_console
 
@@ -188,8 +186,6 @@ def export(
     The files are always named classifications.<ext> (suggestions.<ext> with --suggestions):
     give each as-of date or quarter its own --out folder.
     """
-    from clusterradar.cli import settings_of
-    from clusterradar.warehouse.db import connect
     from clusterradar.warehouse.export import (
         export_as_of,
         export_classifications,

@@ -31,7 +31,7 @@ import duckdb
 from clusterradar import __version__
 from clusterradar.errors import InputError
 from clusterradar.inputs import parse_date, parse_quarter_flag
-from clusterradar.labels import DIMENSION_KEYS, Taxonomy
+from clusterradar.labels import DIMENSION_KEYS, Taxonomy, load_taxonomy
 from clusterradar.quarters import Quarter, current_quarter
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.history import SOURCES, utcnow
@@ -559,8 +559,6 @@ def _export(
     if fmt not in FORMATS:
         raise InputError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     if taxonomy is None:
-        from clusterradar.labels import load_taxonomy
-
         taxonomy = load_taxonomy()
     requested = Path(out_dir)
     out_dir = requested.resolve()

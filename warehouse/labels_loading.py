@@ -18,9 +18,15 @@ from pathlib import Path
 import duckdb
 
 from clusterradar.errors import LabelValidationError
-from clusterradar.labels import LabelledCluster, Taxonomy
+from clusterradar.labels import (
+    LabelledCluster,
+    Taxonomy,
+    label_files_hash,
+    load_labelled_clusters,
+    load_taxonomy,
+)
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
-from clusterradar.warehouse.db import query
+from clusterradar.warehouse.db import connect, migrate, query, transaction
 from clusterradar.warehouse.history import record_version, utcnow
 
 PAPER_DECIDED_BY = "VDI/VDE-IT (paper)"
@@ -175,8 +181,6 @@ def initialise_warehouse(
     The labels are validated first, so a broken label file leaves the warehouse untouched; a
     newer-schema or non-DuckDB file is refused by ``migrate`` before anything changes.
     """
-    from clusterradar.labels import label_files_hash, load_labelled_clusters, load_taxonomy
-    from clusterradar.warehouse.db import connect, migrate, transaction
 
     taxonomy = load_taxonomy(taxonomy_path)
     clusters = load_labelled_clusters(clusters_path, taxonomy)
