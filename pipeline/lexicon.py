@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
@@ -287,9 +287,6 @@ class LexiconMatcher:
                 self._add(term, spelling)
         self._prefix_keys = tuple(key for key, _ in self._prefix + self._joined_prefix)
         self._suffix_keys = tuple(key for key, _ in self._suffix + self._joined_suffix)
-        self._compound_cache = _Memo(self._compound_terms)
-        strings = nlp.vocab.strings
-        self._compound_cache_ids = _Memo(lambda key: self._compound_cache[strings[key]])
         # lemma phrases by their first lemma: the phrase lengths to try where a token has it
         self._phrase_lengths: dict[str, list[int]] = {}
         for phrase in self._lemma_phrases:
@@ -297,6 +294,7 @@ class LexiconMatcher:
         for lengths in self._phrase_lengths.values():
             lengths.sort()
         self._lemma_of = lemma_of_ids(nlp)
+        self._by_token = _Memo(self._token_leads)
 
     def _lemmas(self, doc: Doc) -> list[str]:
         return [self._lower_lemma(tok) for tok in doc]
@@ -322,22 +320,24 @@ class LexiconMatcher:
             self._joined_prefix.append((key, term))
             self._joined_suffix.append((key, term))
 
-    def _compound_hits(self, tokens: TokenArrays) -> list[tuple[str, int, int]]:
-        """Single-token hits inside compounds: 'Rüstungsindustrie', 'KRITIS-Betreiber'.
+    def _token_leads(self, key: tuple[int, int]) -> _Leads | None:
+        """What one (ORTH, LEMMA) pair can start, memoised per pair (``_by_token``): the
+        compound terms inside its lower-case text or its lemma, and the lengths of the lemma
+        phrases that begin with its lemma; None for the many tokens that start nothing.
 
-        ``hyphen`` terms only match where a non-letter joins them ('NATO-Partner',
-        'DEFENCE.NRW'), so 'nato' never matches inside an unrelated word. A token's lower-case
-        text and its normalised lemma are both tried; both lookups are memoised per word.
+        Compounds: 'Rüstungsindustrie', 'KRITIS-Betreiber'. ``hyphen`` terms only match where
+        a non-letter joins them ('NATO-Partner', 'DEFENCE.NRW'), so 'nato' never matches inside
+        an unrelated word.
         """
-        found: list[tuple[str, int, int]] = []
-        if not self._prefix_keys and not self._suffix_keys:
-            return found
-        by_lower = map(self._compound_cache_ids.__getitem__, tokens.lower)
-        by_lemma = map(self._compound_cache.__getitem__, tokens.lemmas)
-        for i, (lower_terms, lemma_terms) in enumerate(zip(by_lower, by_lemma, strict=True)):
-            if lower_terms or lemma_terms:
-                found += [(term, i, i + 1) for term in {*lower_terms, *lemma_terms}]
-        return found
+        lemma = self._lemma_of[key]
+        compounds: tuple[str, ...] = ()
+        if self._prefix_keys or self._suffix_keys:
+            lower = self.nlp.vocab[key[0]].lower_
+            compounds = tuple(
+                dict.fromkeys(self._compound_terms(lower) + self._compound_terms(lemma))
+            )
+        lengths = self._phrase_lengths.get(lemma, ())
+        return _Leads(compounds, lengths) if compounds or lengths else None
 
     def _compound_terms(self, word: str) -> tuple[str, ...]:
         """The compound terms one lower-case word contains (memoised per word by the caller)."""
@@ -362,17 +362,18 @@ class LexiconMatcher:
         """(term, first token, end token) of every hit in a doc, overlaps included."""
         vocab = self.nlp.vocab.strings
         spans: set[tuple[str, int, int]] = set()
-        phrases, lengths_of = self._lemma_phrases, self._phrase_lengths
-        lemmas = tokens.lemmas
-        for start in [i for i, lemma in enumerate(lemmas) if lemma in lengths_of]:
-            for length in lengths_of[lemmas[start]]:
+        phrases, lemmas = self._lemma_phrases, tokens.lemmas
+        leads = list(map(self._by_token.__getitem__, tokens.keys))
+        for start in [i for i, lead in enumerate(leads) if lead is not None]:
+            compounds, lengths = leads[start]  # type: ignore[misc]
+            spans.update((term, start, start + 1) for term in compounds)
+            for length in lengths:
                 terms = phrases.get(tuple(lemmas[start : start + length]))
                 if terms:
                     spans.update((term, start, start + length) for term in terms)
         for matcher in (self._lower, self._exact):
             if len(matcher):
                 spans.update((vocab[mid], s, e) for mid, s, e in matcher(tokens.doc))
-        spans.update(self._compound_hits(tokens))
         return spans
 
     def _char_hits(self, tokens: TokenArrays) -> tuple[list[int], list[tuple[int, int, str]]]:
@@ -415,14 +416,19 @@ class LexiconMatcher:
         return _ordered(hits)
 
 
-class _Memo(dict[Any, tuple[str, ...]]):
+class _Leads(NamedTuple):
+    compounds: tuple[str, ...]
+    phrase_lengths: list[int] | tuple[()]
+
+
+class _Memo(dict[Any, Any]):
     """A dict that fills a missing key with ``compute(key)``: lookups over a column in C."""
 
-    def __init__(self, compute: Callable[[Any], tuple[str, ...]]):
+    def __init__(self, compute: Callable[[Any], Any]):
         super().__init__()
         self._compute = compute
 
-    def __missing__(self, key: Any) -> tuple[str, ...]:
+    def __missing__(self, key: Any) -> Any:
         value = self[key] = self._compute(key)
         return value
 

@@ -155,35 +155,33 @@ def lemma_of_ids(nlp: spacy.Language) -> LemmaMemo:
 
 @functools.cache
 def _token_attrs() -> list[int]:
-    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, LOWER, ORTH, SENT_START
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH, ORTH, SENT_START
 
-    return [ORTH, LEMMA, LOWER, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]
+    return [ORTH, LEMMA, IS_PUNCT, IS_SPACE, IDX, LENGTH, SENT_START]
 
 
 class TokenArrays:
     """One doc's tokens as plain lists, read from spaCy once (``Doc.to_array``, no Token objects).
 
     ``lemmas`` are normalised lower-case lemmas (:func:`lemma_normaliser`) of every token,
-    punctuation and spaces included; ``lower`` the LOWER string ids; ``words`` says which tokens
+    punctuation and spaces included; ``keys`` their (ORTH, LEMMA) ids; ``words`` says which tokens
     are neither punctuation nor space; ``idx``/``ends`` are each token's char offsets in the doc;
     ``sent_starts`` the tokens that start a sentence. ``hits`` caches each lexicon matcher's hits
     in this doc (``LexiconMatcher.match_segments``).
     """
 
-    __slots__ = ("doc", "ends", "hits", "idx", "lemmas", "lower", "sent_starts", "space", "words")
+    __slots__ = ("doc", "ends", "hits", "idx", "keys", "lemmas", "sent_starts", "space", "words")
 
     def __init__(self, doc: Doc, lemma_of: LemmaMemo):
         self.doc = doc
         self.hits: dict[int, Any] = {}
         if not len(doc):
-            self.lemmas = self.lower = self.space = self.idx = self.ends = self.sent_starts = []
+            self.keys = self.lemmas = self.space = self.idx = self.ends = self.sent_starts = []
             self.words = []
             return
-        orth, lemma, lower, punct, space, idx, length, sent = doc.to_array(
-            _token_attrs()
-        ).T.tolist()
-        self.lemmas: list[str] = list(map(lemma_of.__getitem__, zip(orth, lemma, strict=True)))
-        self.lower: list[int] = lower
+        orth, lemma, punct, space, idx, length, sent = doc.to_array(_token_attrs()).T.tolist()
+        self.keys: list[tuple[int, int]] = list(zip(orth, lemma, strict=True))
+        self.lemmas: list[str] = list(map(lemma_of.__getitem__, self.keys))
         self.space: list[int] = space
         self.words: list[bool] = [not (p or s) for p, s in zip(punct, space, strict=True)]
         self.idx: list[int] = idx

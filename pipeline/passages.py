@@ -109,7 +109,10 @@ def _lines(text: str) -> list[_Line]:
     lines: list[_Line] = []
     offset = 0
     for line_no, line in enumerate(text.split("\n")):
-        if line.strip():
+        if len(line) <= MAX_LINE_CHARS:
+            if line and not line.isspace():
+                lines.append(_Line(offset, offset + len(line), line_no))
+        elif line.strip():
             # spaCy refuses texts over nlp.max_length; a line that long is no prose anyway
             for start, end in _cut_long(line, 0, len(line), MAX_LINE_CHARS):
                 lines.append(_Line(offset + start, offset + end, line_no))
@@ -120,6 +123,12 @@ def _lines(text: str) -> list[_Line]:
 def _chunks(lines: list[_Line]) -> list[_Chunk]:
     """Lines grouped into docs of up to ``MAX_LINE_CHARS``; a piece of an over-long line is a
     doc of its own (no line break separates it from its neighbours)."""
+    if lines and lines[-1].end - lines[0].start <= MAX_LINE_CHARS:
+        # the usual text: no line was cut (all fit), one doc
+        chunk = _Chunk(lines[0].start, lines[-1].end, lines, cut=False)
+        for line in lines:
+            line.chunk = chunk
+        return [chunk]
     chunks: list[_Chunk] = []
     for i, line in enumerate(lines):
         cut = (i > 0 and lines[i - 1].line_no == line.line_no) or (
@@ -172,14 +181,12 @@ def _sentence_units(text: str, chunks: list[_Chunk], max_chars: int) -> list[tup
             bounds = [first, *inner, stop]
             for a, b in pairwise(bounds):
                 if not all(space[a:b]):
-                    units.extend(
-                        _cut_long(
-                            text,
-                            chunk.start + max(idx[a], first_char),
-                            chunk.start + min(ends[b - 1], end_char),
-                            max_chars,
-                        )
-                    )
+                    start = chunk.start + max(idx[a], first_char)
+                    end = chunk.start + min(ends[b - 1], end_char)
+                    if end - start <= max_chars:
+                        units.append((start, end))
+                    else:
+                        units.extend(_cut_long(text, start, end, max_chars))
     return units
 
 
