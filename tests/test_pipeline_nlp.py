@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from clusterradar.errors import LabelValidationError
+from clusterradar.pipeline import passages as passages_module
 from clusterradar.pipeline.lexicon import LexiconMatcher, load_lexicon, parse_lexicon
 from clusterradar.pipeline.nlp import load_nlp
 from clusterradar.pipeline.passages import lemma_string, passage_hash, split_passages, split_texts
@@ -229,3 +230,56 @@ def test_many_texts_split_in_one_stream_equal_each_text_split_alone(nlp, matcher
     together = score_texts(_ONE_PASS_TEXTS, nlp, matcher)
     assert together == [score_text(text, nlp, matcher) for text in _ONE_PASS_TEXTS]
     assert any(p.lexicon_terms for passages in together for p in passages)
+
+
+_LINE_BREAK_TEXTS = [
+    "Ende.\n  Anfang mit Leerzeichen. Zweiter Satz\r\n\tTab am Anfang.  \n\n\n. Punkt vorn\n"
+    "Bundeswehr  \nRüstungsindustrie \n",
+    "Satz ohne Punkt  \n  \n Nächste Zeile. \u00a0Geschützt.\u2009Airbus Defence and Space\n"
+    "NATO-Partner!\n\n?\nKRITIS-Betreiber und Wehrtechnik.\r\n",
+    "Kurz.\nZeile zwei\nZeile drei. Mit Satz.\n" * 4,
+]
+
+
+def _sentences_of_each_line(nlp, text: str) -> list[tuple[int, int]]:
+    """The spec of a line break: spaCy's sentences of each line run on its own."""
+    spans, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            for sent in nlp(line).sents:
+                if not all(tok.is_space for tok in sent) and len(sent.text.strip()) >= 2:
+                    spans.append((offset + sent.start_char, offset + sent.end_char))
+        offset += len(line) + 1
+    return spans
+
+
+@pytest.mark.parametrize("doc_chars", [100_000, 60])
+def test_a_text_read_as_one_doc_splits_sentences_like_each_line_alone(
+    nlp, matcher, monkeypatch, doc_chars
+):
+    """One doc per text (or, over the limit, per run of lines): whitespace and punctuation
+    around line breaks give the sentences, lemmas and hits spaCy gives each line alone."""
+    monkeypatch.setattr(passages_module, "MAX_LINE_CHARS", doc_chars)
+    for text, passages in zip(
+        _LINE_BREAK_TEXTS, split_texts(_LINE_BREAK_TEXTS, nlp, 1, 10_000), strict=True
+    ):
+        assert [(p.start, p.end) for p, _ in passages] == _sentences_of_each_line(nlp, text)
+        for passage, segments in passages:
+            alone = nlp(passage.text)
+            assert passage.lemmas == lemma_string(alone, nlp)
+            assert matcher.match_segments(segments) == matcher.match(alone)
+
+
+def test_pieces_of_an_over_long_line_get_the_tokens_of_each_passage_alone(
+    nlp, matcher, monkeypatch
+):
+    monkeypatch.setattr(passages_module, "MAX_LINE_CHARS", 120)
+    text = (
+        "Kopf.\n"
+        + "Die Bundeswehr kauft Drohnen und Radar bei Rüstungsunternehmen. " * 6
+        + "\nFuß."
+    )
+    for passage, segments in split_texts([text], nlp, 3, 100)[0]:
+        alone = nlp(passage.text)
+        assert passage.lemmas == lemma_string(alone, nlp)
+        assert matcher.match_segments(segments) == matcher.match(alone)
