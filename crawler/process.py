@@ -55,14 +55,32 @@ def _signal_aware_process(settings: Any):
 
 
 def run_job(job: dict[str, Any]) -> int:
-    from twisted.internet.defer import Deferred
-
-    from clusterradar.crawler.pipelines import WRITE_FAILED
-    from clusterradar.crawler.spiders import RegistrySpider, SiteSpider, emit
+    """Run one crawl job in this process's reactor; print the done line, return the exit code."""
+    from clusterradar.crawler.spiders import RegistrySpider, emit
 
     crawl = CrawlSettings(**job["crawl"])
     db = Path(job["db"])
     timeout = float(job.get("lock_timeout", 30.0))
+    process = _signal_aware_process(_job_scrapy_settings(job, crawl, db, timeout))
+    if job["kind"] == "sites":
+        crawler = _schedule_site_crawl(process, job, crawl, db, timeout)
+    else:
+        crawler = process.create_crawler(RegistrySpider)
+        process.crawl(crawler, start_url=job["start_url"])
+    process.start()
+    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+    if job["kind"] == "sites":
+        reason, summary = _finish_site_crawl(crawler, reason, job["run_id"], db, timeout)
+    else:
+        summary = _registry_summary(crawler)
+    signalled = bool(getattr(process, "signalled", False))
+    emit({"event": "done", "reason": reason, "signalled": signalled, "summary": summary})
+    return exit_code(reason, signalled)
+
+
+def _job_scrapy_settings(job: dict[str, Any], crawl: CrawlSettings, db: Path, timeout: float):
+    """Scrapy's settings for the job, with the warehouse file, run id and lock timeout the
+    item pipelines read."""
     settings = scrapy_settings(
         crawl,
         allow_private=job["allow_private"],
@@ -75,84 +93,100 @@ def run_job(job: dict[str, Any]) -> int:
             "CLUSTERRADAR_LOCK_TIMEOUT": timeout,
         }
     )
-    process = _signal_aware_process(settings)
-    if job["kind"] == "sites":
-        seeds = [tuple(s) for s in job["seeds"]]
+    return settings
+
+
+def _schedule_site_crawl(
+    process: Any, job: dict[str, Any], crawl: CrawlSettings, db: Path, timeout: float
+) -> Any:
+    """Create the site spider's crawler with the previous snapshots and body readers it needs
+    for conditional requests, and schedule it; returns the crawler."""
+    from twisted.internet.defer import Deferred
+
+    from clusterradar.crawler.spiders import SiteSpider
+
+    seeds = [tuple(s) for s in job["seeds"]]
+    with connect(db, read_only=True, timeout=timeout) as con:
+        previous = previous_snapshots(con, [s[0] for s in seeds])
+
+    def body_of(content_hash: str) -> bytes | None:  # only if read_bodies failed
         with connect(db, read_only=True, timeout=timeout) as con:
-            previous = previous_snapshots(con, [s[0] for s in seeds])
+            return load_body(con, content_hash)
 
-        def body_of(content_hash: str) -> bytes | None:  # only if read_bodies failed
-            with connect(db, read_only=True, timeout=timeout) as con:
-                return load_body(con, content_hash)
+    crawler = process.create_crawler(SiteSpider)
 
-        crawler = process.create_crawler(SiteSpider)
+    def read_bodies(content_hashes: list[str]) -> Deferred:
+        """Previous bodies by hash, read on the warehouse thread (one query)."""
+        from twisted.internet import reactor  # the one Scrapy installed
 
-        def read_bodies(content_hashes: list[str]) -> Deferred:
-            """Previous bodies by hash, read on the warehouse thread (one query)."""
-            from twisted.internet import reactor  # the one Scrapy installed
+        deferred: Deferred = Deferred()
 
-            deferred: Deferred = Deferred()
+        def deliver(bodies: Any, error: BaseException | None) -> None:
+            if error is None:
+                reactor.callFromThread(deferred.callback, bodies)
+            else:
+                reactor.callFromThread(deferred.errback, error)
 
-            def deliver(bodies: Any, error: BaseException | None) -> None:
-                if error is None:
-                    reactor.callFromThread(deferred.callback, bodies)
-                else:
-                    reactor.callFromThread(deferred.errback, error)
+        crawler.clusterradar_writer.site_thread().read_bodies(content_hashes, deliver)
+        return deferred
 
-            crawler.clusterradar_writer.site_thread().read_bodies(content_hashes, deliver)
-            return deferred
+    process.crawl(
+        crawler,
+        seeds=seeds,
+        max_pages=crawl.max_pages,
+        max_depth=crawl.max_depth,
+        per_site_parallel=crawl.concurrent_per_domain,
+        previous=previous,
+        load_body=body_of,
+        read_bodies=read_bodies,
+        capture_pdf=crawl.capture_pdf,
+        site_time_budget=crawl.site_time_budget,
+        max_links_per_page=crawl.max_links_per_page,
+        max_links_per_site=crawl.max_links_per_site,
+        max_bytes_per_site=crawl.max_bytes_per_site,
+    )
+    return crawler
 
-        process.crawl(
-            crawler,
-            seeds=seeds,
-            max_pages=crawl.max_pages,
-            max_depth=crawl.max_depth,
-            per_site_parallel=crawl.concurrent_per_domain,
-            previous=previous,
-            load_body=body_of,
-            read_bodies=read_bodies,
-            capture_pdf=crawl.capture_pdf,
-            site_time_budget=crawl.site_time_budget,
-            max_links_per_page=crawl.max_links_per_page,
-            max_links_per_site=crawl.max_links_per_site,
-            max_bytes_per_site=crawl.max_bytes_per_site,
-        )
-    else:
-        crawler = process.create_crawler(RegistrySpider)
-        process.crawl(crawler, start_url=job["start_url"])
-    process.start()
-    reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+
+def _finish_site_crawl(
+    crawler: Any, reason: str | None, run_id: str, db: Path, timeout: float
+) -> tuple[str | None, dict[str, Any]]:
+    """Write the outcome of every site the engine left unfinished, wait for the queued writes,
+    and summarise; a failed write turns a finished crawl into ``warehouse_write_failed``."""
+    from clusterradar.crawler.pipelines import WRITE_FAILED
+
     spider = crawler.spider
     summary: dict[str, Any] = {}
-    if job["kind"] == "sites":
-        writer = getattr(crawler, "clusterradar_writer", None)
+    writer = getattr(crawler, "clusterradar_writer", None)
+    if reason == "finished":
+        # Defensive: a site the engine finished without a result still gets its outcome.
+        for state in spider.unfinished():
+            state.done = True
+            result = spider.result_of(state)
+            if writer is not None:
+                writer.write_site(result)
+            else:
+                with connect(db, timeout=timeout) as con, transaction(con):
+                    write_site(con, run_id, result)
+    failures = writer.close() if writer is not None else []  # every queued site written
+    if failures:
+        summary["write_failures"] = failures
         if reason == "finished":
-            # Defensive: a site the engine finished without a result still gets its outcome.
-            for state in spider.unfinished():
-                state.done = True
-                result = spider.result_of(state)
-                if writer is not None:
-                    writer.write_site(result)
-                else:
-                    with connect(db, timeout=timeout) as con, transaction(con):
-                        write_site(con, job["run_id"], result)
-        failures = writer.close() if writer is not None else []  # every queued site written
-        if failures:
-            summary["write_failures"] = failures
-            if reason == "finished":
-                reason = WRITE_FAILED
-        summary["skipped"] = {
-            cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
-        }
-        summary["body_reads"] = dict(spider.body_reads)
-    else:
-        summary = spider.summary()
-        writer = getattr(crawler, "clusterradar_writer", None)
-        if writer is not None:
-            summary["upsert"] = dataclasses.asdict(writer.counts)
-    signalled = bool(getattr(process, "signalled", False))
-    emit({"event": "done", "reason": reason, "signalled": signalled, "summary": summary})
-    return exit_code(reason, signalled)
+            reason = WRITE_FAILED
+    summary["skipped"] = {
+        cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
+    }
+    summary["body_reads"] = dict(spider.body_reads)
+    return reason, summary
+
+
+def _registry_summary(crawler: Any) -> dict[str, Any]:
+    """The registry spider's counts, with the warehouse upsert's counts when it wrote."""
+    summary = crawler.spider.summary()
+    writer = getattr(crawler, "clusterradar_writer", None)
+    if writer is not None:
+        summary["upsert"] = dataclasses.asdict(writer.counts)
+    return summary
 
 
 def _stop_when_orphaned(interval: float = 1.0) -> None:

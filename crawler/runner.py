@@ -317,66 +317,26 @@ def crawl_sites(
     stays resumable), CrawlError when the crawl process fails for any other reason.
     """
     quarter = _checked_quarter(quarter)
-    crawl = dataclasses.replace(settings.crawl)
-    if max_pages is not None:
-        if max_pages < 1:
-            raise CrawlError("--max-pages must be at least 1")
-        crawl.max_pages = max_pages
+    crawl = _crawl_settings_with_max_pages(settings, max_pages)
     allow = allow_private or crawl.allow_private
     run_settings = dataclasses.replace(settings, crawl=crawl)
-    asked = request_hash("sites", cluster_ids, crawl, allow)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
-        seeds = site_seeds(con, cluster_ids)
-        if not seeds:
-            raise CrawlError(
-                "no initiatives in the warehouse; run 'clusterradar init', 'crawl registry' "
-                "or 'clusters add' first"
-            )
-        decision = resumable_run(con, "sites", quarter, asked)
-        run_id = decision.run_id
-        resumed = run_id is not None
-        if run_id is None:
-            snapshot = {
-                **dataclasses.asdict(crawl),
-                "allow_private": allow,
-                "clusters": cluster_ids,
-                "request_hash": asked,
-            }
-            run_id = start_run(con, "sites", quarter=quarter, settings=snapshot)
-        else:
-            claim_run(con, run_id)
-        done = sites_done(con, run_id)
-        todo = [(cid, website) for cid, website in seeds if cid not in done]
-        for cid, website in todo:
-            if not (website or "").strip():
-                write_site(con, run_id, SiteResult(cid, None, "no_website", "no website known"))
-        to_crawl = [(cid, website.strip()) for cid, website in todo if (website or "").strip()]
-    for old in decision.abandoned:
+        plan = _plan_site_run(con, crawl, cluster_ids, quarter, allow)
+    run_id = plan.run_id
+    for old in plan.decision.abandoned:
         _say(f"abandoned unfinished run {old}: it asked for other clusters or settings")
-    if resumed:
-        started = f"{decision.started_at:%Y-%m-%d %H:%M:%S} UTC" if decision.started_at else "?"
-        _say(f"resuming run {run_id} started {started} ({len(done)} sites already done)")
+    if plan.resumed:
+        started = plan.decision.started_at
+        when = f"{started:%Y-%m-%d %H:%M:%S} UTC" if started else "?"
+        _say(f"resuming run {run_id} started {when} ({plan.done} sites already done)")
     log_file = _state_dir(settings.db) / "logs" / f"{run_id}.log"
     child: _ChildResult | None = None
-    if to_crawl:
+    if plan.to_crawl:
         job = _job(run_settings, "sites", run_id, allow, log_file)
-        job["seeds"] = to_crawl
-        child = _run_child(job, total=len(to_crawl), progress=progress, label="sites")
+        job["seeds"] = plan.to_crawl
+        child = _run_child(job, total=len(plan.to_crawl), progress=progress, label="sites")
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
-        summary = run_summary(con, run_id)
-        if child is not None and child.done:
-            summary["skipped_links"] = child.done.get("summary", {}).get("skipped", {})
-            # Warehouse reads of previous bodies (a recrawl): one query per few sites.
-            summary["body_reads"] = child.done.get("summary", {}).get("body_reads", {})
-        if child is None or (child.returncode == 0 and not child.interrupted):
-            status = "finished"
-        elif child.interrupted:
-            status = "interrupted"
-        else:
-            status = "failed"
-        if child is not None and status == "failed":
-            summary["failure"] = child.failure()
-        finish_run(con, run_id, status, summary)
+        status, summary = _finish_site_run(con, run_id, child)
     if status == "interrupted":
         raise KeyboardInterrupt
     if status == "failed":
@@ -384,14 +344,94 @@ def crawl_sites(
         raise CrawlError(f"site crawl {run_id} failed: {child.failure()}; see {log_file}")
     return SiteCrawlResult(
         crawl_run_id=run_id,
-        resumed=resumed,
+        resumed=plan.resumed,
         outcomes=summary["outcomes"],
         pages=summary["pages"],
         unchanged=summary["unchanged"],
         new_bodies=summary["new_bodies"],
         errors=summary["page_errors"],
-        log_file=str(log_file) if to_crawl else None,
+        log_file=str(log_file) if plan.to_crawl else None,
     )
+
+
+def _crawl_settings_with_max_pages(settings: Settings, max_pages: int | None) -> Any:
+    """A copy of the crawl settings with ``--max-pages`` applied (CrawlError below 1)."""
+    crawl = dataclasses.replace(settings.crawl)
+    if max_pages is not None:
+        if max_pages < 1:
+            raise CrawlError("--max-pages must be at least 1")
+        crawl.max_pages = max_pages
+    return crawl
+
+
+@dataclass(slots=True)
+class _SiteRunPlan:
+    """Which run a site crawl writes to and which sites it still has to fetch."""
+
+    run_id: str
+    resumed: bool
+    decision: Any  # the warehouse's resumable_run answer (abandoned runs, start time)
+    done: int  # sites the resumed run had already finished
+    to_crawl: list[tuple[str, str]]
+
+
+def _plan_site_run(
+    con: Any,
+    crawl: Any,
+    cluster_ids: list[str] | None,
+    quarter: str | None,
+    allow: bool,
+) -> _SiteRunPlan:
+    """Continue the matching unfinished run or start one; record ``no_website`` for sites
+    without a website, and return the (cluster id, website) pairs left to crawl."""
+    asked = request_hash("sites", cluster_ids, crawl, allow)
+    seeds = site_seeds(con, cluster_ids)
+    if not seeds:
+        raise CrawlError(
+            "no initiatives in the warehouse; run 'clusterradar init', 'crawl registry' "
+            "or 'clusters add' first"
+        )
+    decision = resumable_run(con, "sites", quarter, asked)
+    run_id = decision.run_id
+    resumed = run_id is not None
+    if run_id is None:
+        snapshot = {
+            **dataclasses.asdict(crawl),
+            "allow_private": allow,
+            "clusters": cluster_ids,
+            "request_hash": asked,
+        }
+        run_id = start_run(con, "sites", quarter=quarter, settings=snapshot)
+    else:
+        claim_run(con, run_id)
+    done = sites_done(con, run_id)
+    todo = [(cid, website) for cid, website in seeds if cid not in done]
+    for cid, website in todo:
+        if not (website or "").strip():
+            write_site(con, run_id, SiteResult(cid, None, "no_website", "no website known"))
+    to_crawl = [(cid, website.strip()) for cid, website in todo if (website or "").strip()]
+    return _SiteRunPlan(run_id, resumed, decision, len(done), to_crawl)
+
+
+def _finish_site_run(
+    con: Any, run_id: str, child: _ChildResult | None
+) -> tuple[str, dict[str, Any]]:
+    """Close the run as finished, interrupted or failed, with its summary; returns both."""
+    summary = run_summary(con, run_id)
+    if child is not None and child.done:
+        summary["skipped_links"] = child.done.get("summary", {}).get("skipped", {})
+        # Warehouse reads of previous bodies (a recrawl): one query per few sites.
+        summary["body_reads"] = child.done.get("summary", {}).get("body_reads", {})
+    if child is None or (child.returncode == 0 and not child.interrupted):
+        status = "finished"
+    elif child.interrupted:
+        status = "interrupted"
+    else:
+        status = "failed"
+    if child is not None and status == "failed":
+        summary["failure"] = child.failure()
+    finish_run(con, run_id, status, summary)
+    return status, summary
 
 
 def check_start_url(url: str) -> str:
@@ -432,14 +472,8 @@ def crawl_registry(
     job = _job(settings, "registry", run_id, allow, log_file)
     job["start_url"] = url
     child = _run_child(job, total=0, progress=progress, label="registry")
-    summary = (child.done or {}).get("summary", {})
-    upsert = summary.get("upsert", {"new": [], "updated": [], "matched_paper": []})
-    failures = list(summary.get("failures", []))
-    if summary.get("start_failure"):
-        failures.insert(0, summary["start_failure"])
-    entries = int(summary.get("entries", 0))
-    pages_fetched = int(summary.get("pages_fetched", 0))
-    reported = summary.get("reported_total")
+    counts = _RegistryCounts.of(child)
+    entries, failures, reported = counts.entries, counts.failures, counts.reported
     finished = child.returncode == 0 and not child.interrupted
     # Missing-marking needs a trustworthy full list: no failure, and no fewer entries than the
     # portal's own hit count (fewer means paging or selectors silently lost some).
@@ -454,17 +488,7 @@ def crawl_registry(
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
         if complete:
             missing = mark_missing(con, run_id)
-        stats = {
-            "entries": entries,
-            "reported_total": reported,
-            "parse_failures": len(failures),
-            "pages_fetched": pages_fetched,
-            "new": len(upsert["new"]),
-            "updated": len(upsert["updated"]),
-            "matched_paper": len(upsert["matched_paper"]),
-            "missing": len(missing),
-            "complete": complete,
-        }
+        stats = counts.run_stats(missing=len(missing), complete=complete)
         if not finished and not child.interrupted:
             stats["failure"] = child.failure()
         finish_run(con, run_id, status, stats)
@@ -476,16 +500,8 @@ def crawl_registry(
             f"see {log_file}"
         )
     if entries == 0:
-        detail = "; ".join(failures[:3]) or "no hit list entries found"
-        if pages_fetched == 0:
-            raise CrawlError(
-                f"registry crawl fetched no page from {url} ({detail}); see {log_file}"
-            )
-        raise CrawlError(
-            f"registry crawl found no initiatives at {url} ({len(failures)} problem(s): {detail}); "
-            f"{pages_fetched} page(s) were fetched but none parsed, so the layout may have "
-            f"changed: see crawler/selectors.py and {log_file}"
-        )
+        raise _no_initiatives_error(url, failures, counts.pages_fetched, log_file)
+    upsert = counts.upsert
     return RegistryCrawlResult(
         crawl_run_id=run_id,
         entries=entries,
@@ -497,4 +513,57 @@ def crawl_registry(
         missing=missing,
         complete=complete,
         log_file=str(log_file),
+    )
+
+
+@dataclass(slots=True)
+class _RegistryCounts:
+    """What the registry crawl's child process reported in its done line."""
+
+    upsert: dict[str, list[str]]
+    failures: list[str]
+    entries: int
+    pages_fetched: int
+    reported: Any  # the portal's own "N Treffer", None when the page did not say
+
+    @classmethod
+    def of(cls, child: _ChildResult) -> _RegistryCounts:
+        summary = (child.done or {}).get("summary", {})
+        failures = list(summary.get("failures", []))
+        if summary.get("start_failure"):
+            failures.insert(0, summary["start_failure"])
+        return cls(
+            upsert=summary.get("upsert", {"new": [], "updated": [], "matched_paper": []}),
+            failures=failures,
+            entries=int(summary.get("entries", 0)),
+            pages_fetched=int(summary.get("pages_fetched", 0)),
+            reported=summary.get("reported_total"),
+        )
+
+    def run_stats(self, *, missing: int, complete: bool) -> dict[str, Any]:
+        """The crawl run's summary row."""
+        return {
+            "entries": self.entries,
+            "reported_total": self.reported,
+            "parse_failures": len(self.failures),
+            "pages_fetched": self.pages_fetched,
+            "new": len(self.upsert["new"]),
+            "updated": len(self.upsert["updated"]),
+            "matched_paper": len(self.upsert["matched_paper"]),
+            "missing": missing,
+            "complete": complete,
+        }
+
+
+def _no_initiatives_error(
+    url: str, failures: list[str], pages_fetched: int, log_file: Path
+) -> CrawlError:
+    """Why a registry crawl that ran found nothing: no page fetched, or none parsed."""
+    detail = "; ".join(failures[:3]) or "no hit list entries found"
+    if pages_fetched == 0:
+        return CrawlError(f"registry crawl fetched no page from {url} ({detail}); see {log_file}")
+    return CrawlError(
+        f"registry crawl found no initiatives at {url} ({len(failures)} problem(s): {detail}); "
+        f"{pages_fetched} page(s) were fetched but none parsed, so the layout may have "
+        f"changed: see crawler/selectors.py and {log_file}"
     )

@@ -291,6 +291,8 @@ def prepare(
     crawled_only: bool = False,
     kept_paths: list[Path] = (),  # type: ignore[assignment]
 ) -> tuple[EvaluationInputs, str]:
+    """Everything leave-one-out evaluation needs: each labelled cluster's training and held-out
+    features, the civil examples and the gate's document sets; and where the labels came from."""
     if crawled_only and documents_path:
         raise InputError("--crawled-only and --documents exclude each other; choose one")
 
@@ -306,8 +308,37 @@ def prepare(
         for expect, paths in (("rejected", civil_paths), ("kept", kept_paths))
         for path in paths
     ]
-    table = [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
     db = Path(settings.db) if Path(settings.db).exists() else None
+    everything = _embedded_passages_by_source(kit, labelled, documents, set_documents, db)
+    model = new_model(settings, kit)
+    held_out = "file" if documents_path else "crawled" if crawled_only else "own"
+    folds = _fold_features(model, labelled, everything, held_out)
+    civil_examples = [model.features(c.key, c.passages) for c in civil_example_clusters(kit, db)]
+    gate_sets = [
+        (path.name, expect, _set_features(model, everything, f"s{index}:"))
+        for index, (path, expect, _docs) in enumerate(set_documents)
+    ]
+    all_levels = {t.cluster_id: t.level for t in labelled}
+    inputs = EvaluationInputs(
+        folds.keys,
+        folds.levels,
+        folds.train,
+        folds.test,
+        folds.test_texts,
+        folds.train_texts,
+        folds.skipped,
+        civil_examples,
+        gate_sets,
+        model,
+        all_levels,
+    )
+    return inputs, source
+
+
+def _embedded_passages_by_source(kit, labelled, documents, set_documents, db) -> dict:
+    """Embedded passages keyed by source and cluster: ``t:`` the labels table's text, ``f:`` the
+    --documents file, ``w:`` the crawled website, ``sN:`` the N-th civil/kept document set."""
+    table = [table_document(t.cluster_id, *t.table_text_parts) for t in labelled]
     by_table = passages_of_documents(kit, table)
     by_file = passages_of_documents(kit, documents) if documents else {}
     everything = {
@@ -320,62 +351,57 @@ def prepare(
             kit, [dataclasses.replace(d, cluster=f"s{index}:{d.cluster}") for d in docs]
         )
         everything.update(by_set)
-    everything = embed_passages(kit, everything, db)
-    model = new_model(settings, kit)
-    keys, levels, train, test, skipped = [], [], {}, {}, []
-    train_texts, test_texts = {}, {}
+    return embed_passages(kit, everything, db)
+
+
+@dataclasses.dataclass(slots=True)
+class _FoldFeatures:
+    keys: list = dataclasses.field(default_factory=list)
+    levels: list = dataclasses.field(default_factory=list)
+    train: dict = dataclasses.field(default_factory=dict)
+    test: dict = dataclasses.field(default_factory=dict)
+    train_texts: dict = dataclasses.field(default_factory=dict)
+    test_texts: dict = dataclasses.field(default_factory=dict)
+    skipped: list = dataclasses.field(default_factory=list)
+
+
+def _fold_features(model, labelled, everything: dict, held_out: str) -> _FoldFeatures:
+    """Training and held-out features per labelled cluster. ``held_out`` is the text a fold
+    tests on: ``file`` (--documents), ``crawled`` (--crawled-only) or ``own`` (website + table);
+    a cluster without that text is skipped, but still trains the folds of the others."""
+    folds = _FoldFeatures()
     for t in labelled:
         meta = ClusterMeta(t.name, t.table_text_parts[2])
         own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
         from_file = everything.get(f"f:{t.cluster_id}", [])
         crawled = everything.get(f"w:{t.cluster_id}", [])
-        if (documents_path and not from_file) or (crawled_only and not crawled):
-            skipped.append(t.cluster_id)
+        if (held_out == "file" and not from_file) or (held_out == "crawled" and not crawled):
+            folds.skipped.append(t.cluster_id)
             continue
-        keys.append(t.cluster_id)
-        levels.append(t.level)
-        train[t.cluster_id] = model.features(t.cluster_id, own + from_file, meta)
-        train_texts[t.cluster_id] = [p.text for p in own + from_file]
-        held_out = from_file if documents_path else crawled if crawled_only else own
-        test[t.cluster_id] = model.features(t.cluster_id, held_out, meta)
-        test_texts[t.cluster_id] = [p.text for p in held_out]
+        folds.keys.append(t.cluster_id)
+        folds.levels.append(t.level)
+        folds.train[t.cluster_id] = model.features(t.cluster_id, own + from_file, meta)
+        folds.train_texts[t.cluster_id] = [p.text for p in own + from_file]
+        tested = {"file": from_file, "crawled": crawled}.get(held_out, own)
+        folds.test[t.cluster_id] = model.features(t.cluster_id, tested, meta)
+        folds.test_texts[t.cluster_id] = [p.text for p in tested]
     # Skipped clusters still train the folds of the others (they have warehouse/table text).
     for t in labelled:
-        if t.cluster_id in skipped:
+        if t.cluster_id in folds.skipped:
             own = everything.get(f"w:{t.cluster_id}", []) + everything.get(f"t:{t.cluster_id}", [])
             meta = ClusterMeta(t.name, t.table_text_parts[2])
-            train[t.cluster_id] = model.features(t.cluster_id, own, meta)
-            train_texts[t.cluster_id] = [p.text for p in own]
-    civil_examples = [model.features(c.key, c.passages) for c in civil_example_clusters(kit, db)]
-    gate_sets = []
-    for index, (path, expect, _docs) in enumerate(set_documents):
-        prefix = f"s{index}:"
-        gate_sets.append(
-            (
-                path.name,
-                expect,
-                {
-                    k.removeprefix(prefix): model.features(k, v)
-                    for k, v in everything.items()
-                    if k.startswith(prefix) and v
-                },
-            )
-        )
-    all_levels = {t.cluster_id: t.level for t in labelled}
-    inputs = EvaluationInputs(
-        keys,
-        levels,
-        train,
-        test,
-        test_texts,
-        train_texts,
-        skipped,
-        civil_examples,
-        gate_sets,
-        model,
-        all_levels,
-    )
-    return inputs, source
+            folds.train[t.cluster_id] = model.features(t.cluster_id, own, meta)
+            folds.train_texts[t.cluster_id] = [p.text for p in own]
+    return folds
+
+
+def _set_features(model, everything: dict, prefix: str) -> dict:
+    """Features of one civil/kept document set's clusters, by their unprefixed keys."""
+    return {
+        k.removeprefix(prefix): model.features(k, v)
+        for k, v in everything.items()
+        if k.startswith(prefix) and v
+    }
 
 
 def _training_keys(inputs: EvaluationInputs, held_out: str) -> list[str]:

@@ -119,9 +119,8 @@ def land_map_png(
     appears only in each Land's caption ("n von m": n SVI-relevant of m with an intensity)."""
     t = texts.Texts(language)
     plt = _pyplot()
-    from matplotlib import cm, colors
-    from matplotlib.patches import Patch, Polygon
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib import colors
+    from matplotlib.patches import Polygon
 
     geometry = laender_geometry()
     counts = land_counts(land_mix)
@@ -136,43 +135,75 @@ def land_map_png(
         for ring in geometry[slug]["rings"]:
             ax.add_patch(Polygon(ring, closed=True, facecolor=shade, edgecolor="#333", lw=0.7))
     for slug, land in geometry.items():
-        count = counts.get(slug)
-        mix = count.mix if count else {}
-        centre = _centroid(max(land["rings"], key=len))
-        anchor = _PIE_ANCHORS.get(slug, centre)
-        if anchor != centre:
-            ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
-        caption = land["name"]
-        if count and count.classified:
-            caption += "\n" + count.caption(t.language)
-        radius = 0.16 + 0.1 * math.sqrt(sum(mix.values())) if mix else 0.0
-        if mix:
-            ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
-            inset = ax.inset_axes(
-                [anchor[0] - radius, anchor[1] - radius * 0.66, 2 * radius, 2 * radius * 0.66],
-                transform=ax.transData,
-            )
-            inset.pie(
-                [mix[k] for k in ordered],
-                colors=[colour_of(k) for k in ordered],
-                wedgeprops={"linewidth": 0.5, "edgecolor": "white"},
-            )
-            inset.set_aspect("auto")
-        dark = norm(relevant.get(slug, 0)) > 0.6 and anchor == centre
-        ax.text(
-            anchor[0],
-            anchor[1] - radius * 0.66 - 0.05,
-            caption,
-            ha="center",
-            va="top",
-            fontsize=6,
-            color="white" if dark else "#111",
-        )
+        shading = norm(relevant.get(slug, 0))
+        _draw_land_pie_and_caption(ax, slug, land, counts.get(slug), labels, shading, t.language)
     ax.set_xlim(5.4, 16.0)
     ax.set_ylim(47.0, 55.4)
     ax.set_aspect(1 / math.cos(math.radians(51)))
     ax.axis("off")
     ax.set_title(title, fontsize=11)
+    _add_map_colour_bar_and_legend(fig, ax, norm, cmap, labels, names, t)
+    return _png(fig)
+
+
+def _draw_land_pie_and_caption(
+    ax: Any,
+    slug: str,
+    land: dict[str, Any],
+    count: LandCount | None,
+    labels: list[str],
+    shading: float,
+    language: str | None,
+) -> None:
+    """One Land's pie of its level mix (moved off a small Land, with a leader line) and its
+    caption below; white text where the shading is dark."""
+    mix = count.mix if count else {}
+    centre = _centroid(max(land["rings"], key=len))
+    anchor = _PIE_ANCHORS.get(slug, centre)
+    if anchor != centre:
+        ax.plot([centre[0], anchor[0]], [centre[1], anchor[1]], color="#555", lw=0.6)
+    caption = land["name"]
+    if count and count.classified:
+        caption += "\n" + count.caption(language)
+    radius = 0.16 + 0.1 * math.sqrt(sum(mix.values())) if mix else 0.0
+    if mix:
+        ordered = [k for k in [*labels, *sorted(set(mix) - set(labels))] if k in mix]
+        inset = ax.inset_axes(
+            [anchor[0] - radius, anchor[1] - radius * 0.66, 2 * radius, 2 * radius * 0.66],
+            transform=ax.transData,
+        )
+        inset.pie(
+            [mix[k] for k in ordered],
+            colors=[colour_of(k) for k in ordered],
+            wedgeprops={"linewidth": 0.5, "edgecolor": "white"},
+        )
+        inset.set_aspect("auto")
+    dark = shading > 0.6 and anchor == centre
+    ax.text(
+        anchor[0],
+        anchor[1] - radius * 0.66 - 0.05,
+        caption,
+        ha="center",
+        va="top",
+        fontsize=6,
+        color="white" if dark else "#111",
+    )
+
+
+def _add_map_colour_bar_and_legend(
+    fig: Any,
+    ax: Any,
+    norm: Any,
+    cmap: Any,
+    labels: list[str],
+    names: dict[str, str],
+    t: texts.Texts,
+) -> None:
+    """The shading's colour bar (whole numbers), the pies' legend below, the outline credit."""
+    from matplotlib import cm
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(mappable, ax=ax, fraction=0.035, pad=0.01)
     bar.set_label(t("chart.map_bar"))
@@ -190,7 +221,6 @@ def land_map_png(
         title_fontsize=7,
     )
     ax.text(16.0, 47.0, t("chart.map_outlines"), fontsize=6, ha="right", color="#666")
-    return _png(fig)
 
 
 MOVE_COLOURS = {"up": "#a61b1b", "down": "#1b6aa6", "new": "#7fb069", "gone": "#b8b8b8"}

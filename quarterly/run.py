@@ -273,24 +273,11 @@ def run_stages(
     summaries) runs every time. KeyboardInterrupt records 'interrupted', any other error
     'failed', and both are re-raised unchanged: the next call resumes at that stage.
     """
-    names = [stage.name for stage in stages]
-    unknown = sorted(set(redo) - set(names))
-    if unknown:
-        raise InputError(f"--redo: unknown stage(s) {', '.join(unknown)}")
-    if set(redo) & set(skip):
-        raise InputError(f"cannot both skip and redo {', '.join(sorted(set(redo) & set(skip)))}")
+    _check_skip_and_redo([stage.name for stage in stages], skip, redo)
     settings, quarter = ctx.settings, str(ctx.quarter)
     scope = ctx.scope
-    options = {
-        "cluster_ids": ctx.cluster_ids,
-        "max_pages": ctx.max_pages,
-        "allow_private": ctx.allow_private,
-        "registry_listed_only": ctx.registry_listed_only,
-        "skip": sorted(skip),
-        "redo": sorted(redo),
-    }
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
-        attempt_id = start_attempt(con, quarter, options)
+        attempt_id = start_attempt(con, quarter, _attempt_options(ctx, skip, redo))
     reports: list[StageReport] = []
     forced: str | None = None  # 'redo' or 'upstream' once a stage has run in this attempt
     for index, stage in enumerate(stages):
@@ -325,24 +312,54 @@ def run_stages(
         ctx.reasons[stage.name] = "first" if done is None else forced or "first"
         if on_stage:
             on_stage(index, len(stages), stage, "running")
-        _record(settings, status="running", **common)
-        started = time.monotonic()
-        try:
-            outcome = stage.run(ctx)
-        except KeyboardInterrupt:
-            _record_quietly(settings, status="interrupted", **common)
-            raise
-        except BaseException as exc:
-            _record_quietly(settings, status="failed", detail=_one_line(exc), **common)
-            raise
-        seconds = time.monotonic() - started
-        stats = {**outcome.stats, "stage_seconds": round(seconds, 2)}
-        _record(settings, status="done", ref_id=outcome.ref_id, stats=stats, **common)
-        ctx.outcomes[stage.name] = outcome
-        reports.append(StageReport(stage.name, stage.title, "done", outcome.ref_id, stats, seconds))
+        reports.append(_run_stage(ctx, stage, common))
         if stage.name not in always_rerun:
             forced = forced or "upstream"
     return QuarterRunResult(quarter, attempt_id, scope, reports)
+
+
+def _check_skip_and_redo(names: list[str], skip: frozenset[str], redo: frozenset[str]) -> None:
+    """InputError for a --redo stage that does not exist or a stage both skipped and redone."""
+    unknown = sorted(set(redo) - set(names))
+    if unknown:
+        raise InputError(f"--redo: unknown stage(s) {', '.join(unknown)}")
+    if set(redo) & set(skip):
+        raise InputError(f"cannot both skip and redo {', '.join(sorted(set(redo) & set(skip)))}")
+
+
+def _attempt_options(
+    ctx: StageContext, skip: frozenset[str], redo: frozenset[str]
+) -> dict[str, Any]:
+    """What this attempt was asked for, as the quarter's attempt row records it."""
+    return {
+        "cluster_ids": ctx.cluster_ids,
+        "max_pages": ctx.max_pages,
+        "allow_private": ctx.allow_private,
+        "registry_listed_only": ctx.registry_listed_only,
+        "skip": sorted(skip),
+        "redo": sorted(redo),
+    }
+
+
+def _run_stage(ctx: StageContext, stage: Stage, common: dict[str, Any]) -> StageReport:
+    """Run one stage, recording 'running', then 'done' with its stats and duration, or
+    'interrupted' / 'failed' before the error is re-raised unchanged."""
+    settings = ctx.settings
+    _record(settings, status="running", **common)
+    started = time.monotonic()
+    try:
+        outcome = stage.run(ctx)
+    except KeyboardInterrupt:
+        _record_quietly(settings, status="interrupted", **common)
+        raise
+    except BaseException as exc:
+        _record_quietly(settings, status="failed", detail=_one_line(exc), **common)
+        raise
+    seconds = time.monotonic() - started
+    stats = {**outcome.stats, "stage_seconds": round(seconds, 2)}
+    _record(settings, status="done", ref_id=outcome.ref_id, stats=stats, **common)
+    ctx.outcomes[stage.name] = outcome
+    return StageReport(stage.name, stage.title, "done", outcome.ref_id, stats, seconds)
 
 
 def _one_line(exc: BaseException) -> str:

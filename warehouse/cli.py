@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from clusterradar.labels import load_taxonomy
 from clusterradar.options import LabelsFileAlias, LabelsFileOption, chosen_labels_file, settings_of
@@ -83,22 +82,7 @@ def history(
         entries = cluster_history(con, record.cluster_id, taxonomy)
         rejections = cluster_rejections(con, record.cluster_id)
     if as_json:
-        payload = {
-            "cluster_id": record.cluster_id,
-            "name": record.name,
-            "versions": [dataclasses.asdict(e) for e in entries],
-            "rejections": [
-                {
-                    **dataclasses.asdict(r.decision),
-                    "label": r.label_key,
-                    "label_de": taxonomy.label_de(r.decision.dimension, r.label_key or "")
-                    or r.label_key,
-                    "quarter": r.quarter,
-                    "concluded": r.concluded,
-                }
-                for r in rejections
-            ],
-        }
+        payload = _history_payload(record, entries, rejections, taxonomy)
         typer.echo(
             json.dumps(payload, indent=2, ensure_ascii=False, default=lambda v: v.isoformat())
         )
@@ -106,8 +90,42 @@ def history(
 
     from clusterradar.console import console as make_console
 
-    def dimension_de(key: str) -> str:
-        return taxonomy.dimension(key).label_de if key in taxonomy.dimension_keys() else key
+    console = make_console()
+    if entries:
+        console.print(_versions_table(record, entries, taxonomy))
+    else:
+        typer.echo(f"{record.cluster_id}: no classification versions yet")
+    if rejections:
+        console.print(_rejections_table(rejections, taxonomy))
+
+
+def _history_payload(record: Any, entries: list, rejections: list, taxonomy: Any) -> dict:
+    """`history --json`: the versions and the rejections with their German label."""
+    return {
+        "cluster_id": record.cluster_id,
+        "name": record.name,
+        "versions": [dataclasses.asdict(e) for e in entries],
+        "rejections": [
+            {
+                **dataclasses.asdict(r.decision),
+                "label": r.label_key,
+                "label_de": taxonomy.label_de(r.decision.dimension, r.label_key or "")
+                or r.label_key,
+                "quarter": r.quarter,
+                "concluded": r.concluded,
+            }
+            for r in rejections
+        ],
+    }
+
+
+def _dimension_de(taxonomy: Any, key: str) -> str:
+    return taxonomy.dimension(key).label_de if key in taxonomy.dimension_keys() else key
+
+
+def _versions_table(record: Any, entries: list, taxonomy: Any) -> Any:
+    """One row per classification version, open ones marked 'open'."""
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
 
     table = Table(title=f"{record.name} ({record.cluster_id})", title_justify="left")
     for column in (
@@ -126,7 +144,7 @@ def history(
             f"{de} ({key})" for key, de in zip(entry.labels, entry.labels_de, strict=True)
         )
         table.add_row(
-            dimension_de(entry.dimension),
+            _dimension_de(taxonomy, entry.dimension),
             labels or "(no label)",
             entry.valid_from.isoformat(),
             entry.valid_to.isoformat() if entry.valid_to else "open",
@@ -135,27 +153,28 @@ def history(
             entry.decided_at.strftime("%Y-%m-%d %H:%M") if entry.decided_at else "",
             entry.comment or (entry.source_ref or "")[:12],
         )
-    console = make_console()
-    if entries:
-        console.print(table)
-    else:
-        typer.echo(f"{record.cluster_id}: no classification versions yet")
-    if rejections:
-        rejected = Table(title=f"Rejected suggestions ({len(rejections)})", title_justify="left")
-        for column in ("dimension", "label", "quarter", "rejected_by", "rejected_at", "comment"):
-            rejected.add_column(column, overflow="fold")
-        for r in rejections:
-            key = r.label_key or ""
-            label = taxonomy.label_de(r.decision.dimension, key) or key
-            rejected.add_row(
-                dimension_de(r.decision.dimension),
-                f"{label} ({key})" if key else "–",
-                r.quarter or "–",
-                r.decision.reviewer + ("" if r.concluded else " (awaiting second review)"),
-                r.decision.decided_at.strftime("%Y-%m-%d %H:%M"),
-                r.decision.comment or "",
-            )
-        console.print(rejected)
+    return table
+
+
+def _rejections_table(rejections: list, taxonomy: Any) -> Any:
+    """One row per rejected suggestion; a rejection still awaiting its second review says so."""
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
+
+    rejected = Table(title=f"Rejected suggestions ({len(rejections)})", title_justify="left")
+    for column in ("dimension", "label", "quarter", "rejected_by", "rejected_at", "comment"):
+        rejected.add_column(column, overflow="fold")
+    for r in rejections:
+        key = r.label_key or ""
+        label = taxonomy.label_de(r.decision.dimension, key) or key
+        rejected.add_row(
+            _dimension_de(taxonomy, r.decision.dimension),
+            f"{label} ({key})" if key else "–",
+            r.quarter or "–",
+            r.decision.reviewer + ("" if r.concluded else " (awaiting second review)"),
+            r.decision.decided_at.strftime("%Y-%m-%d %H:%M"),
+            r.decision.comment or "",
+        )
+    return rejected
 
 
 def export(

@@ -86,12 +86,7 @@ def load_labels(
     facts of clusters that came from a registry crawl (origin other than 'paper') are left alone.
     Labels are compared with the latest paper version, so reverting a file works as expected.
     """
-    paper_keys = set(taxonomy.keys(DIMENSION, paper_only=True))
-    wrong = [
-        f"{c.id}: intensity '{c.intensity}'" for c in clusters if c.intensity not in paper_keys
-    ]
-    if wrong:
-        raise LabelValidationError([f"not on the paper's intensity scale: {w}" for w in wrong])
+    _check_paper_intensity_scale(taxonomy, clusters)
     now = now or utcnow()
     files_hash = files_hash or data_hash(taxonomy, clusters)
     result = LoadResult(files_hash=files_hash, clusters_in_files=len(clusters))
@@ -105,59 +100,91 @@ def load_labels(
         ).fetchall()
     }
     for cluster in clusters:
-        record = stored.get(cluster.id)
-        facts = {
-            "cluster_id": cluster.id,
-            "name": cluster.name,
-            "bundeslaender": list(cluster.bundeslaender),
-            "website": cluster.website,
-            "go_cluster": cluster.go_cluster,
-            "now": now,
-        }
-        if record is None:
-            con.execute(query("labels_insert_cluster"), facts)
-            result.clusters_inserted.append(cluster.id)
-        elif (
-            not result.already_loaded
-            and record.origin == "paper"
-            and _facts_differ(record, cluster)
-        ):
-            alt_names = list(record.alt_names)
-            if record.name != cluster.name and record.name not in alt_names:
-                alt_names.append(record.name)
-            con.execute(query("labels_update_cluster"), {**facts, "alt_names": alt_names})
-            result.clusters_updated.append(cluster.id)
+        _sync_cluster_facts(con, cluster, stored.get(cluster.id), result, now)
         if latest.get(cluster.id) != [cluster.intensity]:
-            valid_from = cluster.valid_from
-            record_version(
-                con,
-                cluster_id=cluster.id,
-                dimension=DIMENSION,
-                labels=[cluster.intensity],
-                valid_from=valid_from,
-                source="paper",
-                source_ref=files_hash,
-                decided_by=PAPER_DECIDED_BY,
-                decided_at=dt.datetime.combine(valid_from, dt.time()),
-            )
+            _record_paper_version(con, cluster, files_hash)
             result.versions_created.append(cluster.id)
     in_files = {c.id for c in clusters}
     result.clusters_not_in_files = sorted(
         cid for cid, rec in stored.items() if rec.origin == "paper" and cid not in in_files
     )
     if result.changed or not result.already_loaded:
-        result.load_id = uuid.uuid4().hex
-        con.execute(
-            query("labels_record_load"),
-            {
-                "load_id": result.load_id,
-                "files_hash": files_hash,
-                "loaded_at": now,
-                "clusters": len(clusters),
-                "new_versions": len(result.versions_created),
-            },
-        )
+        result.load_id = _record_load(con, result, len(clusters), now)
     return result
+
+
+def _check_paper_intensity_scale(taxonomy: Taxonomy, clusters: list[LabelledCluster]) -> None:
+    """LabelValidationError listing every cluster whose intensity is not on the paper's scale."""
+    paper_keys = set(taxonomy.keys(DIMENSION, paper_only=True))
+    wrong = [
+        f"{c.id}: intensity '{c.intensity}'" for c in clusters if c.intensity not in paper_keys
+    ]
+    if wrong:
+        raise LabelValidationError([f"not on the paper's intensity scale: {w}" for w in wrong])
+
+
+def _sync_cluster_facts(
+    con: duckdb.DuckDBPyConnection,
+    cluster: LabelledCluster,
+    record: ClusterRecord | None,
+    result: LoadResult,
+    now: dt.datetime,
+) -> None:
+    """Insert a new cluster; refresh a paper cluster's facts only when the files changed
+    (keeping an old name as an alternative name). Registry-crawled clusters are left alone."""
+    facts = {
+        "cluster_id": cluster.id,
+        "name": cluster.name,
+        "bundeslaender": list(cluster.bundeslaender),
+        "website": cluster.website,
+        "go_cluster": cluster.go_cluster,
+        "now": now,
+    }
+    if record is None:
+        con.execute(query("labels_insert_cluster"), facts)
+        result.clusters_inserted.append(cluster.id)
+    elif not result.already_loaded and record.origin == "paper" and _facts_differ(record, cluster):
+        alt_names = list(record.alt_names)
+        if record.name != cluster.name and record.name not in alt_names:
+            alt_names.append(record.name)
+        con.execute(query("labels_update_cluster"), {**facts, "alt_names": alt_names})
+        result.clusters_updated.append(cluster.id)
+
+
+def _record_paper_version(
+    con: duckdb.DuckDBPyConnection, cluster: LabelledCluster, files_hash: str
+) -> None:
+    """A new intensity version from the paper, valid from the label's month."""
+    valid_from = cluster.valid_from
+    record_version(
+        con,
+        cluster_id=cluster.id,
+        dimension=DIMENSION,
+        labels=[cluster.intensity],
+        valid_from=valid_from,
+        source="paper",
+        source_ref=files_hash,
+        decided_by=PAPER_DECIDED_BY,
+        decided_at=dt.datetime.combine(valid_from, dt.time()),
+    )
+
+
+def _record_load(
+    con: duckdb.DuckDBPyConnection, result: LoadResult, clusters: int, now: dt.datetime
+) -> str:
+    """Append this load to the label-load log; returns its id."""
+    load_id = uuid.uuid4().hex
+    con.execute(
+        query("labels_record_load"),
+        {
+            "load_id": load_id,
+            "files_hash": result.files_hash,
+            "loaded_at": now,
+            "clusters": clusters,
+            "new_versions": len(result.versions_created),
+        },
+    )
+    return load_id
 
 
 @dataclass(slots=True)
