@@ -33,6 +33,8 @@ LAZY_MODULES: dict[str, str] = {
     "starlette": "FastAPI's base; only the review app and the API need it",
     "uvicorn": "the review app's server; only `review serve` and `api serve` need it",
     "jinja2": "the review app's and the quarterly report's templates only",
+    "rich": "a tenth of a second; Typer loads it to render --help, but a light command such as "
+    "`config show` or `init` prints plain lines and never needs its tables or progress bars",
     "argon2": "password hashing; only the review app's accounts need it",
     "itsdangerous": "session cookies; only the review app needs it",
 }

@@ -11,7 +11,6 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
-from rich.table import Table
 
 from clusterradar.errors import InputError
 from clusterradar.options import (
@@ -72,6 +71,7 @@ def crawl_registry_command(
 
     Example: clusterradar crawl registry --start-url http://127.0.0.1:8001/ --allow-private
     """
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
 
     from clusterradar.crawler.runner import crawl_registry
 
@@ -124,6 +124,7 @@ def crawl_sites_command(
 
     Example: clusterradar crawl sites -c photonics-bw -c aerospace-hub --max-pages 20
     """
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
 
     from clusterradar.crawler.runner import crawl_sites
 
@@ -207,6 +208,8 @@ def clusters_list(
 
     Example: clusterradar clusters list --json
     """
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
+
     from clusterradar.warehouse.crawls import clusters_with_last_outcome
 
     settings = settings_of(ctx)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from clusterradar.errors import InputError
 from clusterradar.labels import load_labelled_clusters, load_taxonomy, validate_label_files
@@ -99,6 +98,8 @@ def show(
 
 
 def _print_tables(dimensions, labelled, taxonomy) -> None:
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
+
     from clusterradar.console import console as make_console
 
     console = make_console()

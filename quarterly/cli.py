@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from clusterradar.errors import InputError
 from clusterradar.inputs import parse_quarter_flag
@@ -116,6 +115,7 @@ def run_command(
 
 def print_run_summary(result) -> None:
     """A table of the stages of one quarterly run (to stdout)."""
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
 
     from clusterradar.console import console
 
@@ -185,6 +185,7 @@ def diff_command(
 def print_diff(diff) -> None:
     """Both tables with the taxonomy's German names (as `history` prints them; --json keeps
     the keys)."""
+    from rich.table import Table  # rich loads lazily (clusterradar/lazy.py)
 
     from clusterradar.console import console as make_console
 

@@ -10,6 +10,8 @@ one of our modules that ``clusterradar --help`` does not load. Every other one b
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -221,6 +223,22 @@ def test_help_loads_no_stage_work_module():
     assert "clusterradar.crawler.runner" not in modules_loaded_by_help()
     assert "clusterradar.quarterly.run" not in modules_loaded_by_help()
     assert set(COMMAND_MODULES) <= modules_loaded_by_help()
+
+
+def test_a_light_command_imports_none_of_the_lazy_libraries():
+    # Typer itself loads rich to render --help; a light command loads none of the list.
+    code = (
+        "import contextlib, json, sys\n"
+        "from clusterradar.cli import app\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    app(['config', 'show', '--json'])\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = {name.split(".")[0] for name in json.loads(result.stdout.splitlines()[-1])}
+    assert loaded & set(LAZY_MODULES) == set()
 
 
 def test_the_not_moved_yet_list_names_only_modules_with_needless_imports():
