@@ -43,3 +43,15 @@ BUNDESLAENDER = tuple(BUNDESLAND_NAMES)
 def default_clusters_path() -> Path:
     """The labelled-clusters file shipped with the package."""
     return Path(str(resources.files("clusterradar.labels").joinpath("data", "clusters.yaml")))
+
+
+def default_svi_lexicon_path() -> Path:
+    """The SVI lexicon shipped with the package (the pipeline matches it; data owned here)."""
+    return Path(str(resources.files("clusterradar.labels").joinpath("data", "svi_lexicon.yaml")))
+
+
+def default_technology_lexicon_path() -> Path:
+    """The technology lexicon shipped with the package (same schema; families in models/axes.py)."""
+    return Path(
+        str(resources.files("clusterradar.labels").joinpath("data", "technology_lexicon.yaml"))
+    )
