@@ -18,13 +18,13 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
 from clusterradar.errors import LabelValidationError
+from clusterradar.labels.schema import default_svi_lexicon_path, default_technology_lexicon_path
 from clusterradar.pipeline.nlp import TokenArrays, lemma_normaliser, lemma_of_ids
 
 if TYPE_CHECKING:
@@ -104,14 +104,8 @@ class LexiconHit:
 
 
 def default_lexicon_path() -> Path:
-    return Path(str(resources.files("clusterradar.labels").joinpath("data", "svi_lexicon.yaml")))
-
-
-def default_technology_lexicon_path() -> Path:
-    """The technology lexicon (same schema; categories are technology families, models/axes.py)."""
-    return Path(
-        str(resources.files("clusterradar.labels").joinpath("data", "technology_lexicon.yaml"))
-    )
+    """The packaged SVI lexicon; where it lives is the labels package's business."""
+    return default_svi_lexicon_path()
 
 
 class _LineLoader(yaml.SafeLoader):
