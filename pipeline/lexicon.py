@@ -358,10 +358,13 @@ class LexiconMatcher:
         spans: set[tuple[str, int, int]] = set()
         phrases, lemmas = self._lemma_phrases, tokens.lemmas
         leads = list(map(self._by_token.__getitem__, tokens.keys))
+        size = len(lemmas)
         for start in [i for i, lead in enumerate(leads) if lead is not None]:
             compounds, lengths = leads[start]  # type: ignore[misc]
             spans.update((term, start, start + 1) for term in compounds)
             for length in lengths:
+                if start + length > size:  # a shorter slice could equal a shorter phrase
+                    continue
                 terms = phrases.get(tuple(lemmas[start : start + length]))
                 if terms:
                     spans.update((term, start, start + length) for term in terms)

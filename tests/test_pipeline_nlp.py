@@ -159,6 +159,20 @@ def test_an_analyst_can_extend_the_lexicon_with_a_line(nlp, tmp_path: Path):
     assert "Gefechtsfeld" in _terms(matcher, "Sensoren für das digitale Gefechtsfeldmanagement.")
 
 
+def test_a_text_ending_inside_a_longer_phrase_gets_the_shorter_phrase_only(nlp, tmp_path: Path):
+    base = load_lexicon().source
+    text = Path(base).read_text(encoding="utf-8") + (
+        "  - {term: Xylofant Brummer, category: defence, weight: 0.9}\n"
+        "  - {term: Xylofant Brummer Zwerg, category: defence, weight: 0.9}\n"
+    )
+    path = tmp_path / "lexicon.yaml"
+    path.write_text(text, encoding="utf-8")
+    matcher = LexiconMatcher(nlp, load_lexicon(path))
+    # the three-word phrase is cut by the end of the text: only the two-word one is a hit
+    assert _terms(matcher, "Wir bauen den Xylofant Brummer") == ["Xylofant Brummer"]
+    assert _terms(matcher, "Der Xylofant Brummer Zwerg fliegt.") == ["Xylofant Brummer Zwerg"]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
