@@ -22,8 +22,8 @@ from clusterradar.review.queue import (
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import axis_scores, review_pages, reviews
 from clusterradar.warehouse.history import ClassificationVersion, effective_at, timeline
-from clusterradar.warehouse.records import AxisScoreRecord
-from clusterradar.warehouse.review_pages import PreviousSuggestion, RunInfo, SiteOutcome
+from clusterradar.warehouse.records import AxisScoreRecord, StoredSuggestion
+from clusterradar.warehouse.review_pages import RunInfo, SiteOutcome
 from clusterradar.warehouse.reviews import ClusterFacts, Evidence, QueueCandidate, ReviewDecision
 
 
@@ -53,7 +53,7 @@ class ClusterPage:
     suggestions: dict[str, list[SuggestionView]] = field(default_factory=dict)
     versions: list[ClassificationVersion] = field(default_factory=list)
     decisions: list[ReviewDecision] = field(default_factory=list)
-    previous: dict[str, PreviousSuggestion] = field(default_factory=dict)  # last quarter, rank 1
+    previous: dict[str, StoredSuggestion] = field(default_factory=dict)  # last quarter, rank 1
     axes: AxisScoreRecord | None = None  # T and S of the run the intensity suggestions are from
     site: SiteOutcome | None = None  # the newest crawl of the cluster's website
 
@@ -162,19 +162,10 @@ def place_in_queue(con: duckdb.DuckDBPyConnection, suggestion_id: str, reason: s
     if suggestion is None:
         return None
     facts = reviews.load_cluster(con, suggestion.cluster_id)
-    candidate = QueueCandidate(
-        suggestion_id=suggestion.suggestion_id,
-        run_id=suggestion.run_id,
-        quarter=suggestion.quarter,
-        cluster_id=suggestion.cluster_id,
+    candidate = QueueCandidate.of(
+        suggestion,
         cluster_name=facts.name if facts else suggestion.cluster_id,
         bundeslaender=list(facts.bundeslaender) if facts else [],
-        dimension=suggestion.dimension,
-        label_key=suggestion.label_key,
-        score=suggestion.score,
-        rank=suggestion.rank,
-        model_version=suggestion.model_version,
-        concluded=False,
     )
     return position_key(candidate, reason)
 

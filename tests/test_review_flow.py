@@ -20,7 +20,7 @@ from clusterradar.review.queue import QueueItem, next_after, position_key
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse.axis_scores import insert_axis_scores
 from clusterradar.warehouse.db import connect, transaction
-from clusterradar.warehouse.records import AxisScoreRecord
+from clusterradar.warehouse.records import AxisScoreRecord, StoredSuggestion
 from clusterradar.warehouse.reviews import QueueCandidate
 from tests.test_review_seed import (
     PASSWORD,
@@ -78,7 +78,8 @@ def decision_count(seeded: Seeded) -> int:
 
 
 def candidate(sid: str, name: str, score: float, dimension: str = "intensity") -> QueueCandidate:
-    return QueueCandidate(sid, "r1", "2026Q3", name, name, [], dimension, "x", score, 1, "m", False)
+    suggestion = StoredSuggestion(sid, "r1", name, dimension, "x", score, 1, "m", "2026Q3")
+    return QueueCandidate.of(suggestion, cluster_name=name)
 
 
 def test_next_after_a_vanished_item_continues_after_its_place_not_at_the_top():

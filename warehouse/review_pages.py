@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from clusterradar.warehouse.db import query
+from clusterradar.warehouse.records import StoredSuggestion
 
 
 @dataclass(slots=True)
@@ -42,28 +43,18 @@ def finished_runs(con: duckdb.DuckDBPyConnection) -> list[RunInfo]:
     return [RunInfo(*row) for row in rows]
 
 
-@dataclass(slots=True)
-class PreviousSuggestion:
-    """A cluster's rank-1 suggestion in one dimension from the quarter before the one shown."""
-
-    dimension: str
-    label_key: str
-    score: float
-    run_id: str
-    quarter: str | None
-    model_version: str
-
-
 def previous_quarter_suggestions(
     con: duckdb.DuckDBPyConnection, cluster_id: str
-) -> dict[str, PreviousSuggestion]:
+) -> dict[str, StoredSuggestion]:
     """Per dimension, the rank-1 suggestion of the newest finished run of an earlier quarter
     than the cluster's latest run in that dimension (runs without a quarter: an earlier run).
     A dimension without such a run is absent."""
     cursor = con.execute(query("review_previous_suggestions"), {"cluster_id": cluster_id})
-    found: dict[str, PreviousSuggestion] = {}
+    names = [d[0] for d in cursor.description]
+    found: dict[str, StoredSuggestion] = {}
     for row in cursor.fetchall():
-        found.setdefault(row[0], PreviousSuggestion(*row))
+        suggestion = StoredSuggestion(**dict(zip(names, row, strict=True)))
+        found.setdefault(suggestion.dimension, suggestion)
     return found
 
 

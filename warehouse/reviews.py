@@ -8,7 +8,7 @@ decides how short its connection and transaction are (see :mod:`clusterradar.war
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import duckdb
 
@@ -28,24 +28,23 @@ Suggestion = StoredSuggestion
 ACTIONS = ("accept", "reject", "override")
 
 
-@dataclass(slots=True)
-class QueueCandidate:
-    """A suggestion of a cluster's latest finished run, with what review already did to it."""
+@dataclass(slots=True, frozen=True, kw_only=True)
+class QueueCandidate(StoredSuggestion):
+    """A view: a suggestion of a cluster's latest finished run (a :class:`StoredSuggestion`,
+    whose fields it has), with the cluster's name and Länder and what review already did to it.
+    """
 
-    suggestion_id: str
-    run_id: str
-    quarter: str | None
-    cluster_id: str
     cluster_name: str
-    bundeslaender: list[str]
-    dimension: str
-    label_key: str
-    score: float
-    rank: int
-    model_version: str
-    concluded: bool
+    bundeslaender: list[str] = field(default_factory=list)
+    concluded: bool = False
     reviewers: list[str] = field(default_factory=list)
     dropped: bool = False  # the registry no longer lists the initiative (missing_since)
+
+    @classmethod
+    def of(cls, suggestion: StoredSuggestion, **view: object) -> QueueCandidate:
+        """Wrap a stored suggestion; `view` gives the fields the queue adds."""
+        stored = {f.name: getattr(suggestion, f.name) for f in fields(StoredSuggestion)}
+        return cls(**stored, **view)
 
 
 def _records(cursor: duckdb.DuckDBPyConnection, kind: type) -> list:

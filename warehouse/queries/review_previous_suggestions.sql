@@ -20,7 +20,8 @@ previous AS (
       AND (l.quarter IS NULL OR r.quarter IS NULL OR r.quarter < l.quarter)
     GROUP BY r.dimension
 )
-SELECT s.dimension, s.label_key, s.score, s.run_id, r.quarter, s.model_version
+SELECT s.suggestion_id, s.run_id, s.cluster_id, s.dimension, s.label_key, s.score, s.rank,
+       s.model_version, r.quarter
 FROM suggestions s
 JOIN previous p ON p.run_id = s.run_id AND p.dimension = s.dimension
 JOIN classification_runs r ON r.run_id = s.run_id
