@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from clusterradar.errors import LabelValidationError
-from clusterradar.labels.schema import (
-    BUNDESLAND_NAMES as BUNDESLAND_NAMES,  # review imports it here
-)
 from clusterradar.labels.schema import default_clusters_path, default_taxonomy_path
 from clusterradar.labels.taxonomy import Taxonomy, load_taxonomy
 from clusterradar.labels.validation import check_clusters_file

@@ -11,6 +11,9 @@ from typing import Annotated
 
 import typer
 
+from clusterradar.options import settings_of
+from clusterradar.warehouse.db import connect, transaction
+
 token_app = typer.Typer(
     help="Tokens of the read API (/api/v1): create, list, revoke.", no_args_is_help=True
 )
@@ -19,8 +22,6 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text
 
 
 def _settings(ctx: typer.Context):
-    from clusterradar.cli import settings_of
-
     return settings_of(ctx)
 
 
@@ -35,7 +36,6 @@ def create(
 ) -> None:
     """Create a token for an existing account and print it once (store it now)."""
     from clusterradar.warehouse.api_tokens import create_token
-    from clusterradar.warehouse.db import connect, transaction
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
@@ -60,7 +60,6 @@ def list_(
 ) -> None:
     """List tokens (ids, accounts, labels, created, revoked); never the tokens themselves."""
     from clusterradar.warehouse.api_tokens import list_tokens
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
@@ -94,7 +93,6 @@ def revoke(
 ) -> None:
     """Revoke a token: requests with it get 401 from then on (kept in the history)."""
     from clusterradar.warehouse.api_tokens import revoke_token
-    from clusterradar.warehouse.db import connect, transaction
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from clusterradar.errors import InputError
+from clusterradar.options import settings_of
+from clusterradar.warehouse.db import connect, transaction
 
 review_app = typer.Typer(
     help="Review suggestions: the web app and its command-line equivalents.",
@@ -29,8 +31,6 @@ Comment = Annotated[str | None, typer.Option("--comment", help="Why (kept with t
 
 
 def _settings(ctx: typer.Context):
-    from clusterradar.cli import settings_of
-
     return settings_of(ctx)
 
 
@@ -94,7 +94,6 @@ def add_user(
 ) -> None:
     """Add a reviewer account (password prompted twice, or read from standard input)."""
     from clusterradar.review import auth
-    from clusterradar.warehouse.db import connect, transaction
 
     settings = _settings(ctx)
     auth.check_user_name(name)
@@ -124,7 +123,6 @@ def list_pending(
     """List pending suggestions, most useful first (same order as the web queue)."""
     from clusterradar.review.pages import check_filters, load_pending
     from clusterradar.review.queue import QueueFilters, build_queue
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con:
@@ -172,7 +170,6 @@ def show(
     """Show a cluster: registry facts, labels in force, suggestions with evidence, history."""
     from clusterradar.review import vocabulary
     from clusterradar.review.pages import load_cluster_page
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con:
@@ -223,7 +220,6 @@ def _decide(
 ):
     from clusterradar.review import auth
     from clusterradar.review.decisions import record_decision
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con:
@@ -308,7 +304,6 @@ def agreement(
     """Agreement rate per reviewer pair over the suggestions both decided."""
     from clusterradar.review.agreement import pair_agreement
     from clusterradar.warehouse import reviews
-    from clusterradar.warehouse.db import connect
 
     settings = _settings(ctx)
     with connect(settings.db, timeout=settings.lock_timeout) as con:

@@ -136,14 +136,7 @@ def decide(
         replayed = _replay(con, request_key, suggestion_id, reviewer.strip())
         if replayed is not None:
             return replayed
-    if action not in reviews.ACTIONS:
-        raise input_error(
-            f"unknown action {action!r}; use accept, reject or override",
-            text("error.unknown_action", action=action),
-        )
-    reviewer = reviewer.strip()
-    if not reviewer:
-        raise input_error("a decision needs a reviewer name", text("error.no_reviewer"))
+    reviewer = _checked_action_and_reviewer(action, reviewer)
     suggestion = reviews.load_suggestion(con, suggestion_id)
     if suggestion is None:
         raise not_found(
@@ -151,23 +144,10 @@ def decide(
             text("error.no_suggestion", suggestion=suggestion_id),
         )
     multi = vocabulary.is_multi_label(suggestion.dimension)
-    if action == "override":
-        chosen = vocabulary.check_labels(suggestion.dimension, labels or [])
-    elif labels:
-        raise input_error(
-            f"{action} takes no labels; use override to choose other labels",
-            text("error.labels_only_override"),
-        )
-    else:
-        chosen = []
-    scope = [suggestion_id] if multi else reviews.group_suggestion_ids(con, suggestion)
-    concluded_by = reviews.conclusion_of(con, scope)
-    if concluded_by is not None:
-        raise _already_concluded(concluded_by)
-    if action == "accept" and not force:
-        newer = reviews.newer_run_for(con, suggestion)
-        if newer is not None:
-            raise _superseded(suggestion, newer)
+    chosen = _chosen_labels(action, suggestion.dimension, labels)
+    _check_still_open(
+        con, suggestion_id, suggestion, multi=multi, accepting=action == "accept" and not force
+    )
     earlier = reviews.decisions_for(con, suggestion_id)
     if four_eyes and any(d.reviewer == reviewer for d in earlier):
         raise input_error(
@@ -198,10 +178,70 @@ def decide(
         deciders = [partners[0].reviewer, reviewer]
     else:
         deciders = [reviewer]
+    version_id, in_force = _conclude(con, suggestion, decision, deciders, current)
+    return DecisionOutcome(decision, True, version_id, in_force)
+
+
+def _checked_action_and_reviewer(action: str, reviewer: str) -> str:
+    """The reviewer's name, stripped; InputError for an unknown action or an empty name."""
+    if action not in reviews.ACTIONS:
+        raise input_error(
+            f"unknown action {action!r}; use accept, reject or override",
+            text("error.unknown_action", action=action),
+        )
+    reviewer = reviewer.strip()
+    if not reviewer:
+        raise input_error("a decision needs a reviewer name", text("error.no_reviewer"))
+    return reviewer
+
+
+def _chosen_labels(action: str, dimension: str, labels: list[str] | None) -> list[str]:
+    """An override's labels, checked against the dimension; accept and reject take none."""
+    if action == "override":
+        return vocabulary.check_labels(dimension, labels or [])
+    if labels:
+        raise input_error(
+            f"{action} takes no labels; use override to choose other labels",
+            text("error.labels_only_override"),
+        )
+    return []
+
+
+def _check_still_open(
+    con: duckdb.DuckDBPyConnection,
+    suggestion_id: str,
+    suggestion: reviews.Suggestion,
+    *,
+    multi: bool,
+    accepting: bool,
+) -> None:
+    """Refuse a suggestion whose group is already concluded, and (unless forced) the
+    acceptance of one a newer classification run has superseded."""
+    scope = [suggestion_id] if multi else reviews.group_suggestion_ids(con, suggestion)
+    concluded_by = reviews.conclusion_of(con, scope)
+    if concluded_by is not None:
+        raise _already_concluded(concluded_by)
+    if accepting:
+        newer = reviews.newer_run_for(con, suggestion)
+        if newer is not None:
+            raise _superseded(suggestion, newer)
+
+
+def _conclude(
+    con: duckdb.DuckDBPyConnection,
+    suggestion: reviews.Suggestion,
+    decision: ReviewDecision,
+    deciders: list[str],
+    current: list[str],
+) -> tuple[str | None, list[str]]:
+    """Conclude the suggestion; accept and override also start a classification version with
+    the suggestion's evidence URLs. Returns the version id (None for reject) and the labels in
+    force afterwards."""
     version_id = None
     in_force = current
-    if action != "reject":
-        evidence = reviews.evidence_for(con, [suggestion_id])[suggestion_id]
+    now = decision.decided_at
+    if decision.action != "reject":
+        evidence = reviews.evidence_for(con, [decision.suggestion_id])[decision.suggestion_id]
         urls = list(dict.fromkeys(e.url for e in evidence if e.url))
         in_force = decision.labels
         version_id = record_version(
@@ -219,13 +259,13 @@ def decide(
         )
     reviews.insert_conclusion(
         con,
-        suggestion_id=suggestion_id,
+        suggestion_id=decision.suggestion_id,
         decision_id=decision.decision_id,
-        action=action,
+        action=decision.action,
         version_id=version_id,
         concluded_at=now,
     )
-    return DecisionOutcome(decision, True, version_id, in_force)
+    return version_id, in_force
 
 
 def _replay(

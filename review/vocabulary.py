@@ -7,8 +7,8 @@ import functools
 
 from clusterradar import texts
 from clusterradar.errors import InputError
-from clusterradar.labels import BUNDESLAENDER
-from clusterradar.labels.clusters import BUNDESLAND_NAMES
+from clusterradar.labels import BUNDESLAENDER, load_taxonomy
+from clusterradar.labels.schema import BUNDESLAND_NAMES
 from clusterradar.quarters import parse_quarter
 from clusterradar.review.messages import input_error
 
@@ -16,7 +16,6 @@ from clusterradar.review.messages import input_error
 @functools.lru_cache(maxsize=1)
 def taxonomy():
     """The packaged taxonomy, loaded (and validated) once per process."""
-    from clusterradar.labels import load_taxonomy
 
     return load_taxonomy()
 

@@ -46,9 +46,6 @@ EXCEPTIONS: dict[str, str] = {
 NOT_MOVED_YET = {
     "demo/story.py",
     "quarterly/changes.py",
-    "review/api_cli.py",
-    "review/cli.py",
-    "review/vocabulary.py",
 }
 
 
