@@ -13,15 +13,31 @@ review decisions (valid from today) fall inside the later quarter, exactly as in
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clusterradar.crawler.localweb import LocalWeb
+from clusterradar.demo.sampleweb import PORTAL, write_sample_web
 from clusterradar.errors import InputError
+from clusterradar.labels import load_labelled_clusters
+from clusterradar.quarterly.diff import cluster_names, diff_quarters, top_suggestions
+from clusterradar.quarterly.report import write_report
+from clusterradar.quarterly.run import run_quarter
 from clusterradar.quarters import Quarter, current_quarter
+from clusterradar.review.auth import create_user, load_user
+from clusterradar.review.decisions import record_decision
 from clusterradar.settings import Settings
+from clusterradar.urls import normalise_name
+from clusterradar.warehouse.clusters import point_website
+from clusterradar.warehouse.db import connect, transaction
+from clusterradar.warehouse.export import export_classifications
+from clusterradar.warehouse.history import effective_at
+from clusterradar.warehouse.labels_loading import initialise_warehouse
+from clusterradar.warehouse.records import StoredSuggestion
 
 DB_NAME = "clusterradar.duckdb"
 DEMO_REVIEWER = "demo"
@@ -84,10 +100,6 @@ def point_paper_clusters_at(db: Path, websites: dict[str, str]) -> dict[str, str
     cluster's curated website; without this the site crawl would try the internet. Matching is
     by normalised name, as the registry crawl does. Returns {cluster_id: URL} of what was set.
     """
-    from clusterradar.labels import load_labelled_clusters
-    from clusterradar.urls import normalise_name
-    from clusterradar.warehouse.clusters import point_website
-    from clusterradar.warehouse.db import connect, transaction
 
     paper = {normalise_name(c.name): c.id for c in load_labelled_clusters()}
     pointed = {
@@ -109,10 +121,6 @@ def ensure_demo_reviewer(db: Path, name: str = DEMO_REVIEWER) -> bool:
     whoever wants to log in to the web app adds their own account. Returns whether it was
     created now (False: it existed already).
     """
-    import secrets
-
-    from clusterradar.review.auth import create_user, load_user
-    from clusterradar.warehouse.db import connect, transaction
 
     with connect(db) as con, transaction(con):
         if load_user(con, name) is not None:
@@ -129,11 +137,6 @@ def review_as_demo(db: Path, quarter: Quarter, civil_names: set[str]) -> dict[st
     report and confusion matrix show all three kinds of decision. Returns
     {action: [cluster ids]}.
     """
-    from clusterradar.quarterly.diff import cluster_names, top_suggestions
-    from clusterradar.review.decisions import record_decision
-    from clusterradar.warehouse.db import connect
-    from clusterradar.warehouse.history import effective_at
-    from clusterradar.warehouse.records import StoredSuggestion
 
     ensure_demo_reviewer(db)
     with connect(db, read_only=True) as con:
@@ -181,14 +184,6 @@ def run_demo(
     say: Callable[[str], None] = print,
 ) -> DemoResult:
     """Run the whole two-quarter story into `out_dir` (see the module docstring)."""
-    from clusterradar.crawler.localweb import LocalWeb
-    from clusterradar.demo.sampleweb import PORTAL, write_sample_web
-    from clusterradar.quarterly.diff import diff_quarters
-    from clusterradar.quarterly.report import write_report
-    from clusterradar.quarterly.run import run_quarter
-    from clusterradar.warehouse.db import connect
-    from clusterradar.warehouse.export import export_classifications
-    from clusterradar.warehouse.labels_loading import initialise_warehouse
 
     started = time.monotonic()
     later = later or current_quarter()

@@ -24,6 +24,8 @@ import duckdb
 from clusterradar.quarterly.changed import ChangedCluster, changed_clusters
 from clusterradar.quarterly.diff import QuarterDiff, diff_quarters, top_suggestions
 from clusterradar.quarters import Quarter, quarters_between
+from clusterradar.review.pages import load_pending
+from clusterradar.review.queue import QueueFilters
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import quarter_facts
 from clusterradar.warehouse.history import effective_at, utcnow
@@ -360,8 +362,6 @@ def quarter_review_counts(
     con: duckdb.DuckDBPyConnection, quarter: Quarter, settings: ReviewSettings
 ) -> ReviewCounts:
     """The quarter's review counts, with the open items read exactly as the queue reads them."""
-    from clusterradar.review.pages import load_pending
-    from clusterradar.review.queue import QueueFilters
 
     items = load_pending(con, settings, filters=QueueFilters(quarter=str(quarter)))
     return review_counts(con, str(quarter), (item.candidate for item in items))
