@@ -38,6 +38,7 @@ from clusterradar.inputs import parse_date, parse_quarter_flag
 from clusterradar.labels import Taxonomy, load_taxonomy
 from clusterradar.quarterly.diff import diff_quarters
 from clusterradar.quarters import Quarter
+from clusterradar.review.routes.deps import LINGER
 from clusterradar.warehouse.api_tokens import token_holder
 from clusterradar.warehouse.clusters import cluster_history, get_cluster, list_clusters
 from clusterradar.warehouse.db import connect
@@ -110,7 +111,7 @@ bearer = HTTPBearer(auto_error=False, description="A token from 'clusterradar ap
 def reading(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
     """One short unit of work on the app's warehouse (see :mod:`clusterradar.review.app`)."""
     settings = request.app.state.settings
-    with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+    with connect(settings.db, read_only=True, timeout=settings.lock_timeout, linger=LINGER) as con:
         yield con
 
 

@@ -186,3 +186,52 @@ def test_a_foreign_file_is_refused_before_anything_is_opened(tmp_path):
     ):
         pass
     assert foreign.read_bytes() == b"not a database at all, just text"
+
+
+def _is_same_instance_as_the_last_unit(db: Path, **options) -> bool:
+    """Whether a unit of work finds what the previous one attached to the DuckDB instance
+    (attachments belong to the instance and are gone once it has been closed)."""
+    with connect(db, require_schema=False, **options) as con:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = 'instance_probe'"
+        ).fetchone()[0]
+        if not found:
+            con.execute("ATTACH ':memory:' AS instance_probe")
+    return bool(found)
+
+
+def test_a_lingering_instance_serves_the_next_unit_of_work_without_reopening(tmp_path):
+    db = _plain_table(tmp_path)
+    assert not _is_same_instance_as_the_last_unit(db, linger=30)
+    assert _is_same_instance_as_the_last_unit(db, linger=30)
+    assert _is_same_instance_as_the_last_unit(db)  # the last unit without linger closes it
+    assert not _is_same_instance_as_the_last_unit(db)
+
+
+def test_a_waiting_process_gets_a_lingering_file_at_once_and_both_writes_are_kept(tmp_path):
+    """The review app keeps the file open between requests; a classification run that queues
+    for it must not wait out the lingering time."""
+    db = _plain_table(tmp_path)
+    with connect(db, require_schema=False, linger=60) as con:
+        con.execute("INSERT INTO t VALUES ('review app', 1)")
+    assert _other_process_writes(db).startswith("refused"), "the instance did not linger"
+    waiter = _python(WAITER, db, 30)
+    out, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0, err
+    assert float(out) < 5, f"the waiter waited {out}s for a file nobody was using"
+    with connect(db, require_schema=False) as con:
+        rows = dict(con.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
+    assert rows == {"review app": 1, "waiter": 1}
+
+
+def test_a_lingering_instance_lets_the_file_go_when_its_time_is_up(tmp_path):
+    db = _plain_table(tmp_path)
+    with connect(db, require_schema=False, linger=0.3) as con:
+        con.execute("INSERT INTO t VALUES ('review app', 1)")
+    deadline = time.monotonic() + 10
+    while (outcome := _other_process_writes(db)) != "wrote" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert outcome == "wrote"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(con.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
+    assert rows == {"review app": 1, "other process": 1000}

@@ -10,7 +10,10 @@ Two rules make that impossible (see docs/concurrency.md):
 - **One DuckDB instance per process and file**, shared by its threads. :func:`connect` hands
   each unit of work its own cursor (a connection to that instance, with its own transaction)
   and the instance is closed when the last unit of work ends, so other processes get their
-  turn. Nothing else in the process opens the file while an instance is open.
+  turn. A unit of work may ask the instance to *linger* a bounded time after it (the review
+  app does: opening and checkpointing cost more than a page's queries); a lingering instance
+  closes at once when another process queues for the file. Nothing else in the process opens
+  the file while an instance is open.
 - **An inter-process write lock** (:class:`~clusterradar.warehouse.locks.FairLock`, an
   ``flock`` on ``<file>.lock``) taken before the instance opens and released after it has
   closed (checkpoint included). Waiting for it is bounded by ``timeout`` and fair: a process
@@ -22,6 +25,7 @@ and a running job interleave instead of locking each other out.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import os
@@ -83,6 +87,7 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 FAIR_TURN = 0.2  # seconds a process keeps the file before it yields to a waiting process
+LINGER_POLL = 0.01  # seconds between two looks for a waiting process while an instance lingers
 
 
 class _Warehouse:
@@ -93,6 +98,11 @@ class _Warehouse:
     been open for :data:`FAIR_TURN` and another process waits for the file queues until the
     instance has closed, so the waiting process gets its turn; a thread already inside a unit
     of work never waits (nested `connect` calls cannot deadlock).
+
+    A unit of work that ends with ``linger`` keeps the instance open (and the file locked) up
+    to that long after it, for the next unit of work, while no other process waits: a watcher
+    thread looks every :data:`LINGER_POLL` seconds and closes the idle instance as soon as one
+    queues for the file, or when the time is up.
     """
 
     def __init__(self, path: Path):
@@ -106,6 +116,8 @@ class _Warehouse:
         self.opened_at = 0.0
         self.schema: int | None = None  # schema version seen since the instance opened
         self.depth = threading.local()  # open units of work of the current thread
+        self.idle_until = 0.0  # a lingering instance closes then at the latest
+        self.watcher: threading.Thread | None = None
 
     def lease(self, timeout: float) -> duckdb.DuckDBPyConnection:
         """A cursor of the shared instance, opening it first if needed (waits <= timeout)."""
@@ -142,8 +154,9 @@ class _Warehouse:
         self.depth.n = mine + 1
         return cursor
 
-    def release(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        """End one unit of work; the last one closes the instance and lets the file go."""
+    def release(self, cursor: duckdb.DuckDBPyConnection, linger: float = 0.0) -> None:
+        """End one unit of work. The last one closes the instance and lets the file go, or,
+        with `linger` > 0 and no other process waiting, leaves that to the watcher."""
         with self.cond:
             try:
                 cursor.close()
@@ -151,12 +164,49 @@ class _Warehouse:
                 self.users -= 1
                 self.depth.n = getattr(self.depth, "n", 1) - 1
                 if self.users == 0:
-                    instance, self.instance = self.instance, None
-                    try:
-                        instance.close()  # checkpoints; the lock is still ours meanwhile
-                    finally:
-                        self.lock.release()
-                        self.cond.notify_all()
+                    if linger > 0 and not self.yielding and not self.lock.others_waiting():
+                        self.idle_until = time.monotonic() + linger
+                        self._watch()
+                    else:
+                        self._close()
+
+    def _close(self) -> None:
+        """Close the instance (the caller holds ``cond`` and no unit of work is open)."""
+        instance, self.instance = self.instance, None
+        try:
+            instance.close()  # checkpoints; the lock is still ours meanwhile
+        finally:
+            self.lock.release()
+            self.cond.notify_all()
+
+    def _watch(self) -> None:
+        if self.watcher is None:
+            self.watcher = threading.Thread(
+                target=self._watch_idle, name=f"linger {self.path.name}", daemon=True
+            )
+            self.watcher.start()
+
+    def _watch_idle(self) -> None:
+        """Close the idle instance when another process waits or its lingering time is up."""
+        with self.cond:
+            try:
+                while self.instance is not None:
+                    if self.users == 0 and (
+                        self.yielding
+                        or time.monotonic() >= self.idle_until
+                        or self.lock.others_waiting()
+                    ):
+                        self._close()
+                        break
+                    self.cond.wait(LINGER_POLL)
+            finally:
+                self.watcher = None
+
+    def close_if_idle(self) -> None:
+        """Close a lingering instance now (at exit; a no-op while units of work are open)."""
+        with self.cond:
+            if self.instance is not None and self.users == 0:
+                self._close()
 
     def _turn_is_over(self) -> bool:
         if not self.yielding and time.monotonic() - self.opened_at >= FAIR_TURN:
@@ -232,6 +282,13 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+@atexit.register
+def _close_lingering() -> None:
+    """A process that ends while an instance lingers closes it (checkpoint included) first."""
+    for warehouse in list(_WAREHOUSES.values()):
+        warehouse.close_if_idle()
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -262,6 +319,7 @@ def connect(
     read_only: bool = False,
     timeout: float = 30.0,
     require_schema: bool = True,
+    linger: float = 0.0,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for one short unit of work; ends it afterwards.
 
@@ -270,6 +328,8 @@ def connect(
     :class:`WarehouseLockedError`. With ``require_schema`` (the default) the file must exist and
     carry exactly the schema this code knows; otherwise a :class:`WarehouseError` tells the
     user to run ``clusterradar init``. ``read_only`` documents the caller's intent only.
+    With ``linger`` seconds, the instance stays open that long after the last unit of work
+    for the next one, unless another process waits for the file (see :class:`_Warehouse`).
     """
     path = Path(path)
     if require_schema and not path.exists():
@@ -295,7 +355,7 @@ def connect(
                 )
         yield con
     finally:
-        warehouse.release(con)
+        warehouse.release(con, linger)
 
 
 def turn_is_over(path: Path | str) -> bool:

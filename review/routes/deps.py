@@ -37,6 +37,10 @@ FILTER_KEYS = ("bundesland", "dimension", "label", "run", "quarter", "dropped")
 REASON_DE = texts.Names("reason")
 SITE_OUTCOME_DE = texts.Names("site_outcome")
 STATE_DE = texts.Names("state")
+# Seconds the warehouse stays open after a request for the next one, unless another process
+# waits for it (then it closes at once; see clusterradar.warehouse.db). Opening the file and
+# checkpointing it on close cost more than a page's queries (issue 17).
+LINGER = 2.0
 
 
 class LoginRequired(Exception):
@@ -48,14 +52,16 @@ class LoginRequired(Exception):
 
 @dataclass(slots=True)
 class Warehouse:
-    """The warehouse file of this app; ``unit()`` is one short unit of work on it."""
+    """The warehouse file of this app; ``unit()`` is one short unit of work on it, after which
+    the file stays open ``linger`` seconds for the next request while no other process waits."""
 
     path: Path
     timeout: float
+    linger: float = LINGER
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connect(self.path, timeout=self.timeout) as con:
+        with connect(self.path, timeout=self.timeout, linger=self.linger) as con:
             yield con
 
 
