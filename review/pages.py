@@ -76,10 +76,7 @@ def current_classification(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
 ) -> dict[tuple[str, str], list[str]]:
     """Labels in force per (cluster, dimension) on `as_of` (default today)."""
-    return {
-        (v.cluster_id, v.dimension): list(v.labels)
-        for v in effective_at(con, as_of or dt.date.today())
-    }
+    return review_pages.labels_in_force(con, as_of or dt.date.today())
 
 
 def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> QueueFilters:

@@ -92,6 +92,29 @@ class Queue:
     by_bundesland: dict[str, int] = field(default_factory=dict)
 
 
+QUEUE_PAGE_SIZE = 100  # rows the queue page lists at once (rendering 1,800 took 200 ms, issue 17)
+
+
+@dataclass(slots=True)
+class QueueWindow:
+    """The part of the queue one page of the queue page lists; counts stay the whole queue's."""
+
+    items: list[QueueItem]
+    number: int  # this page, from 1
+    pages: int
+    first: int  # queue position of the first item listed, from 1 (0: nothing listed)
+    last: int
+
+
+def queue_window(items: list[QueueItem], number: int, size: int = QUEUE_PAGE_SIZE) -> QueueWindow:
+    """Page `number` of the queue (clamped to the pages there are), `size` items a page."""
+    pages = max(1, -(-len(items) // size))
+    number = min(max(number, 1), pages)
+    start = (number - 1) * size
+    shown = items[start : start + size]
+    return QueueWindow(shown, number, pages, start + 1 if shown else 0, start + len(shown))
+
+
 def classify_reason(
     candidate: QueueCandidate,
     current: list[str] | None,

@@ -9,11 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clusterradar.review.app import create_app
+from clusterradar.review.queue import QUEUE_PAGE_SIZE
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import effective_at
 from tests.test_review_seed import (
     PASSWORD,
     Seeded,
+    add_cluster,
     add_run,
     add_snapshot,
     add_suggestion,
@@ -474,3 +476,31 @@ def test_cluster_page_shows_facts_labels_in_force_suggestions_and_timeline(
     history = client.get("/clusters/cyberforum/history").text
     assert history.count('class="source-') == 2 and "Papier" in history and "anna" in history
     assert client.get("/clusters/no-such-cluster").status_code == 404
+
+
+def test_a_long_queue_is_listed_a_page_at_a_time_with_the_counts_of_the_whole_queue(
+    client: TestClient, seeded: Seeded
+):
+    extra = QUEUE_PAGE_SIZE + 10
+    with connect(seeded.db) as con, transaction(con):
+        for i in range(extra):
+            add_cluster(con, f"extra-{i:03d}", f"Zusatz {i:03d}", ["bayern"], None)
+            label = "civil_base_technology"
+            add_suggestion(con, "r1", f"extra-{i:03d}", "intensity", label, 0.7, 1)
+    login(client)
+    items = re.compile(r'class="open-item" href="/clusters/([^?"]+)\?')
+    first = client.get("/?bundesland=bayern").text
+    total = extra + 1  # newco is in Bayern, too
+    assert re.search(rf'id="shown-count">{total}<', first)
+    assert len(items.findall(first)) == QUEUE_PAGE_SIZE
+    assert f"1–{QUEUE_PAGE_SIZE} von {total}" in first and 'id="queue-previous-page"' not in first
+    second_url = re.search(r'id="queue-pager".*?href="([^"]+)" id="queue-next-page"', first, re.S)
+    assert second_url.group(1) == "/?bundesland=bayern&amp;p=2"  # the filters are kept
+    second = client.get("/?bundesland=bayern&p=2").text
+    assert re.search(rf'id="shown-count">{total}<', second)
+    assert 'id="queue-next-page"' not in second and 'id="queue-previous-page"' in second
+    listed = items.findall(first) + items.findall(second)
+    assert len(listed) == len(set(listed)) == total
+    last = client.get("/?bundesland=bayern&p=99").text  # past the end: the last page
+    assert last.count('class="open-item"') == total - QUEUE_PAGE_SIZE
+    assert 'id="queue-pager"' not in client.get("/?dimension=svi_domains").text

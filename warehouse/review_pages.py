@@ -1,6 +1,7 @@
 """What the review pages read beyond suggestions and decisions (those are in
-:mod:`clusterradar.warehouse.reviews`): the classification runs a reviewer can filter by, a
-cluster's suggestions of the quarter before, and whether its site answered the latest crawl.
+:mod:`clusterradar.warehouse.reviews`): the classification runs a reviewer can filter by, the
+labels in force for the queue, a cluster's suggestions of the quarter before, and whether its
+site answered the latest crawl.
 
 Every function takes an open connection and only reads.
 """
@@ -41,6 +42,15 @@ def finished_runs(con: duckdb.DuckDBPyConnection) -> list[RunInfo]:
         "WHERE status = 'finished' ORDER BY finished_at DESC"
     ).fetchall()
     return [RunInfo(*row) for row in rows]
+
+
+def labels_in_force(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date
+) -> dict[tuple[str, str], list[str]]:
+    """Labels in force per (cluster, dimension) on `as_of`: what
+    :func:`clusterradar.warehouse.history.effective_at` says, reading only the labels."""
+    rows = con.execute(query("review_labels_in_force"), {"as_of": as_of}).fetchall()
+    return {(cluster_id, dimension): list(labels) for cluster_id, dimension, labels in rows}
 
 
 def previous_quarter_suggestions(

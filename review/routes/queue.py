@@ -18,7 +18,7 @@ from clusterradar.review.pages import (
     load_queue_page,
     place_in_queue,
 )
-from clusterradar.review.queue import REASONS, matches, next_after
+from clusterradar.review.queue import REASONS, matches, next_after, queue_window
 from clusterradar.review.routes.deps import (
     MESSAGES,
     Context,
@@ -59,6 +59,7 @@ def queue_page(
     end: str = "",
     n: int = 0,
     of: int = 0,
+    p: int = 1,
 ) -> Response:
     with warehouse.unit() as con:
         session = cookie.session(con)
@@ -82,6 +83,7 @@ def queue_page(
         message = MESSAGES["bulk_done" if n == of else "bulk_pending"].format(n=n, of=of)
     params = filters.as_params()
     first = page.queue.items[0].candidate if page.queue.items else None
+    window = queue_window(page.queue.items, p)
     return context.render(
         request,
         "queue.html",
@@ -94,6 +96,9 @@ def queue_page(
             "filter_query": urlencode(params),
             "filter_params": params,
             "next_url": cluster_url(first, params) if first else "",
+            "window": window,
+            "previous_page_url": "/?" + urlencode({**params, "p": window.number - 1}),
+            "next_page_url": "/?" + urlencode({**params, "p": window.number + 1}),
             "message": message,
             "four_eyes": context.review.four_eyes,
         },
