@@ -19,6 +19,7 @@ Within a new run, each cluster is one of three cases (:func:`plan_clusters`):
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -29,6 +30,13 @@ from rich.progress import Progress
 
 from clusterradar.errors import NotFoundError
 from clusterradar.labels import load_labelled_clusters
+from clusterradar.models.classify_inputs import (
+    RunInputs,
+    inputs_fingerprint,
+    installation_state,
+    labelled_cluster_ids,
+    parameters_of,
+)
 from clusterradar.models.cluster_model import ClusterSuggestions
 from clusterradar.models.corpus import (
     TextKit,
@@ -46,6 +54,7 @@ from clusterradar.texts import text
 from clusterradar.warehouse import axis_scores, connect, transaction
 from clusterradar.warehouse import suggestions as store
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
+from clusterradar.warehouse.model_artifacts import artifact_version
 from clusterradar.warehouse.records import AxisScoreRecord, ClusterSuggestion
 
 BATCH_CLUSTERS = 10
@@ -63,24 +72,50 @@ class ClassifyResult:
     clusters_carried_forward: int = 0  # copied because the website was unreachable
 
 
-def _clusters(db_path: Path, cluster_ids: list[str] | None) -> list[ClusterRecord]:
+def _clusters(
+    db_path: Path, cluster_ids: list[str] | None
+) -> tuple[list[ClusterRecord], list[ClusterRecord]]:
+    """(every cluster, the run's clusters); NotFoundError for an unknown requested id."""
     with connect(db_path, read_only=True) as con:
-        records = list_clusters(con)
+        every = list_clusters(con)
+    records = every
     if cluster_ids:
-        records = [r for r in records if r.cluster_id in set(cluster_ids)]
+        records = [r for r in every if r.cluster_id in set(cluster_ids)]
         missing = sorted(set(cluster_ids) - {r.cluster_id for r in records})
         if missing:
             raise NotFoundError(f"unknown cluster id(s): {', '.join(missing)}")
-    return records
+    return every, records
 
 
-def _cluster_texts(kit: TextKit, db_path: Path, records: list[ClusterRecord]) -> dict[str, list]:
+@dataclass(slots=True)
+class _Read:
+    """What a run reads before it knows whether anything changed: no texts' vectors."""
+
+    crawled: dict[str, list]  # the run's clusters → current passages (no vectors)
+    fingerprint: str
+
+
+def _read_inputs(
+    settings: Settings, db_path: Path, every: list[ClusterRecord], records: list[ClusterRecord]
+) -> _Read:
+    """Current passages of the run's clusters and of every labelled one (training reads
+    those), without vectors, and the fingerprint of everything the run would read."""
+    with connect(db_path, read_only=True) as con:
+        labelled, labels = labelled_cluster_ids(con, dt.date.today())
+        wanted = sorted({r.cluster_id for r in records} | labelled)
+        passages = cluster_passages(con, wanted)
+    fingerprint = inputs_fingerprint(
+        installation_state(settings, code_version()), records, every, labels, passages
+    )
+    return _Read({r.cluster_id: passages.get(r.cluster_id, []) for r in records}, fingerprint)
+
+
+def _cluster_texts(
+    kit: TextKit, records: list[ClusterRecord], crawled: dict[str, list]
+) -> dict[str, list]:
     """Warehouse passages + table text of each cluster, without vectors (those are read per
     batch in :func:`_write`: a whole registry's vectors would not fit in memory)."""
     paper = {c.id: c for c in load_labelled_clusters()}
-    ids = [r.cluster_id for r in records]
-    with connect(db_path, read_only=True) as con:
-        crawled = cluster_passages(con, ids)
     documents = [
         table_document(
             r.cluster_id,
@@ -93,7 +128,9 @@ def _cluster_texts(kit: TextKit, db_path: Path, records: list[ClusterRecord]) ->
         for r in records
     ]
     table = passages_of_documents(kit, documents)
-    return {cid: crawled.get(cid, []) + table.get(cid, []) for cid in ids}
+    return {
+        r.cluster_id: crawled.get(r.cluster_id, []) + table.get(r.cluster_id, []) for r in records
+    }
 
 
 def _cluster_meta(records: list[ClusterRecord]) -> dict[str, ClusterMeta]:
@@ -185,6 +222,16 @@ def plan_clusters(
     return plan
 
 
+@dataclass(slots=True)
+class _Scoring:
+    """What computing a cluster needs: loaded only when some cluster must be computed."""
+
+    kit: TextKit
+    trained: TrainedModel
+    texts: dict[str, list]
+    metas: dict[str, ClusterMeta]
+
+
 def classify_clusters(
     settings: Settings,
     *,
@@ -192,50 +239,108 @@ def classify_clusters(
     quarter: str | None = None,
     progress: bool = True,
 ) -> ClassifyResult:
-    """Train if needed, then write one run of suggestions (or return the matching existing run)."""
+    """Train if needed, then write one run of suggestions (or return the matching existing run).
+
+    When an earlier finished run read exactly the same inputs (:mod:`classify_inputs`: the
+    fingerprint of passages, registry facts, labels, settings and code), its model version and
+    passage-set hashes are taken over and every cluster is copied: no model, text kit or
+    vector is loaded. Anything else (or a cluster the plan must compute) takes the full path.
+    """
     quarter = normalise_quarter(quarter)
     db_path = Path(settings.db)
-    rows = _clusters(db_path, cluster_ids)
+    every, rows = _clusters(db_path, cluster_ids)
     with connect(db_path) as con, transaction(con):
         store.fail_stale_runs(con, db_path)  # runs of killed processes say 'failed'
+    read = _read_inputs(settings, db_path, every, rows)
+    unchanged = _unchanged_inputs(db_path, read.fingerprint)
+    if unchanged is not None:
+        result = _run(settings, db_path, quarter, len(rows), unchanged, None, progress)
+        if result is not None:
+            return result
     trained = train_model(settings)
     kit = load_text_kit(settings)
-    texts = _cluster_texts(kit, db_path, rows)
+    texts = _cluster_texts(kit, rows, read.crawled)
     metas = _cluster_meta(rows)
-    input_hash = _input_hash(texts)
+    hashes = {cid: passages_hash(passages, metas.get(cid)) for cid, passages in texts.items()}
+    inputs = RunInputs(
+        model_version=trained.version,
+        training_data_hash=trained.training_data_hash,
+        input_hash=_input_hash(texts),
+        clusters=sorted(texts),
+        passages_hashes={cid: hashes[cid] for cid in texts if texts[cid]},
+        earlier_crawl=earlier_crawl_notes(texts),
+        fingerprint=read.fingerprint,
+    )
+    scoring = _Scoring(kit, trained, texts, metas)
+    result = _run(settings, db_path, quarter, len(rows), inputs, scoring, progress)
+    assert result is not None  # with scoring, every plan can be carried out
+    return result
+
+
+def _unchanged_inputs(db_path: Path, fingerprint: str) -> RunInputs | None:
+    """The inputs of the newest finished run with this fingerprint, if the model artefact
+    :func:`train_model` would load for them is still the one that run used."""
     with connect(db_path, read_only=True) as con:
-        runs = store.find_runs(con, quarter, trained.version, trained.training_data_hash)
-    same_input = [r for r in runs if r.parameters.get("input_hash") == input_hash]
+        found = store.run_with_fingerprint(con, code_version(), fingerprint)
+        if found is None:
+            return None
+        _, model_version, data_hash, parameters = found
+        if artifact_version(con, data_hash, code_version()) != model_version:
+            return None
+    try:
+        return RunInputs.of_run(model_version, data_hash, parameters)
+    except (KeyError, TypeError):
+        return None
+
+
+def _run(
+    settings: Settings,
+    db_path: Path,
+    quarter: str | None,
+    clusters: int,
+    inputs: RunInputs,
+    scoring: _Scoring | None,
+    progress: bool,
+) -> ClassifyResult | None:
+    """The run for ``inputs``: the finished one of this quarter with the same input, or a
+    resumed or new one, copied and computed cluster by cluster. None (nothing written) when
+    some cluster must be computed and ``scoring`` is None."""
+    with connect(db_path, read_only=True) as con:
+        runs = store.find_runs(con, quarter, inputs.model_version, inputs.training_data_hash)
+    same_input = [r for r in runs if r.parameters.get("input_hash") == inputs.input_hash]
     finished = next((r for r in same_input if r.status == "finished"), None)
     if finished is not None:
         with connect(db_path, read_only=True) as con:
             count = len(store.run_suggestions(con, finished.run_id))
         return ClassifyResult(
-            finished.run_id, len(rows), count, trained.version, trained.training_data_hash, True
+            finished.run_id,
+            clusters,
+            count,
+            inputs.model_version,
+            inputs.training_data_hash,
+            True,
         )
     unfinished = next((r for r in same_input if r.status != "finished"), None)
     run_id = unfinished.run_id if unfinished is not None else store.new_run_id()
-    hashes = {cid: passages_hash(passages, metas.get(cid)) for cid, passages in texts.items()}
-    offline = earlier_crawl_notes(texts)
+    plan = _plan(db_path, run_id, inputs, resumed=unfinished is not None)
+    if plan.computed and scoring is None:
+        return None
     # Marks the run finished, interrupted (Ctrl-C) or failed; a live writer of it is refused.
     with store.writing_run(db_path, run_id):
-        with connect(db_path) as con, transaction(con):
-            if unfinished is not None:
+        if unfinished is not None:
+            with connect(db_path) as con, transaction(con):
                 store.reopen_run(con, run_id)
-            done = store.clusters_done(con, run_id)
-        todo = [cid for cid in sorted(texts) if cid not in done and texts[cid]]
-        plan = plan_clusters(db_path, run_id, trained.version, todo, hashes, offline)
-        if unfinished is None:
+            plan = _plan(db_path, run_id, inputs, resumed=True)  # now that the run is ours
+        else:
             parameters = {
-                "input_hash": input_hash,
-                "clusters": sorted(texts),
+                **parameters_of(inputs),
                 "classifier": settings.models.classifier,
                 "embedding_model": settings.nlp.embedding_model,
                 "seed": settings.models.seed,
                 # Clusters whose latest crawl yielded no text (site down, empty): carried
                 # forward from an earlier run when there is one, else classified from an
                 # earlier crawl's passages, noted in every evidence row.
-                "earlier_crawl": offline,
+                "earlier_crawl": inputs.earlier_crawl,
                 "carried_forward": {c: run for c, (run, _) in plan.carried.items()},
                 "reused": plan.reused,
             }
@@ -244,23 +349,35 @@ def classify_clusters(
                     con,
                     run_id=run_id,
                     quarter=quarter,
-                    model_version=trained.version,
+                    model_version=inputs.model_version,
                     code_version=code_version(),
-                    training_data_hash=trained.training_data_hash,
+                    training_data_hash=inputs.training_data_hash,
                     parameters=parameters,
                 )
-        _write(kit, db_path, run_id, trained, texts, metas, hashes, plan, progress)
+        _write(db_path, run_id, inputs, plan, scoring, progress)
     with connect(db_path, read_only=True) as con:
         count = len(store.run_suggestions(con, run_id))
     return ClassifyResult(
         run_id,
-        len(rows),
+        clusters,
         count,
-        trained.version,
-        trained.training_data_hash,
+        inputs.model_version,
+        inputs.training_data_hash,
         False,
         len(plan.reused),
         len(plan.carried),
+    )
+
+
+def _plan(db_path: Path, run_id: str, inputs: RunInputs, *, resumed: bool) -> ClusterPlan:
+    """The plan for the clusters with text that the run does not hold yet."""
+    done: set[str] = set()
+    if resumed:
+        with connect(db_path, read_only=True) as con:
+            done = store.clusters_done(con, run_id)
+    todo = [c for c in inputs.clusters if c not in done and c in inputs.passages_hashes]
+    return plan_clusters(
+        db_path, run_id, inputs.model_version, todo, inputs.passages_hashes, inputs.earlier_crawl
     )
 
 
@@ -299,7 +416,14 @@ def _axis_record(
     )
 
 
-def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, plan, progress):
+def _write(
+    db_path: Path,
+    run_id: str,
+    inputs: RunInputs,
+    plan: ClusterPlan,
+    scoring: _Scoring | None,
+    progress: bool,
+) -> None:
     """Copy and compute batch by batch, each batch one transaction (an interruption keeps
     whole clusters only). Vectors are read for one batch at a time."""
 
@@ -309,20 +433,11 @@ def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, pl
         task = bar.add_task("classifying", total=len(todo))
         for start in range(0, len(todo), BATCH_CLUSTERS):
             batch = todo[start : start + BATCH_CLUSTERS]
-            wanted = {c: texts[c] for c in batch if c in computed}
-            embedded = embed_passages(kit, wanted, db_path) if wanted else {}
             rows: list[ClusterSuggestion] = []
             axis_rows: list[AxisScoreRecord] = []
-            for cluster_id, passages in embedded.items():
-                result = trained.model.suggest(cluster_id, passages, metas.get(cluster_id))
-                rows.extend(_suggestion_rows(cluster_id, result, passages))
-                if result.axes is not None:
-                    axis_rows.append(
-                        _axis_record(
-                            run_id, cluster_id, trained.version, hashes[cluster_id], result
-                        )
-                    )
-            del embedded
+            if scoring is not None and computed.intersection(batch):
+                wanted = [c for c in batch if c in computed]
+                rows, axis_rows = _score(db_path, run_id, inputs, scoring, wanted)
             with connect(db_path) as con, transaction(con):
                 for (source, note), clusters in plan.copies(batch).items():
                     copy = {"from_run": source, "to_run": run_id, "cluster_ids": clusters}
@@ -332,8 +447,33 @@ def _write(kit, db_path, run_id, trained: TrainedModel, texts, metas, hashes, pl
                     con,
                     run_id,
                     rows,
-                    model_version=trained.version,
-                    training_data_hash=trained.training_data_hash,
+                    model_version=inputs.model_version,
+                    training_data_hash=inputs.training_data_hash,
                 )
                 axis_scores.insert_axis_scores(con, run_id, axis_rows)
             bar.advance(task, len(batch))
+
+
+def _score(
+    db_path: Path, run_id: str, inputs: RunInputs, scoring: _Scoring, cluster_ids: list[str]
+) -> tuple[list[ClusterSuggestion], list[AxisScoreRecord]]:
+    """Suggestions and axis scores of ``cluster_ids``, their vectors read for them only."""
+    trained = scoring.trained
+    wanted = {c: scoring.texts[c] for c in cluster_ids}
+    embedded = embed_passages(scoring.kit, wanted, db_path)
+    rows: list[ClusterSuggestion] = []
+    axis_rows: list[AxisScoreRecord] = []
+    for cluster_id, passages in embedded.items():
+        result = trained.model.suggest(cluster_id, passages, scoring.metas.get(cluster_id))
+        rows.extend(_suggestion_rows(cluster_id, result, passages))
+        if result.axes is not None:
+            axis_rows.append(
+                _axis_record(
+                    run_id,
+                    cluster_id,
+                    trained.version,
+                    inputs.passages_hashes[cluster_id],
+                    result,
+                )
+            )
+    return rows, axis_rows

@@ -209,3 +209,54 @@ def test_classify_command_says_how_many_clusters_it_copied_and_why(warehouse, cl
         f"copied from earlier runs: {len(CLUSTERS) - 1} clusters unchanged, "
         "1 carried forward (website unreachable)"
     ) in result.stdout
+
+
+@pytest.fixture
+def nothing_may_load(monkeypatch):
+    """Training (or loading the artefact), the text kit (spaCy, lexica, embedder) and every
+    read of a vector fail the test: an unchanged run must decide from hashes alone."""
+    from clusterradar.models import classify
+    from clusterradar.warehouse import passages as passages_store
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loaded although nothing changed")
+
+    read_rows = passages_store.cluster_passage_rows
+
+    def rows_without_vectors(con, cluster_ids, model_id):
+        assert model_id is None, f"read the vectors of {model_id}"
+        return read_rows(con, cluster_ids, model_id)
+
+    monkeypatch.setattr(classify, "train_model", refuse)
+    monkeypatch.setattr(classify, "load_text_kit", refuse)
+    monkeypatch.setattr(classify, "embed_passages", refuse)
+    monkeypatch.setattr(passages_store, "cluster_passage_rows", rows_without_vectors)
+    monkeypatch.setattr(passages_store, "cached_embeddings", refuse)
+
+
+def test_unchanged_rerun_loads_no_model_text_kit_or_vector_and_writes_the_same_suggestions(
+    q3, warehouse, nothing_may_load
+):
+    result = _classify(warehouse, "2026Q4")
+    assert (result.clusters_reused, result.reused) == (len(CLUSTERS), False)
+    assert _suggestions(warehouse, result.run_id) == _suggestions(warehouse, q3[1])
+    before = _axis_scores(warehouse, q3[1])
+    for cluster_id, axes in _axis_scores(warehouse, result.run_id).items():
+        assert axes.carried_from_run == q3[1]
+        assert axes.passages_hash == before[cluster_id].passages_hash
+    again = _classify(warehouse, "2026Q4")  # the same quarter once more: that very run
+    assert (again.run_id, again.reused) == (result.run_id, True)
+
+
+def test_a_newer_model_artefact_for_the_same_training_data_is_used_not_the_runs_one(q3, warehouse):
+    with duckdb.connect(str(warehouse)) as con:  # e.g. 'train --force' after the Q3 run
+        con.execute(
+            "INSERT INTO model_artifacts SELECT * REPLACE (model_version || '-forced' AS "
+            "model_version, created_at + INTERVAL 1 HOUR AS created_at) FROM model_artifacts "
+            "WHERE model_version = (SELECT model_version FROM classification_runs "
+            "WHERE run_id = ?)",
+            [q3[1]],
+        )
+    result = _classify(warehouse, "2026Q4")
+    assert result.model_version.endswith("-forced")
+    assert result.clusters_reused == 0  # a different model: nothing to copy

@@ -48,3 +48,11 @@ def artifact_by_hash(con: Any, training_data_hash: str, code_version: str) -> tu
     return con.execute(
         query("models_artifact_by_hash"), [training_data_hash, code_version]
     ).fetchone()
+
+
+def artifact_version(con: Any, training_data_hash: str, code_version: str) -> str | None:
+    """The version :func:`artifact_by_hash` would return, without reading the arrays."""
+    row = con.execute(
+        query("models_artifact_version"), [training_data_hash, code_version]
+    ).fetchone()
+    return row[0] if row else None

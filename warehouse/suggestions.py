@@ -49,6 +49,15 @@ def find_runs(
     return [RunRecord(r[0], r[1], json.loads(r[2]) if r[2] else {}) for r in rows]
 
 
+def run_with_fingerprint(con: Any, code_version: str, fingerprint: str) -> tuple | None:
+    """(run_id, model_version, training_data_hash, parameters) of the newest finished run of
+    this code version whose inputs had ``fingerprint``, or None."""
+    row = con.execute(query("models_run_by_fingerprint"), [code_version, fingerprint]).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], row[2], json.loads(row[3]) if row[3] else {}
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex
 
