@@ -39,9 +39,7 @@ from benchmarks.synthweb import write_synthetic_web
 from clusterradar.crawler.localweb import LocalWeb
 from clusterradar.demo.sampleweb import PORTAL
 from clusterradar.quarters import current_quarter
-from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.labels_loading import initialise_warehouse
-from clusterradar.warehouse.registry import add_manual_cluster
 
 STEPS = 10
 _started = time.perf_counter()
@@ -98,14 +96,6 @@ def _bare_crawl(web, local: LocalWeb, settings, folder: Path) -> dict[str, Any]:
         "seconds": round(finished.wall_s, 3),
         "engine_s": found["seconds"],
     }
-
-
-def _add_probes(db: Path, probes, local: LocalWeb) -> list[str]:
-    with connect(db) as con, transaction(con):
-        return [
-            add_manual_cluster(con, name=p.name, website=local.url(p.site) + "/", bundeslaender=[])
-            for p in probes
-        ]
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -204,21 +194,27 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         result["export"]["as_of"] = as_of.isoformat()
         result["export_s"] = result["export"]["seconds"]
 
-        say(9, f"no slowdown with age: {probes} probe sites, empty vs aged warehouse")
+        say(
+            9,
+            f"no slowdown with age: {probes} probe sites, empty vs aged warehouse, "
+            f"{args.age_rounds} interleaved rounds",
+        )
         empty = folder / "empty.duckdb"
         initialise_warehouse(empty)
-        runs = {}
-        for name, target in (("empty", empty), ("aged", db)):
-            ids = _add_probes(target, web.probes, local)
+
+        def run_probe(target: Path, ids: list[str]) -> dict[str, Any]:
             probe_job = {**job, "db": str(target), "cluster_ids": ids, "quarter": str(rerun_q)}
-            runs[name], _ = _child("probe", probe_job, folder)
-        result["age"] = runs
-        if runs["empty"]["pipeline_s"] > 0:
-            result["age_ratio"] = round(runs["aged"]["pipeline_s"] / runs["empty"]["pipeline_s"], 3)
-        if runs["empty"]["crawl_s"] > 0:
-            result["age"]["crawl_ratio"] = round(
-                runs["aged"]["crawl_s"] / runs["empty"]["crawl_s"], 3
-            )
+            return _child("probe", probe_job, folder)[0]
+
+        result["age"] = aged.age_rounds(
+            {"empty": empty, "aged": db},
+            web.probes,
+            local.url,
+            run_probe,
+            folder / "age",
+            rounds=args.age_rounds,
+        )
+        result["age_ratio"] = result["age"]["ratio"]
 
     if args.skip_evaluate:
         say(10, "evaluate: skipped (--skip-evaluate)")
@@ -320,10 +316,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         help="also time this embedding backend's encode on the same passages (repeatable)",
     )
+    parser.add_argument(
+        "--age-rounds",
+        type=int,
+        default=aged.AGE_ROUNDS,
+        help="interleaved empty/aged rounds of the age probe (default 3; the median ratio)",
+    )
     parser.add_argument("--skip-evaluate", action="store_true", help="leave out evaluate")
     parser.add_argument("--keep", type=Path, help="work in this new folder and keep it")
     args = parser.parse_args(argv)
-    minimum = {"clusters": 1, "pages": 2, "requests": 1, "sample_pages": 1, "sample_passages": 1}
+    minimum = {
+        "clusters": 1,
+        "pages": 2,
+        "requests": 1,
+        "sample_pages": 1,
+        "sample_passages": 1,
+        "age_rounds": 1,
+    }
     for name, least in minimum.items():
         if getattr(args, name) < least:
             parser.error(f"--{name.replace('_', '-')} must be at least {least}")

@@ -1,16 +1,22 @@
-"""An aged warehouse and what reads it: 8 quarters of history, the review app and export.
+"""An aged warehouse and what reads it: 8 quarters of history, the review app, export, and
+the same pipeline work in an empty and in the aged warehouse (:func:`age_rounds`).
 
 History is written through the warehouse's own write functions (classification runs with
 suggestions and evidence, classification versions as review decisions put them in force), a
 batch per quarter, so a registry-scale history takes seconds instead of eight real quarters.
 The review app is the real one (``clusterradar review serve`` in its own process) and is
 timed over loopback HTTP with a logged-in session; export is the real CLI command.
+
+Age is measured interleaved: empty, aged, empty, aged, ... on fresh copies of both warehouses,
+so the machine's load drifts over both alike and one noisy round cannot decide the ratio (the
+median of the per-round ratios does).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import http.cookiejar
+import os
 import re
 import shutil
 import socket
@@ -20,6 +26,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,7 @@ from clusterradar.warehouse.crawls import clusters_with_last_outcome
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import record_version
 from clusterradar.warehouse.records import ClusterSuggestion, Evidence, Suggestion
+from clusterradar.warehouse.registry import add_manual_cluster
 from clusterradar.warehouse.suggestions import (
     insert_suggestions,
     new_run_id,
@@ -231,3 +239,66 @@ def time_review_app(db: Path, cluster_ids: list[str], requests: int) -> dict[str
         result[f"{page}_p95_ms"] = round(_percentile(values, 0.95), 1)
     result["p95_ms"] = max(result["queue_p95_ms"], result["cluster_p95_ms"])
     return result
+
+
+AGE_ROUNDS = 3
+
+
+def add_probes(db: Path, probes: list[Any], site_url: Callable[[str], str]) -> list[str]:
+    """The probe sites as manually added clusters of ``db``; their ids."""
+    with connect(db) as con, transaction(con):
+        return [
+            add_manual_cluster(con, name=p.name, website=site_url(p.site) + "/", bundeslaender=[])
+            for p in probes
+        ]
+
+
+def age_rounds(
+    warehouses: dict[str, Path],
+    probes: list[Any],
+    site_url: Callable[[str], str],
+    run_probe: Callable[[Path, list[str]], dict[str, Any]],
+    work: Path,
+    rounds: int = AGE_ROUNDS,
+) -> dict[str, Any]:
+    """Crawl and process the probe sites in a fresh copy of each warehouse, ``rounds`` times,
+    alternating the warehouses (``warehouses`` maps 'empty' and 'aged' to files that are only
+    read). ``run_probe(db, cluster_ids)`` does the work in a fresh process and returns its
+    ``crawl_s`` and ``pipeline_s``. The ratios are aged / empty per round; their medians are
+    the result."""
+    work.mkdir(parents=True, exist_ok=True)
+    measured: list[dict[str, Any]] = []
+    for _ in range(rounds):
+        found: dict[str, Any] = {}
+        for name, source in warehouses.items():
+            copy = work / f"{name}.duckdb"
+            copy.unlink(missing_ok=True)
+            shutil.copyfile(source, copy)
+            found[name] = run_probe(copy, add_probes(copy, probes, site_url))
+            copy.unlink()
+        found["ratio"] = _ratio_of(found, "pipeline_s")
+        found["crawl_ratio"] = _ratio_of(found, "crawl_s")
+        found["load_average"] = _load_average()
+        measured.append(found)
+    return {
+        "rounds": measured,
+        "ratio": _median([r["ratio"] for r in measured]),
+        "crawl_ratio": _median([r["crawl_ratio"] for r in measured]),
+    }
+
+
+def _ratio_of(found: dict[str, Any], key: str) -> float | None:
+    empty, aged = found["empty"].get(key) or 0, found["aged"].get(key) or 0
+    return round(aged / empty, 3) if empty > 0 else None
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 3) if known else None
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None

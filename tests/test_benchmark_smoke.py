@@ -9,6 +9,7 @@ synthetic web, the process-tree memory sampler, the bare Scrapy baseline and the
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import urllib.error
@@ -147,7 +148,7 @@ def test_tiny_benchmark_reports_every_measure_and_positive_ratios(tmp_path):
     out, table = tmp_path / "result.json", tmp_path / "table.md"
     done = benchmark(
         "--clusters", "3", "--pages", "3", "--requests", "3", "--skip-evaluate",
-        "--sample-pages", "20", "--sample-passages", "100",
+        "--sample-pages", "20", "--sample-passages", "100", "--age-rounds", "2",
         "--json", str(out), "--markdown", str(table),
         timeout=1700,
     )  # fmt: skip
@@ -163,6 +164,9 @@ def test_tiny_benchmark_reports_every_measure_and_positive_ratios(tmp_path):
     assert result["evaluate_s"] is None  # skipped as asked
     assert result["rerun"]["sites_stats"]["unchanged"] == result["quarter"]["pages_crawled"]
     assert result["history"]["versions"] == 3 * 4 * 8
+    rounds = result["age"]["rounds"]
+    assert [list(r)[:2] for r in rounds] == [["empty", "aged"]] * 2  # interleaved
+    assert result["age_ratio"] == round(statistics.median(r["ratio"] for r in rounds), 3)
     rows = table.read_text(encoding="utf-8").splitlines()
     assert len(rows) == len(TARGETS) + 2
     assert all(("pass" in r or "miss" in r or "not measured" in r) for r in rows[2:])
