@@ -272,10 +272,10 @@ def age_rounds(
         found: dict[str, Any] = {}
         for name, source in warehouses.items():
             copy = work / f"{name}.duckdb"
-            copy.unlink(missing_ok=True)
+            _remove_with_sidecars(copy)
             shutil.copyfile(source, copy)
             found[name] = run_probe(copy, add_probes(copy, probes, site_url))
-            copy.unlink()
+            _remove_with_sidecars(copy)
         found["ratio"] = _ratio_of(found, "pipeline_s")
         found["crawl_ratio"] = _ratio_of(found, "crawl_s")
         found["load_average"] = _load_average()
@@ -285,6 +285,12 @@ def age_rounds(
         "ratio": _median([r["ratio"] for r in measured]),
         "crawl_ratio": _median([r["crawl_ratio"] for r in measured]),
     }
+
+
+def _remove_with_sidecars(db: Path) -> None:
+    """The file and what DuckDB and our lock keep beside it (.wal, .lock, .lock-queue)."""
+    for path in db.parent.glob(db.name + "*"):
+        path.unlink()
 
 
 def _ratio_of(found: dict[str, Any], key: str) -> float | None:
