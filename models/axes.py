@@ -24,8 +24,14 @@ news item or a member list, and one passing mention in thirty passages stays sma
 is the square root of that share (0.04 of the text → 0.2, a quarter → 0.5, everything → 1), so
 small but real shares stay visible while the order is unchanged.
 
-Fixed choices (decided before any evaluation, see docs/decisions/0004): page-kind weights below,
-the square root, top-3 evidence passages per axis.
+*Context words need company* (decision record 0008). Both lexica keep a context tier: words too
+ambiguous to show technology or security work alone (Versorgungssicherheit, Feuerwehr, Drohne,
+Keramik, a plain Laser or Sensor a member merely uses). They count only together with other
+signals: an axis whose cluster text names no term at or above its tier (CONTEXT_TIER) and
+fewer than two distinct context terms has no evidence at all.
+
+Fixed choices (decided before any evaluation, see docs/decisions/0004 and 0008): page-kind
+weights below, the square root, top-3 evidence passages per axis, the context tiers.
 """
 
 from __future__ import annotations
@@ -112,6 +118,11 @@ SECURITY_PART_LABEL_DE = {
     "civil_security": "Zivile Sicherheit und KRITIS",
 }
 EVIDENCE_TOP_K = 3
+# Decision record 0008: each lexicon's own context tier ("only counts together with other
+# signals"): technology lexicon 0.2-0.4, SVI lexicon 0.2-0.5. A term at or above the tier counts
+# alone; below it, a cluster needs a second distinct term on the same axis.
+CONTEXT_TIER = {"technology": 0.5, "security": 0.6}
+CONTEXT_COMPANY = 2  # distinct context terms that corroborate each other
 # Decision record 0006: what a cluster *does* shows on these page kinds (footnote 17 of the paper:
 # "Aktivitäten (z. B. Arbeitsgruppen, FuEuI-Projekten)"); the table row is the paper's own
 # summary of that. A page "covers" security when one of its passages scores at least
@@ -251,6 +262,26 @@ def _activity_and_coverage(
     return activity, coverage
 
 
+def corroborated(
+    term_lists: Sequence[Sequence[str]],
+    lexicon: Mapping[str, WeightedTerm],
+    group: Mapping[str, str],
+    tier: float,
+) -> bool:
+    """Does a cluster's text carry evidence on this axis? One term at or above ``tier``, or at
+    least CONTEXT_COMPANY distinct context terms (decision record 0008)."""
+    distinct = set()
+    for terms in term_lists:
+        for term in terms:
+            entry = lexicon.get(term.lower())
+            if entry is None or entry.category not in group:
+                continue
+            if entry.weight >= tier:
+                return True
+            distinct.add(term.lower())
+    return len(distinct) >= CONTEXT_COMPANY
+
+
 def measure_axes(
     passages: Sequence,
     svi_terms: Mapping[str, WeightedTerm],
@@ -261,6 +292,12 @@ def measure_axes(
     weights = [page_weight(getattr(p, "page_kind", None)) for p in passages]
     tech_lists = [list(getattr(p, "technology_terms", None) or []) for p in passages]
     svi_lists = [list(getattr(p, "lexicon_terms", None) or []) for p in passages]
+    if not corroborated(
+        tech_lists, technology_terms, TECHNOLOGY_FAMILY, CONTEXT_TIER["technology"]
+    ):
+        tech_lists = [[] for _ in passages]
+    if not corroborated(svi_lists, svi_terms, SECURITY_PART, CONTEXT_TIER["security"]):
+        svi_lists = [[] for _ in passages]
     technology, t_share, families, t_evidence = _axis(
         tech_lists, weights, technology_terms, TECHNOLOGY_FAMILY, FAMILIES
     )

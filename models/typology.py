@@ -66,6 +66,8 @@ from sklearn.linear_model import LogisticRegression
 
 from clusterradar.models.axes import (
     ACTIVITY_PAGE_KINDS,
+    CONTEXT_COMPANY,
+    CONTEXT_TIER,
     COVERAGE_PASSAGE_SCORE,
     FAMILIES,
     PAGE_KIND_WEIGHT,
@@ -106,8 +108,8 @@ MIN_REVIEWED_FIT = 5
 
 
 def fixed_choices() -> dict:
-    """Every choice fixed in advance (decision records 0004, 0006), for the training-data hash:
-    a change here retrains."""
+    """Every choice fixed in advance (decision records 0004, 0006, 0008), for the training-data
+    hash: a change here retrains."""
     return {
         "page_kind_weight": PAGE_KIND_WEIGHT,
         "c": C,
@@ -124,6 +126,8 @@ def fixed_choices() -> dict:
         "features": list(AXIS_FEATURES),
         "activity_page_kinds": sorted(ACTIVITY_PAGE_KINDS),
         "coverage_passage_score": COVERAGE_PASSAGE_SCORE,
+        "context_tier": CONTEXT_TIER,
+        "context_company": CONTEXT_COMPANY,
     }
 
 

@@ -83,6 +83,8 @@ def test_every_technology_category_is_declared_and_has_terms(lexicon):
         ),
         ("Hochleistungskeramiken für die Luft- und Raumfahrt", {"materials", "aerospace"}),
         ("Bauteile aus technischen Keramiken und Leichtbau", {"materials"}),
+        ("Industriekeramik, keramische Membranen und Siliziumnitrid", {"materials"}),
+        ("Keramikbauteile, Borcarbid und Faserkeramik für hohe Temperaturen", {"materials"}),
         ("Infrarotsensoren, Drucksensoren und Radarsysteme", {"sensors"}),
         ("Kleinsatelliten für die satellitengestützte Erdbeobachtung", {"space"}),
         ("Satellitennavigation, GNSS-Empfänger und Inertialnavigation", {"navigation_geo"}),
@@ -112,7 +114,28 @@ def test_enabler_technology_sentence_matches_its_categories(matcher, text, expec
 def test_compound_hits_point_at_the_whole_compound(matcher):
     text = "Wir entwickeln Halbleiterbauelemente und Lasersysteme"
     found = {(text[h.start : h.end], h.term) for h in matcher.match(text)}
-    assert found == {("Halbleiterbauelemente", "Halbleiter"), ("Lasersysteme", "Laser")}
+    assert found == {("Halbleiterbauelemente", "Halbleiter"), ("Lasersysteme", "Lasertechnik")}
+
+
+def test_a_laser_tool_is_the_device_and_laser_sources_are_the_technology(matcher):
+    """Decision record 8: the heavier technology term wins on the same word."""
+    text = (
+        "Lasergravur und Laserkante in der Tischlerei; Laserstrahlquellen und Faserlaser im Labor"
+    )
+    found = [(text[h.start : h.end], h.term, h.weight) for h in matcher.match(text)]
+    assert found == [
+        ("Lasergravur", "Laser", 0.4),
+        ("Laserkante", "Laser", 0.4),
+        ("Laserstrahlquellen", "Lasertechnik", 1.0),
+        ("Faserlaser", "Lasertechnik", 1.0),
+    ]
+
+
+def test_data_protection_with_it_security_is_one_weak_compliance_hit(matcher):
+    text = "Abendkurs IT-Sicherheit und Datenschutz im Betrieb"
+    assert [(h.term, h.weight) for h in matcher.match(text)] == [
+        ("IT-Sicherheit und Datenschutz", 0.2)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -123,6 +146,7 @@ def test_compound_hits_point_at_the_whole_compound(matcher):
         "Die Optikerin und die Augenoptik Müller GmbH beraten Sie",
         "Die Drohnen im Bienenstock",
         "Keramikgeschirr aus der Töpferei",
+        "Keramische Gefäße, Fliesen und Vollkeramik",
         "Zur Navigation springen",
         "Navigationsmenü öffnen",
         "Unser Technologieradar 2025 und das Trendradar",
@@ -140,13 +164,23 @@ def test_civil_homonym_does_not_match(matcher, text):
 
 def test_weights_follow_the_weighting_rule(lexicon):
     weight = {t.term: t.weight for t in lexicon.terms}
-    unmistakable = ["Radar", "Halbleiter", "Satellit", "Laser", "Infrarotsensor", "Kryptographie"]
+    unmistakable = [
+        "Radar",
+        "Halbleiter",
+        "Satellit",
+        "Lasertechnik",
+        "Infrarotsensor",
+        "Kryptographie",
+    ]
     assert [weight[t] for t in [*unmistakable, "Hyperschall"]] == [1.0] * 7
     # Homonym-prone words count less than the technical forms analysts should prefer.
     assert weight["Sensorik"] < weight["Sensortechnik"]
     assert weight["Optik"] < weight["Präzisionsoptik"]
     assert weight["Keramik"] < weight["technische Keramik"]
     assert max(weight[t] for t in ["Sensorik", "Optik", "Keramik", "Positionierung"]) <= 0.5
+    # Decision record 8: a device a member may only use is context (below 0.5), its technology
+    # is not.
+    assert max(weight["Laser"], weight["Sensor"]) < 0.5 <= weight["Sensortechnik"]
 
 
 def test_plain_homonyms_are_not_terms(lexicon):

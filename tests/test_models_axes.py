@@ -287,6 +287,127 @@ def test_intensity_evidence_names_technology_and_security_with_the_page_kind(tra
     assert any("Seite: Arbeitsgruppe" in r for r in reasons)
 
 
+# Decision record 0008: context words count only together with other signals; a device a
+# member uses is not its technology; data protection is compliance; technical ceramics by name.
+CIVIL_SICHERHEIT_PAGES = [
+    (
+        "https://molkerei.example/",
+        "Die Molkereien der Region sichern die Versorgungssicherheit mit Milch. Themen sind "
+        "Arbeitssicherheit an der Abfüllanlage, Lebensmittelsicherheit und Hygiene.",
+    ),
+    (
+        "https://molkerei.example/themen",
+        "Patientensicherheit in der Kantine des Kreiskrankenhauses, Produktsicherheit unserer "
+        "Verpackungen und sichere Arbeitsplätze im ländlichen Raum.",
+    ),
+]
+CARPENTRY_PAGES = [
+    (
+        "https://tischler.example/",
+        "Unsere Tischlereien fertigen Möbel und Innenausbau. Viele Betriebe arbeiten mit "
+        "Kantenanleimmaschinen mit Laserkante und einer Lasergravur für Furniere.",
+    ),
+    (
+        "https://tischler.example/maschinenpool",
+        "Im Maschinenpool können Mitglieder eine Laseranlage, eine CNC und eine Vakuumpresse "
+        "stundenweise buchen.",
+    ),
+]
+COMPLIANCE_PAGE = (
+    "https://tischler.example/kurse",
+    "Abendkurs: IT-Sicherheit und Datenschutz im kleinen Betrieb – Passwörter, Datensicherung "
+    "und E-Mail im Handwerk.",
+)
+IT_SECURITY_GROUP_PAGE = (
+    "https://tischler.example/arbeitsgruppen/it-sicherheit",
+    "Arbeitsgruppe IT-Sicherheit: Die Mitglieder entwickeln Angriffserkennung und "
+    "Kryptographie für Industriesteuerungen.",
+)
+CARE_PAGES = [
+    (
+        "https://pflege.example/projekte",
+        "Projekte: Sturzerkennung mit Sensoren im Fußboden, digitale Pflegedokumentation und "
+        "Hausnotruf für Seniorinnen und Senioren.",
+    ),
+]
+CERAMICS_PAGES = [
+    (
+        "https://keramik.example/",
+        "Unsere Mitglieder stellen Industriekeramik her: keramische Bauteile für den Ofenbau, "
+        "keramische Membranen für die Wasseraufbereitung und Isolatoren.",
+    ),
+    (
+        "https://keramik.example/arbeitskreise",
+        "Arbeitskreis Werkstoffe: Siliziumnitrid und Borcarbid für verschleißfeste Bauteile, "
+        "keramische Fasern und Beschichtungen für hohe Temperaturen.",
+    ),
+]
+POTTERY_PAGES = [
+    (
+        "https://toepfer.example/",
+        "Die Töpfereien der Region zeigen Keramik aus eigener Werkstatt: Geschirr, Vasen und "
+        "Fliesen. Beim Töpfermarkt im Mai gibt es Keramik zum Anfassen.",
+    ),
+]
+
+
+def test_civil_homonyms_of_sicherheit_raise_no_security_but_a_bundeswehr_group_does(kit):
+    civil = _axes(kit, CIVIL_SICHERHEIT_PAGES)
+    assert civil.security == 0.0 and civil.security_evidence == []
+    group = _axes(
+        kit,
+        [
+            *CIVIL_SICHERHEIT_PAGES,
+            ("https://molkerei.example/arbeitsgruppen/verteidigung", BUNDESWEHR_GROUP_PAGE),
+        ],
+    )
+    assert group.security > 0.3
+
+
+def test_one_context_word_alone_is_no_evidence_but_two_distinct_or_one_strong_term_are(kit):
+    from clusterradar.models.axes import CONTEXT_TIER, SECURITY_PART, corroborated
+
+    def shows(*terms: str) -> bool:
+        return corroborated([list(terms)], kit.svi_terms, SECURITY_PART, CONTEXT_TIER["security"])
+
+    assert kit.svi_terms["feuerwehr"].weight < CONTEXT_TIER["security"]
+    assert not shows("Feuerwehr")
+    assert not shows("Feuerwehr", "Feuerwehr")  # the same word again is no second signal
+    assert shows("Feuerwehr", "Katastrophenschutz")
+    assert shows("Bundeswehr")
+
+
+def test_a_laser_or_sensor_a_member_uses_gives_no_technology_but_laser_technology_does(kit):
+    carpentry = _axes(kit, CARPENTRY_PAGES)
+    care = _axes(kit, CARE_PAGES)
+    photonics = _axes(kit, [("https://netz.example/themen", PHOTONICS_PAGE)])
+    assert carpentry.technology == 0.0 and care.technology == 0.0
+    assert photonics.technology > 0.8
+    assert "Lasertechnik" in {t for e in photonics.technology_evidence for t in e.terms}
+
+
+def test_it_security_and_data_protection_is_compliance_but_an_it_security_group_is_work(kit):
+    compliance = _axes(kit, [COMPLIANCE_PAGE])
+    group = _axes(kit, [COMPLIANCE_PAGE, IT_SECURITY_GROUP_PAGE])
+    assert compliance.security == 0.0 and compliance.technology == 0.0
+    assert group.security > 0.3 and group.technology > 0.3
+
+
+def test_a_technical_ceramics_page_raises_technology_and_pottery_does_not(kit):
+    ceramics = _axes(kit, CERAMICS_PAGES)
+    pottery = _axes(kit, POTTERY_PAGES)
+    assert ceramics.technology > 0.6 and ceramics.security == 0.0
+    assert max(ceramics.families, key=ceramics.families.get) == "materials"
+    assert pottery.technology == 0.0
+
+
+def test_a_technical_ceramics_cluster_passes_the_gate_and_a_carpentry_does_not(trained, kit):
+    ceramics = trained.model.suggest("keramik", _passages(kit, CERAMICS_PAGES, "keramik"))
+    carpentry = trained.model.suggest("tischler", _passages(kit, CARPENTRY_PAGES, "tischler"))
+    assert ceramics.top("intensity").label_key != "no_svi_relevance"
+    assert carpentry.top("intensity").label_key == "no_svi_relevance"
+
+
 def test_ordinal_model_learns_cut_points_in_order_and_never_invents_an_unseen_level():
     from clusterradar.models.ordinal import CumulativeLogit
 
