@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import importlib.util
 import json
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,21 +65,49 @@ class TrainedModel:
     source: str
 
 
+# The packages whose code or data decide what a model learns and suggests (name, with its
+# subfolders): the core's own modules (settings, texts), the labels and their data files, the
+# text pipeline and the models. Not the crawler, warehouse, review app or reports: a commit
+# there changes no model.
+MODEL_CODE_PACKAGES = (
+    ("clusterradar", False),
+    ("clusterradar.labels", True),
+    ("clusterradar.pipeline", True),
+    ("clusterradar.models", True),
+)
+_CODE_SUFFIXES = frozenset({".py", ".yaml", ".yml", ".json", ".txt", ".sql"})
+
+
+def code_version_of(packages: tuple[tuple[str, bool], ...]) -> str:
+    """clusterradar's version plus a content hash of the packages' code and data files."""
+    digest = hashlib.sha256()
+    for package, recursive in packages:
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            root = Path(folder)
+            found = root.rglob("*") if recursive else root.glob("*")
+            files = [
+                path
+                for path in found
+                if path.suffix in _CODE_SUFFIXES
+                and path.is_file()
+                and "__pycache__" not in path.parts
+            ]
+            for path in sorted(files):
+                digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    return f"{__version__}+src.{digest.hexdigest()[:12]}"
+
+
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """clusterradar's version plus the git commit when run from a checkout."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        sha = ""
-    return f"{__version__}+{sha}" if sha else __version__
+    """The version of the code that makes models (:data:`MODEL_CODE_PACKAGES`), by content.
+
+    A content hash rather than the git commit: any commit (a docs fix, the review app) used to
+    retrain the model and void every reuse, and uncommitted edits of the model went unnoticed.
+    Now an artefact is reused exactly as long as the files that make it are byte-identical.
+    """
+    return code_version_of(MODEL_CODE_PACKAGES)
 
 
 PRODUCTION_CLASSIFIERS = ("axes",)

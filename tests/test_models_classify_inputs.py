@@ -62,3 +62,30 @@ def test_every_input_of_a_suggestion_changes_the_fingerprint():
 def test_another_code_version_fingerprints_differently():
     settings = Settings()
     assert installation_state(settings, "1.0+abc") != installation_state(settings, "1.0+def")
+
+
+def test_code_version_follows_the_model_codes_content_not_other_files(tmp_path, monkeypatch):
+    """A commit elsewhere (docs, the review app) must not retrain; an edit of the model code or
+    its data files, committed or not, must."""
+    import importlib
+
+    from clusterradar.models.train import code_version_of
+
+    package = tmp_path / "modelcode"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "scoring.py").write_text("WEIGHT = 1\n")
+    (package / "data" / "terms.yaml").write_text("- Radar\n")
+    (package / "NOTES.md").write_text("notes\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    deep, flat = (("modelcode", True),), (("modelcode", False),)
+    first, first_flat = code_version_of(deep), code_version_of(flat)
+
+    (package / "NOTES.md").write_text("other notes\n")
+    assert code_version_of(deep) == first
+    (package / "data" / "terms.yaml").write_text("- Radar\n- Sonar\n")
+    assert code_version_of(deep) != first
+    assert code_version_of(flat) == first_flat  # a subfolder is not read without recursion
+    (package / "scoring.py").write_text("WEIGHT = 2\n")
+    assert code_version_of(flat) != first_flat
