@@ -9,12 +9,13 @@ Every function takes an open connection and only reads.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import duckdb
 
 from clusterradar.warehouse.db import query
 from clusterradar.warehouse.records import StoredSuggestion
+from clusterradar.warehouse.reviews import QueueCandidate
 
 
 @dataclass(slots=True)
@@ -53,19 +54,68 @@ def labels_in_force(
     return {(cluster_id, dimension): list(labels) for cluster_id, dimension, labels in rows}
 
 
+@dataclass(slots=True)
+class ClusterSuggestions:
+    """A cluster's suggestions as its page shows them."""
+
+    latest: list[QueueCandidate]  # of the latest finished run per dimension, by dimension, rank
+    previous: dict[str, StoredSuggestion]  # per dimension, rank 1 of the quarter before
+
+
+def cluster_suggestions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterSuggestions:
+    """Per dimension, the suggestions of the cluster's latest finished run (by ``finished_at``)
+    with their review state, and the rank-1 suggestion (the best scored, if several) of the
+    newest finished run that finished before it and belongs to a quarter earlier than the
+    newest quarter among the dimension's runs (a run without a quarter, or a dimension whose
+    runs have none, compares as earlier). A dimension without such a run has no previous
+    suggestion."""
+    cursor = con.execute(query("review_cluster_run_suggestions"), {"cluster_id": cluster_id})
+    names = [d[0] for d in cursor.description][:-1]
+    rows = [
+        (QueueCandidate(**dict(zip(names, row[:-1], strict=True))), row[-1])
+        for row in cursor.fetchall()
+    ]
+    latest_runs: dict[str, tuple[str, dt.datetime]] = {}
+    quarters: dict[str, tuple[str, dt.datetime]] = {}  # the newest run's with a quarter
+    for candidate, finished_at in rows:
+        best = latest_runs.get(candidate.dimension)
+        if best is None or finished_at > best[1]:
+            latest_runs[candidate.dimension] = (candidate.run_id, finished_at)
+        best = quarters.get(candidate.dimension)
+        if candidate.quarter is not None and (best is None or finished_at > best[1]):
+            quarters[candidate.dimension] = (candidate.quarter, finished_at)
+    latest = [c for c, _ in rows if latest_runs[c.dimension][0] == c.run_id]
+    latest.sort(key=lambda c: (c.dimension, c.rank))
+    previous: dict[str, StoredSuggestion] = {}
+    for dimension, (_, latest_at) in sorted(latest_runs.items()):
+        quarter = quarters.get(dimension, (None,))[0]
+        earlier = [
+            (finished_at, c.run_id)
+            for c, finished_at in rows
+            if c.dimension == dimension
+            and finished_at < latest_at
+            and (quarter is None or c.quarter is None or c.quarter < quarter)
+        ]
+        if not earlier:
+            continue
+        run_id = max(earlier, key=lambda pair: pair[0])[1]
+        ranked_first = [
+            c for c, _ in rows if c.dimension == dimension and c.run_id == run_id and c.rank == 1
+        ]
+        if ranked_first:
+            best = max(ranked_first, key=lambda c: c.score)
+            previous[dimension] = StoredSuggestion(
+                **{f.name: getattr(best, f.name) for f in fields(StoredSuggestion)}
+            )
+    return ClusterSuggestions(latest, previous)
+
+
 def previous_quarter_suggestions(
     con: duckdb.DuckDBPyConnection, cluster_id: str
 ) -> dict[str, StoredSuggestion]:
-    """Per dimension, the rank-1 suggestion of the newest finished run of an earlier quarter
-    than the cluster's latest run in that dimension (runs without a quarter: an earlier run).
-    A dimension without such a run is absent."""
-    cursor = con.execute(query("review_previous_suggestions"), {"cluster_id": cluster_id})
-    names = [d[0] for d in cursor.description]
-    found: dict[str, StoredSuggestion] = {}
-    for row in cursor.fetchall():
-        suggestion = StoredSuggestion(**dict(zip(names, row, strict=True)))
-        found.setdefault(suggestion.dimension, suggestion)
-    return found
+    """Per dimension, the rank-1 suggestion of the quarter before the cluster's latest run in
+    that dimension (see :func:`cluster_suggestions`)."""
+    return cluster_suggestions(con, cluster_id).previous
 
 
 @dataclass(slots=True)

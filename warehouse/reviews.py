@@ -274,11 +274,6 @@ def queue_candidates(
     return _records(cursor, QueueCandidate)
 
 
-def cluster_suggestions(con: duckdb.DuckDBPyConnection, cluster_id: str) -> list[QueueCandidate]:
-    cursor = con.execute(query("review_cluster_suggestions"), {"cluster_id": cluster_id})
-    return _records(cursor, QueueCandidate)
-
-
 def load_cluster(con: duckdb.DuckDBPyConnection, cluster_id: str) -> ClusterRecord | None:
     cursor = con.execute(
         """

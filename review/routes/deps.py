@@ -119,6 +119,7 @@ def template_environment(language: str | None = None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # compiled once per process, no stat of every template per request
     )
     env.globals.update(
         t=t,
