@@ -18,18 +18,15 @@ Within a new run, each cluster is one of three cases (:func:`plan_clusters`):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
 from clusterradar.errors import NotFoundError
-from clusterradar.labels import load_labelled_clusters
 from clusterradar.models.classify_inputs import (
     RunInputs,
     inputs_fingerprint,
@@ -37,16 +34,7 @@ from clusterradar.models.classify_inputs import (
     labelled_cluster_ids,
     parameters_of,
 )
-from clusterradar.models.cluster_model import ClusterSuggestions
-from clusterradar.models.corpus import (
-    TextKit,
-    embed_passages,
-    load_text_kit,
-    passages_of_documents,
-    table_document,
-)
-from clusterradar.models.features import ClusterMeta
-from clusterradar.models.train import TrainedModel, code_version, train_model
+from clusterradar.models.code_version import code_version
 from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
@@ -56,6 +44,9 @@ from clusterradar.warehouse import suggestions as store
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
 from clusterradar.warehouse.model_artifacts import artifact_version
 from clusterradar.warehouse.records import AxisScoreRecord, ClusterSuggestion
+
+if TYPE_CHECKING:
+    from clusterradar.models.classify_compute import Scoring
 
 BATCH_CLUSTERS = 10
 
@@ -110,70 +101,6 @@ def _read_inputs(
     return _Read({r.cluster_id: passages.get(r.cluster_id, []) for r in records}, fingerprint)
 
 
-def _cluster_texts(
-    kit: TextKit, records: list[ClusterRecord], crawled: dict[str, list]
-) -> dict[str, list]:
-    """Warehouse passages + table text of each cluster, without vectors (those are read per
-    batch in :func:`_write`: a whole registry's vectors would not fit in memory)."""
-    paper = {c.id: c for c in load_labelled_clusters()}
-    documents = [
-        table_document(
-            r.cluster_id,
-            r.name,
-            paper[r.cluster_id].teilbereiche
-            if r.cluster_id in paper
-            else ", ".join(r.technologiefelder or []),
-            r.in_go_cluster,
-        )
-        for r in records
-    ]
-    table = passages_of_documents(kit, documents)
-    return {
-        r.cluster_id: crawled.get(r.cluster_id, []) + table.get(r.cluster_id, []) for r in records
-    }
-
-
-def _cluster_meta(records: list[ClusterRecord]) -> dict[str, ClusterMeta]:
-    """Registry name and go-cluster status per cluster (the profile features read them)."""
-    return {r.cluster_id: ClusterMeta(r.name, r.in_go_cluster) for r in records}
-
-
-def earlier_crawl_notes(texts: dict[str, list]) -> dict[str, str]:
-    """Clusters whose passages come from an earlier crawl (latest one down or empty) → why."""
-    notes: dict[str, str] = {}
-    for cluster_id, passages in texts.items():
-        note = next((n for p in passages if (n := getattr(p, "earlier_crawl_note", None))), None)
-        if note:
-            notes[cluster_id] = note
-    return notes
-
-
-def _with_crawl_note(reason: str, snapshot_id: str | None, notes: dict[str, str]) -> str:
-    """The evidence reason, plus where the passage came from when it is from an old crawl."""
-    note = notes.get(snapshot_id) if snapshot_id else None
-    return f"{reason}; {note}" if note else reason
-
-
-def _input_hash(texts: dict[str, list]) -> str:
-    payload = {
-        cid: sorted(p.passage_hash for p in passages) for cid, passages in sorted(texts.items())
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def passages_hash(passages: list, meta: ClusterMeta | None) -> str:
-    """Content hash of what the model reads of one cluster: its passages (text hash, the page
-    kind that weights them, the URL the evidence cites) and the registry facts the profile
-    features use. Equal hashes and the same model version give the same suggestions, so a run
-    may copy them instead of computing them again. Snapshot ids are left out: a recrawl that
-    finds every page unchanged must hash the same."""
-    payload = {
-        "passages": sorted({(p.passage_hash, p.page_kind or "", p.url or "") for p in passages}),
-        "meta": [meta.name, meta.go_cluster] if meta is not None else None,
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 def carried_forward_note(quarter: str | None) -> str:
     """What a reviewer reads next to a suggestion carried forward from an earlier run."""
     if quarter:
@@ -222,16 +149,6 @@ def plan_clusters(
     return plan
 
 
-@dataclass(slots=True)
-class _Scoring:
-    """What computing a cluster needs: loaded only when some cluster must be computed."""
-
-    kit: TextKit
-    trained: TrainedModel
-    texts: dict[str, list]
-    metas: dict[str, ClusterMeta]
-
-
 def classify_clusters(
     settings: Settings,
     *,
@@ -257,21 +174,10 @@ def classify_clusters(
         result = _run(settings, db_path, quarter, len(rows), unchanged, None, progress)
         if result is not None:
             return result
-    trained = train_model(settings)
-    kit = load_text_kit(settings)
-    texts = _cluster_texts(kit, rows, read.crawled)
-    metas = _cluster_meta(rows)
-    hashes = {cid: passages_hash(passages, metas.get(cid)) for cid, passages in texts.items()}
-    inputs = RunInputs(
-        model_version=trained.version,
-        training_data_hash=trained.training_data_hash,
-        input_hash=_input_hash(texts),
-        clusters=sorted(texts),
-        passages_hashes={cid: hashes[cid] for cid in texts if texts[cid]},
-        earlier_crawl=earlier_crawl_notes(texts),
-        fingerprint=read.fingerprint,
-    )
-    scoring = _Scoring(kit, trained, texts, metas)
+    # Something changed: the model, the text kit and (per batch) the vectors are needed.
+    from clusterradar.models import classify_compute  # scikit-learn, numpy, spaCy
+
+    inputs, scoring = classify_compute.prepare(settings, rows, read.crawled, read.fingerprint)
     result = _run(settings, db_path, quarter, len(rows), inputs, scoring, progress)
     assert result is not None  # with scoring, every plan can be carried out
     return result
@@ -299,7 +205,7 @@ def _run(
     quarter: str | None,
     clusters: int,
     inputs: RunInputs,
-    scoring: _Scoring | None,
+    scoring: Scoring | None,
     progress: bool,
 ) -> ClassifyResult | None:
     """The run for ``inputs``: the finished one of this quarter with the same input, or a
@@ -381,47 +287,12 @@ def _plan(db_path: Path, run_id: str, inputs: RunInputs, *, resumed: bool) -> Cl
     )
 
 
-def _suggestion_rows(cluster_id: str, result: ClusterSuggestions, passages: list):
-    """The cluster's suggestions, each evidence reason saying when its page is from an old
-    crawl (the site is down now)."""
-    notes = {
-        p.snapshot_id: p.earlier_crawl_note
-        for p in passages
-        if getattr(p, "earlier_crawl_note", None) and p.snapshot_id
-    }
-    for s in result.suggestions:
-        evidence = tuple(
-            dataclasses.replace(e, reason=_with_crawl_note(e.reason, e.snapshot_id, notes))
-            for e in s.evidence
-        )
-        yield ClusterSuggestion(cluster_id, dataclasses.replace(s, evidence=evidence))
-
-
-def _axis_record(
-    run_id: str, cluster_id: str, model_version: str, passages_hash: str, result
-) -> AxisScoreRecord:
-    axes = result.axes
-    technology, security = result.axis_evidence
-    return AxisScoreRecord(
-        run_id=run_id,
-        cluster_id=cluster_id,
-        model_version=model_version,
-        passages_hash=passages_hash,
-        technology_potential=float(axes.technology),
-        security_orientation=float(axes.security),
-        relevance=float(axes.relevance),
-        outcome=result.top("intensity").label_key,
-        technology_evidence=technology,
-        security_evidence=security,
-    )
-
-
 def _write(
     db_path: Path,
     run_id: str,
     inputs: RunInputs,
     plan: ClusterPlan,
-    scoring: _Scoring | None,
+    scoring: Scoring | None,
     progress: bool,
 ) -> None:
     """Copy and compute batch by batch, each batch one transaction (an interruption keeps
@@ -437,7 +308,7 @@ def _write(
             axis_rows: list[AxisScoreRecord] = []
             if scoring is not None and computed.intersection(batch):
                 wanted = [c for c in batch if c in computed]
-                rows, axis_rows = _score(db_path, run_id, inputs, scoring, wanted)
+                rows, axis_rows = scoring.score(db_path, run_id, inputs.passages_hashes, wanted)
             with connect(db_path) as con, transaction(con):
                 for (source, note), clusters in plan.copies(batch).items():
                     copy = {"from_run": source, "to_run": run_id, "cluster_ids": clusters}
@@ -452,28 +323,3 @@ def _write(
                 )
                 axis_scores.insert_axis_scores(con, run_id, axis_rows)
             bar.advance(task, len(batch))
-
-
-def _score(
-    db_path: Path, run_id: str, inputs: RunInputs, scoring: _Scoring, cluster_ids: list[str]
-) -> tuple[list[ClusterSuggestion], list[AxisScoreRecord]]:
-    """Suggestions and axis scores of ``cluster_ids``, their vectors read for them only."""
-    trained = scoring.trained
-    wanted = {c: scoring.texts[c] for c in cluster_ids}
-    embedded = embed_passages(scoring.kit, wanted, db_path)
-    rows: list[ClusterSuggestion] = []
-    axis_rows: list[AxisScoreRecord] = []
-    for cluster_id, passages in embedded.items():
-        result = trained.model.suggest(cluster_id, passages, scoring.metas.get(cluster_id))
-        rows.extend(_suggestion_rows(cluster_id, result, passages))
-        if result.axes is not None:
-            axis_rows.append(
-                _axis_record(
-                    run_id,
-                    cluster_id,
-                    trained.version,
-                    inputs.passages_hashes[cluster_id],
-                    result,
-                )
-            )
-    return rows, axis_rows

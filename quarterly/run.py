@@ -22,6 +22,7 @@ from rich.console import Console
 
 from clusterradar.crawler.runner import crawl_registry, crawl_sites, site_seeds
 from clusterradar.errors import InputError
+from clusterradar.models.classify import classify_clusters
 from clusterradar.pipeline.run import process_pending
 from clusterradar.quarterly.changes import quarter_review_counts
 from clusterradar.quarters import Quarter, parse_quarter
@@ -134,7 +135,7 @@ def _ref_of(result: Any, *names: str) -> str | None:
     return None
 
 
-# --- the real stages (heavy imports inside, so the CLI stays fast) ---------------------------
+# --- the real stages ---------------------------------------------------------------------------
 
 
 def _stage_registry(ctx: StageContext) -> StageOutcome:
@@ -207,8 +208,6 @@ def _stage_pipeline(ctx: StageContext) -> StageOutcome:
 
 
 def _stage_classify(ctx: StageContext) -> StageOutcome:
-    from clusterradar.models.classify import classify_clusters
-
     result = classify_clusters(
         ctx.settings,
         cluster_ids=_site_cluster_ids(ctx),

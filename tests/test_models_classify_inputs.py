@@ -69,7 +69,7 @@ def test_code_version_follows_the_model_codes_content_not_other_files(tmp_path, 
     its data files, committed or not, must."""
     import importlib
 
-    from clusterradar.models.train import code_version_of
+    from clusterradar.models.code_version import code_version_of
 
     package = tmp_path / "modelcode"
     (package / "data").mkdir(parents=True)

@@ -178,7 +178,7 @@ def test_each_run_stores_both_axis_scores_with_the_top_passages_of_each_axis(q3)
 
 
 def test_classify_reads_the_vectors_of_one_batch_of_clusters_at_a_time(warehouse, monkeypatch):
-    from clusterradar.models import classify
+    from clusterradar.models import classify, classify_compute
 
     with duckdb.connect(str(warehouse)) as con:  # two clusters must be scored again
         con.execute(
@@ -186,14 +186,14 @@ def test_classify_reads_the_vectors_of_one_batch_of_clusters_at_a_time(warehouse
             "WHERE origin = 'registry'"
         )
     batches = []
-    embed = classify.embed_passages
+    embed = classify_compute.embed_passages
 
     def recording(kit, passages_by_key, db_path=None):
         batches.append(sorted(passages_by_key))
         return embed(kit, passages_by_key, db_path)
 
     monkeypatch.setattr(classify, "BATCH_CLUSTERS", 1)
-    monkeypatch.setattr(classify, "embed_passages", recording)
+    monkeypatch.setattr(classify_compute, "embed_passages", recording)
     result = _classify(warehouse, "2026Q4")
     assert result.clusters_reused == len(CLUSTERS) - 2
     assert batches == [[CERAMICS], [OPTICS]]  # one batch of one cluster at a time
@@ -215,7 +215,7 @@ def test_classify_command_says_how_many_clusters_it_copied_and_why(warehouse, cl
 def nothing_may_load(monkeypatch):
     """Training (or loading the artefact), the text kit (spaCy, lexica, embedder) and every
     read of a vector fail the test: an unchanged run must decide from hashes alone."""
-    from clusterradar.models import classify
+    from clusterradar.models import classify_compute
     from clusterradar.warehouse import passages as passages_store
 
     def refuse(*args, **kwargs):
@@ -227,9 +227,9 @@ def nothing_may_load(monkeypatch):
         assert model_id is None, f"read the vectors of {model_id}"
         return read_rows(con, cluster_ids, model_id)
 
-    monkeypatch.setattr(classify, "train_model", refuse)
-    monkeypatch.setattr(classify, "load_text_kit", refuse)
-    monkeypatch.setattr(classify, "embed_passages", refuse)
+    monkeypatch.setattr(classify_compute, "train_model", refuse)
+    monkeypatch.setattr(classify_compute, "load_text_kit", refuse)
+    monkeypatch.setattr(classify_compute, "embed_passages", refuse)
     monkeypatch.setattr(passages_store, "cluster_passage_rows", rows_without_vectors)
     monkeypatch.setattr(passages_store, "cached_embeddings", refuse)
 
