@@ -40,12 +40,14 @@ _JAVASCRIPT_ASK = re.compile(
     re.IGNORECASE,
 )
 _TABLE_RULE = re.compile(r"^[|:\-\s]+$")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalise_paragraph(paragraph: str) -> str:
-    """The comparison key of a paragraph: collapsed whitespace, case-folded."""
-    return _WHITESPACE.sub(" ", paragraph).strip().casefold()
+    """The comparison key of a paragraph: collapsed whitespace, case-folded.
+
+    ``str.split`` splits on the characters ``\\s`` matches (both use ``str.isspace``), without a
+    regular expression."""
+    return " ".join(paragraph.split()).casefold()
 
 
 def is_consent_or_noise_paragraph(paragraph: str) -> bool:
@@ -66,12 +68,13 @@ def is_consent_or_noise_paragraph(paragraph: str) -> bool:
     return hits >= 2 or (hits == 1 and len(text) < 120)
 
 
-def _menu_runs(paragraphs: list[str], menu_lines: set[str]) -> set[int]:
-    """Indexes of runs of >= MENU_MIN_RUN consecutive paragraphs that are repeated menu lines."""
+def _menu_runs(paragraphs: list[str], keys: list[str], menu_lines: set[str]) -> set[int]:
+    """Indexes of runs of >= MENU_MIN_RUN consecutive paragraphs that are repeated menu lines
+    (``keys``: the paragraphs normalised)."""
     drop: set[int] = set()
     run: list[int] = []
-    for index, paragraph in enumerate([*paragraphs, ""]):
-        if paragraph and normalise_paragraph(paragraph) in menu_lines:
+    for index, (paragraph, key) in enumerate(zip([*paragraphs, ""], [*keys, ""], strict=True)):
+        if paragraph and key in menu_lines:
             run.append(index)
             continue
         if len(run) >= MENU_MIN_RUN:
@@ -96,18 +99,20 @@ def remove_site_boilerplate(
     non_empty = [page for page in pages if page.paragraphs]
     if len(non_empty) < MENU_MIN_PAGES:
         return list(pages)
+    # each paragraph normalised once (id(page): pages are distinct objects during this call)
+    keys = {id(page): [normalise_paragraph(p) for p in page.paragraphs] for page in non_empty}
     counts: Counter[str] = Counter()
     for page in non_empty:
-        counts.update({normalise_paragraph(p) for p in page.paragraphs})
+        counts.update(set(keys[id(page)]))
     repeated: set[str] = set()
     if len(non_empty) >= MIN_SITE_PAGES:
         threshold = max(2.0, min_share * len(non_empty))
         repeated = {key for key, count in counts.items() if count >= threshold}
     menu_lines = {
-        normalise_paragraph(p)
+        key
         for page in non_empty
-        for p in page.paragraphs
-        if _is_short_line(p) and counts[normalise_paragraph(p)] >= MENU_MIN_PAGES
+        for p, key in zip(page.paragraphs, keys[id(page)], strict=True)
+        if counts[key] >= MENU_MIN_PAGES and _is_short_line(p)
     }
     if not repeated and not menu_lines:
         return list(pages)
@@ -116,11 +121,12 @@ def remove_site_boilerplate(
         if not page.paragraphs:
             cleaned.append(page)
             continue
-        menu = _menu_runs(page.paragraphs, menu_lines)
+        page_keys = keys[id(page)]
+        menu = _menu_runs(page.paragraphs, page_keys, menu_lines)
         kept = [
             p
-            for i, p in enumerate(page.paragraphs)
-            if i not in menu and normalise_paragraph(p) not in repeated
+            for i, (p, key) in enumerate(zip(page.paragraphs, page_keys, strict=True))
+            if i not in menu and key not in repeated
         ]
         cleaned.append(page if kept == page.paragraphs else page.with_paragraphs(kept))
     return cleaned

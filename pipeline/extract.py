@@ -19,12 +19,19 @@ import codecs
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from clusterradar.pipeline.boilerplate import is_consent_or_noise_paragraph, remove_site_boilerplate
 from clusterradar.pipeline.language import detect_language, normalise_language_tag
 
-__all__ = ["ExtractedPage", "decode_body", "extract_page", "remove_site_boilerplate"]
+__all__ = [
+    "ExtractedPage",
+    "decode_body",
+    "extract_page",
+    "extract_site",
+    "remove_site_boilerplate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +57,11 @@ _META_LANG = re.compile(
 # state class ("cookies-accepted" on the page container) hold the main content: never prune an
 # element containing main/article/h1 or more text than a banner has.
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# The cheap attribute tests come first: XPath's ``and`` skips the rest for the many elements
+# without such a name, instead of measuring every element's whole text (the <html> element's
+# included) on every page (issue 17). The selected elements are the same.
 _CONSENT_XPATH = (
-    "//*[not(self::html) and not(self::body) and not(self::main) and not(self::article)"
-    " and not(.//main) and not(.//article) and not(.//h1)"
-    " and string-length(normalize-space(.)) < 2500 and ("
+    "//*[(@id or @class) and ("
     + " or ".join(
         f"contains(translate(@{attr}, '{_UPPER}', '{_UPPER.lower()}'), '{word}')"
         for attr in ("id", "class")
@@ -69,7 +77,9 @@ _CONSENT_XPATH = (
             "datenschutzhinweis",
         )
     )
-    + ")]"
+    + ") and not(self::html) and not(self::body) and not(self::main) and not(self::article)"
+    " and not(.//main) and not(.//article) and not(.//h1)"
+    " and string-length(normalize-space(.)) < 2500]"
 )
 
 
@@ -316,7 +326,9 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
     content types (PDF, images, JSON) give an empty page: feeding them to an HTML parser only
     produces noise. ``language`` comes
     from ``<html lang>`` / ``Content-Language`` when the page declares one, else from a small
-    German/English stopword count over the extracted text.
+    German/English stopword count over the extracted text. ``published`` is a date the page
+    states (meta tags, JSON-LD, the URL, ``<time>``, date patterns in the markup), never a year
+    that merely occurs in the text.
     """
     media = _media_type(content_type)
     if media == "text/plain":
@@ -328,6 +340,7 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         return ExtractedPage.empty(url)
 
     import trafilatura  # heavy; imported on first use
+    from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
 
     declared = _declared_language(html)
@@ -346,6 +359,10 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
             include_tables=True,
             with_metadata=True,
             prune_xpath=_CONSENT_XPATH,
+            # a date the page states (meta tags, JSON-LD, URL, <time>, date patterns in the
+            # markup), not htmldate's extensive search, which guessed "1 January" of any year
+            # mentioned in the text and was most of the step's time (issue 17)
+            date_extraction_params=set_date_params(extensive=False),
         )
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         log.warning("extraction failed for %s: %s", url, exc)
@@ -369,3 +386,12 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         paragraphs=paragraphs,
         url=url,
     )
+
+
+def extract_site(
+    pages: Sequence[tuple[bytes | str | None, str, str | None]], min_share: float = 0.6
+) -> list[ExtractedPage]:
+    """One site's pages as (body, url, content type), extracted and cleaned of the site's
+    repeated boilerplate, in the same order: the unit of work of the extraction step."""
+    extracted = [extract_page(body or b"", url, content_type) for body, url, content_type in pages]
+    return remove_site_boilerplate(extracted, min_share)

@@ -28,6 +28,7 @@ __all__ = [
     "describe_nlp",
     "lemma_normaliser",
     "lemma_of_ids",
+    "lemmatizer_done_by_memo",
     "load_nlp",
 ]
 
@@ -130,19 +131,38 @@ class LemmaMemo(dict[tuple[int, int], str]):
     """(ORTH, LEMMA) string ids → :func:`lemma_normaliser`'s lemma, computed once per pair.
 
     ``memo[orth, lemma]`` never misses (``__missing__`` fills it), so a whole column of ids maps
-    in C: ``map(memo.__getitem__, zip(orths, lemmas))``.
+    in C: ``map(memo.__getitem__, zip(orths, lemmas))``. With a lookup lemmatizer, LEMMA 0 (a
+    doc made without it, see :func:`lemmatizer_done_by_memo`) is looked up in its table here,
+    as the lemmatizer would have done, once per word instead of once per token.
     """
 
     def __init__(self, nlp: spacy.Language):
         super().__init__()
         self._of_strings = _lemma_of_strings(nlp)
         self._strings = nlp.vocab.strings
+        self._table = _lookup_table(nlp)
 
     def __missing__(self, key: tuple[int, int]) -> str:
         orth, lemma = key
         strings = self._strings
-        found = self[key] = self._of_strings(strings[orth], strings[lemma] if lemma else "")
+        text = strings[orth]
+        if lemma:
+            lemma_text = strings[lemma]
+        elif self._table is not None:
+            # spaCy's Lemmatizer.lookup_lemmatize: the table's entry, else the text itself
+            lemma_text = self._table.get(text, text)
+        else:
+            lemma_text = ""
+        found = self[key] = self._of_strings(text, lemma_text)
         return found
+
+
+def lemmatizer_done_by_memo(nlp: spacy.Language) -> list[str]:
+    """Components ``nlp.pipe`` may skip for docs whose lemmas are read through
+    :func:`lemma_of_ids`: the lookup lemmatizer, whose table :class:`LemmaMemo` consults once
+    per distinct word (it cost an eighth of the passages step, issue 17). Empty for trained
+    pipelines, whose lemmatizer depends on the tagger."""
+    return ["lemmatizer"] if _lookup_table(nlp) is not None else []
 
 
 @functools.lru_cache(maxsize=8)

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from itertools import chain, compress, pairwise
 from typing import TYPE_CHECKING
 
-from clusterradar.pipeline.nlp import TokenArrays, lemma_normaliser, lemma_of_ids
+from clusterradar.pipeline.nlp import (
+    TokenArrays,
+    lemma_normaliser,
+    lemma_of_ids,
+    lemmatizer_done_by_memo,
+)
 
 if TYPE_CHECKING:
     import spacy
@@ -278,7 +283,10 @@ def split_texts(
         for text, chunks in zip(texts, per_text_chunks, strict=True)
         for chunk in chunks
     ]
-    docs = nlp.pipe(text[chunk.start : chunk.end] for text, chunk in flat)
+    docs = nlp.pipe(
+        (text[chunk.start : chunk.end] for text, chunk in flat),
+        disable=lemmatizer_done_by_memo(nlp),
+    )
     for (_, chunk), doc in zip(flat, docs, strict=True):
         chunk.tokens = TokenArrays(doc, lemma_of)
     result: list[list[tuple[PassageText, list[PassageSegment]]]] = []

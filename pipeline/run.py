@@ -32,14 +32,15 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from clusterradar.pipeline.extract import extract_page, remove_site_boilerplate
+from clusterradar.pipeline.embed import embed_cached, get_embedder
 from clusterradar.pipeline.lexicon import (
     LexiconMatcher,
     lexicon_score,
     lexicon_terms,
     load_lexicon,
 )
-from clusterradar.pipeline.nlp import describe_nlp, load_nlp
+from clusterradar.pipeline.nlp import load_nlp
+from clusterradar.pipeline.parallel import StagePool, TextSettings, stage_workers
 from clusterradar.settings import Settings
 from clusterradar.warehouse import connect, transaction
 from clusterradar.warehouse import passages as passages_store
@@ -141,83 +142,87 @@ def extract_pending(
 ) -> None:
     with _StageConnection(db, settings.lock_timeout) as stage:
         sites = passages_store.pending_sites(stage.con(), cluster_ids)
-        advance = steps.step("extract", sum(site[2] for site in sites))
-        for _crawl_run_id, _cluster_id, _pages, snapshot_ids in sites:
-            rows = passages_store.site_pages(stage.con(), snapshot_ids)
-            pages = [
-                extract_page(body or b"", url, content_type) for _, url, content_type, body in rows
-            ]
-            pages = remove_site_boilerplate(pages, settings.nlp.boilerplate_min_share)
-            con = stage.con()
-            with transaction(con):
-                passages_store.fill_extraction(
-                    con,
-                    [
-                        [page.text, page.title, page.language, page.published, row[0]]
-                        for row, page in zip(rows, pages, strict=True)
-                    ],
-                )
-            stage.batch_done()
-            stats.sites_extracted += 1
-            stats.pages_extracted += len(pages)
-            stats.pages_empty += sum(not page.text for page in pages)
-            advance(len(pages))
+        total = sum(site[2] for site in sites)
+        advance = steps.step("extract", total)
+        site_rows: dict[int, list[tuple]] = {}
+
+        def pages_of(site: tuple) -> list[tuple]:
+            rows = site_rows[id(site)] = passages_store.site_pages(stage.con(), site[3])
+            return [(body, url, content_type) for _, url, content_type, body in rows]
+
+        with StagePool(stage_workers(total)) as pool:
+            min_share = settings.nlp.boilerplate_min_share
+            for site, pages in pool.extract_sites(sites, pages_of, min_share):
+                rows = site_rows.pop(id(site))
+                con = stage.con()
+                with transaction(con):
+                    passages_store.fill_extraction(
+                        con,
+                        [
+                            [page.text, page.title, page.language, page.published, row[0]]
+                            for row, page in zip(rows, pages, strict=True)
+                        ],
+                    )
+                stage.batch_done()
+                stats.sites_extracted += 1
+                stats.pages_extracted += len(pages)
+                stats.pages_empty += sum(not page.text for page in pages)
+                advance(len(pages))
 
 
 def split_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    from clusterradar.pipeline.store import score_texts
-
     with _StageConnection(db, settings.lock_timeout) as stage:
         pending = passages_store.snapshots_without_passages(stage.con(), cluster_ids)
         if not pending:
             return
-        nlp = load_nlp(settings.nlp.spacy_model)
         lexicon = load_lexicon(settings.nlp.lexicon_path or None)
-        matcher = LexiconMatcher(nlp, lexicon)
-        stats.nlp_pipeline = describe_nlp(nlp)
+        text = TextSettings(
+            settings.nlp.spacy_model,
+            lexicon,
+            settings.nlp.passage_sentences,
+            settings.nlp.passage_max_chars,
+        )
         advance = steps.step("passages", len(pending))
-        for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS):
-            batch = pending[i : i + PASSAGE_BATCH_SNAPSHOTS]
-            rows = passages_store.snapshot_texts(stage.con(), batch)
-            scored_texts = score_texts(
-                [text or "" for *_, text in rows],
-                nlp,
-                matcher,
-                sentences=settings.nlp.passage_sentences,
-                max_chars=settings.nlp.passage_max_chars,
+        with StagePool(stage_workers(len(pending))) as pool:
+            stats.nlp_pipeline = pool.pipeline_name(text)
+            batches = (
+                passages_store.snapshot_texts(stage.con(), pending[i : i + PASSAGE_BATCH_SNAPSHOTS])
+                for i in range(0, len(pending), PASSAGE_BATCH_SNAPSHOTS)
             )
-            passage_rows, set_rows = [], []
-            for (snapshot_id, cluster_id, url, page_kind, language, _), scored in zip(
-                rows, scored_texts, strict=True
-            ):
-                passage_rows += [
-                    [
-                        snapshot_id,
-                        cluster_id,
-                        p.seq,
-                        p.passage_hash,
-                        p.text,
-                        p.lemmas,
-                        p.lexicon_terms,
-                        p.lexicon_score,
-                        page_kind,
-                        url,
-                        language,
+            texts_of = lambda rows: [text or "" for *_, text in rows]  # noqa: E731
+            for rows, scored_texts in pool.score_batches(batches, texts_of, text):
+                passage_rows, set_rows = [], []
+                for (snapshot_id, cluster_id, url, page_kind, language, _), scored in zip(
+                    rows, scored_texts, strict=True
+                ):
+                    passage_rows += [
+                        [
+                            snapshot_id,
+                            cluster_id,
+                            p.seq,
+                            p.passage_hash,
+                            p.text,
+                            p.lemmas,
+                            p.lexicon_terms,
+                            p.lexicon_score,
+                            page_kind,
+                            url,
+                            language,
+                        ]
+                        for p in scored
                     ]
-                    for p in scored
-                ]
-                set_rows.append(
-                    [snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline]
-                )
-            con = stage.con()
-            with transaction(con):
-                passages_store.insert_passages(con, passage_rows, set_rows)
-            stage.batch_done()
-            stats.snapshots_split += len(set_rows)
-            stats.passages_written += len(passage_rows)
-            advance(len(batch))
+                    set_rows.append(
+                        [snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline]
+                    )
+                con = stage.con()
+                with transaction(con):
+                    passages_store.insert_passages(con, passage_rows, set_rows)
+                stage.batch_done()
+                stats.snapshots_split += len(set_rows)
+                stats.passages_written += len(passage_rows)
+                advance(len(rows))
 
 
 def rescore_stale_lexicon(
@@ -259,8 +264,6 @@ def rescore_stale_lexicon(
 def embed_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    from clusterradar.pipeline.embed import embed_cached, get_embedder
-
     embedder = get_embedder(settings.nlp.embedding_model)
     stats.embedding_model = embedder.model_id
     with _StageConnection(db, settings.lock_timeout) as stage:
