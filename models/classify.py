@@ -165,15 +165,19 @@ def classify_clusters(
     """
     quarter = normalise_quarter(quarter)
     db_path = Path(settings.db)
-    every, rows = _clusters(db_path, cluster_ids)
-    with connect(db_path) as con, transaction(con):
-        store.fail_stale_runs(con, db_path)  # runs of killed processes say 'failed'
-    read = _read_inputs(settings, db_path, every, rows)
-    unchanged = _unchanged_inputs(db_path, read.fingerprint)
-    if unchanged is not None:
-        result = _run(settings, db_path, quarter, len(rows), unchanged, None, progress)
-        if result is not None:
-            return result
+    # One unit of work around the decision (and the copies, when nothing changed): the short
+    # units inside reuse this process's open instance instead of opening the file each time.
+    with connect(db_path, timeout=settings.lock_timeout):
+        every, rows = _clusters(db_path, cluster_ids)
+        with connect(db_path) as con, transaction(con):
+            store.fail_stale_runs(con, db_path)  # runs of killed processes say 'failed'
+        read = _read_inputs(settings, db_path, every, rows)
+        unchanged = _unchanged_inputs(db_path, read.fingerprint)
+        result = None
+        if unchanged is not None:
+            result = _run(settings, db_path, quarter, len(rows), unchanged, None, progress)
+    if result is not None:
+        return result
     # Something changed: the model, the text kit and (per batch) the vectors are needed.
     from clusterradar.models import classify_compute  # scikit-learn, numpy, spaCy
 

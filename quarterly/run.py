@@ -42,6 +42,10 @@ REDOABLE_STAGES = ("registry", "sites", "pipeline", "classify")
 # The registry crawl reads the whole portal whatever clusters or page budget a run names, so
 # its status is kept under scope 'all' and a partial run reuses the full run's crawl.
 UNSCOPED_STAGES = frozenset({"registry"})
+# The engine's bookkeeping (stage events, reuse checks, scope look-ups) is many short units of
+# work in a row; the instance lingers this long for the next one instead of reopening the file.
+# A crawl process that queues for the file closes it at once (warehouse/db.py).
+BOOKKEEPING_LINGER = 2.0
 
 
 @dataclass(slots=True)
@@ -153,7 +157,7 @@ def _site_cluster_ids(ctx: StageContext) -> list[str] | None:
         return list(ctx.cluster_ids)
     if not ctx.registry_listed_only:
         return None
-    with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+    with _bookkeeping(ctx.settings) as con:
         listed = registry_listing(con, str(ctx.quarter))
     if not listed:
         raise InputError(
@@ -169,11 +173,11 @@ def sites_to_catch_up(ctx: StageContext) -> list[str]:
     the quarter's site crawl was done. Empty when every site was crawled already."""
 
     budget = ctx.max_pages if ctx.max_pages is not None else ctx.settings.crawl.max_pages
-    with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+    with _bookkeeping(ctx.settings) as con:
         crawled = sites_crawled(con, str(ctx.quarter), budget)
     wanted = _site_cluster_ids(ctx)
     if wanted is None:
-        with connect(ctx.settings.db, read_only=True, timeout=ctx.settings.lock_timeout) as con:
+        with _bookkeeping(ctx.settings) as con:
             wanted = [cluster_id for cluster_id, _ in site_seeds(con, None)]
     return sorted(set(wanted) - crawled)
 
@@ -248,8 +252,13 @@ QUARTER_STAGES: tuple[Stage, ...] = (
 # --- the engine -----------------------------------------------------------------------------
 
 
+def _bookkeeping(settings: Settings) -> contextlib.AbstractContextManager[Any]:
+    """A short unit of work of the engine's own (see :data:`BOOKKEEPING_LINGER`)."""
+    return connect(settings.db, timeout=settings.lock_timeout, linger=BOOKKEEPING_LINGER)
+
+
 def _record(settings: Settings, **event: Any) -> None:
-    with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
+    with _bookkeeping(settings) as con, transaction(con):
         record_stage_event(con, **event)
 
 
@@ -297,7 +306,7 @@ def run_stages(
             forced = "redo"
         done = None
         if stage.name not in always_rerun:
-            with connect(settings.db, read_only=True, timeout=settings.lock_timeout) as con:
+            with _bookkeeping(settings) as con:
                 done = finished_stage(con, quarter, stage.name, stage_scope)
         if done is not None and forced is None:
             outcome = StageOutcome(done.ref_id, done.stats or {})
