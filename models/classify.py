@@ -14,6 +14,12 @@ Within a new run, each cluster is one of three cases (:func:`plan_clusters`):
 - **reused**: the same model artefact already classified exactly this passage set (key: model
   version + content hash of the passages and registry facts the model reads): copied as well;
 - **computed**: everything else, batch by batch, so only one batch's vectors are in memory.
+
+Before any of that, the run fingerprints what it would read (:mod:`classify_inputs`: passage
+hashes, registry facts, labels, settings, code version; no vectors). When a finished run had
+the same fingerprint, its model version and passage-set hashes are taken over and the plan is
+made from them: an unchanged quarter copies every cluster without importing scikit-learn or
+loading the model, spaCy, the embedder or a vector (:mod:`classify_compute` holds that path).
 """
 
 from __future__ import annotations
