@@ -65,8 +65,9 @@ def latest_schema_version() -> int:
     return migrations()[-1][0]
 
 
+@functools.cache
 def query(name: str) -> str:
-    """The text of ``warehouse/queries/<name>.sql``."""
+    """The text of ``warehouse/queries/<name>.sql``, read once per process."""
     path = resources.files("clusterradar.warehouse").joinpath("queries", f"{name}.sql")
     try:
         return path.read_text(encoding="utf-8")
