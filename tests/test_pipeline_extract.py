@@ -253,3 +253,20 @@ def test_run_of_short_lines_repeated_on_two_pages_is_a_menu_but_a_lone_heading_i
     assert cleaned[3] is pages[3]
     two = [_made_up([*menu, long_a]), _made_up([*menu, long_b])]
     assert [p.paragraphs for p in remove_site_boilerplate(two)] == [[long_a], [long_b]]
+
+
+def test_published_is_a_date_the_page_states_never_a_year_its_text_mentions():
+    text = (
+        "<p>Gegründet 1995 als Netzwerk der Zulieferer. Seit 2003 mit eigener Geschäftsstelle.</p>"
+    )
+    bare = (
+        "<html lang='de'><head><title>Über uns</title></head>"
+        f"<body><main>{text * 5}</main></body></html>"
+    )
+    stated = bare.replace(
+        "<head>", "<head><meta property='article:published_time' content='2024-03-07'>"
+    )
+    assert extract_page(bare.encode(), "https://x.example/ueber-uns").published is None
+    assert extract_page(stated.encode(), "https://x.example/ueber-uns").published == dt.date(
+        2024, 3, 7
+    )

@@ -297,3 +297,23 @@ def test_pieces_of_an_over_long_line_get_the_tokens_of_each_passage_alone(
         alone = nlp(passage.text)
         assert passage.lemmas == lemma_string(alone, nlp)
         assert matcher.match_segments(segments) == matcher.match(alone)
+
+
+def test_lemmas_read_without_the_lookup_lemmatizer_component_equal_those_with_it(nlp):
+    from clusterradar.pipeline.nlp import TokenArrays, lemma_of_ids, lemmatizer_done_by_memo
+
+    skipped = lemmatizer_done_by_memo(nlp)
+    if not skipped:
+        pytest.skip("a trained pipeline: its lemmatizer needs the tagger and always runs")
+    assert skipped == ["lemmatizer"]
+    texts = [
+        "Die Soldaten der Bundeswehr testen Drohnen. Maritime Sicherheit!",
+        "Kritische Infrastrukturen, KRITIS-Betreiber und Rüstungsunternehmen (2025).",
+        "Xyzzyquatsch gibt es nicht; Verteidigungsindustrie schon.",
+    ]
+    with_it = [TokenArrays(doc, lemma_of_ids(nlp)).lemmas for doc in nlp.pipe(texts)]
+    without = [
+        TokenArrays(doc, lemma_of_ids(nlp)).lemmas for doc in nlp.pipe(texts, disable=skipped)
+    ]
+    assert without == with_it
+    assert "drohne" in with_it[0] and "soldat" in with_it[0]
