@@ -13,7 +13,7 @@ never on labels, so they are computed once; all fitting (ordinal model, cut poin
 threshold, level-5 floor, inner CV of the comparison row) happens inside each fold.
 
 Rows (``variants``, a registry of data rows): the production model (``axes``,
-docs/decisions/0004 and 0006) and two comparisons: the previous
+docs/decisions/0004, 0006 and 0008) and two comparisons: the previous
 default (embedding ++ profile, balanced LR, C by inner leave-one-out) and the zero-shot
 prototypes. The research variants of earlier rounds are listed in docs/evaluation.md.
 
@@ -80,7 +80,8 @@ def variants(settings: Settings) -> list[Variant]:
             "production: technology potential T and security orientation S, gate on "
             "1-(1-T)(1-S), level 5 below the civil S floor, level 1 = named for security or "
             "defence as a sector, cumulative-link model for 4..2 on S, S on activity pages, "
-            "page coverage, T and families (docs/decisions/0004, 0006)",
+            "page coverage, T and families; weak words count only corroborated "
+            "(docs/decisions/0004, 0006, 0008)",
             typology=True,
         ),
         Variant(
