@@ -21,6 +21,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from html import unescape
 
 from clusterradar.pipeline.boilerplate import is_consent_or_noise_paragraph, remove_site_boilerplate
 from clusterradar.pipeline.language import detect_language, normalise_language_tag
@@ -319,6 +320,41 @@ def _plain_text_page(text: str, url: str) -> ExtractedPage:
     )
 
 
+def _trimmed(value: str | None) -> str | None:
+    """What trafilatura's ``Document.clean_and_trim`` makes of a metadata string."""
+    from trafilatura.utils import line_processing
+
+    if not isinstance(value, str):
+        return value
+    if len(value) > 10000:
+        value = value[:9999] + "…"
+    return line_processing(unescape(value))
+
+
+def _title_and_date(tree: object, url: str) -> tuple[str | None, str | None]:
+    """Title and date as trafilatura's ``extract_metadata`` finds them (the same calls in the
+    same order), without the fields we do not keep: author, site name, categories, tags and
+    licence took a third of its time (issue 17). The date is a date the page states (meta
+    tags, JSON-LD, the URL, ``<time>``, date patterns in the markup): htmldate's extensive
+    search guessed "1 January" of any year the text mentions and was most of the step's time.
+    """
+    from htmldate import find_date
+    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
+    from trafilatura.settings import set_date_params
+
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None
+    try:
+        metadata = extract_meta_json(tree, metadata)
+    except Exception as exc:  # bugs in trafilatura's JSON-LD reader; it goes on without
+        log.debug("JSON-LD metadata of %s: %s", url, exc)
+    title = metadata.title or extract_title(tree)
+    found_url = metadata.url or extract_url(tree, url)
+    date = find_date(tree, **{**set_date_params(extensive=False), "url": found_url})
+    return _trimmed(title), _trimmed(date)
+
+
 def extract_page(body: bytes | str, url: str, content_type: str | None = None) -> ExtractedPage:
     """Extract one page; never raises on bad HTML (an unusable page is an empty page).
 
@@ -340,7 +376,6 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         return ExtractedPage.empty(url)
 
     import trafilatura  # heavy; imported on first use
-    from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
 
     declared = _declared_language(html)
@@ -357,13 +392,11 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
             deduplicate=False,
             include_comments=False,
             include_tables=True,
-            with_metadata=True,
+            with_metadata=False,  # _title_and_date, on pages with text only
             prune_xpath=_CONSENT_XPATH,
-            # a date the page states (meta tags, JSON-LD, URL, <time>, date patterns in the
-            # markup), not htmldate's extensive search, which guessed "1 January" of any year
-            # mentioned in the text and was most of the step's time (issue 17)
-            date_extraction_params=set_date_params(extensive=False),
         )
+        # bare_extraction worked on a copy: ``tree`` is what its metadata step would have read
+        title, date = _title_and_date(tree, url) if result is not None else (None, None)
     except Exception as exc:  # trafilatura/lxml raise many types on broken markup
         log.warning("extraction failed for %s: %s", url, exc)
         result = None
@@ -377,11 +410,10 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
     ]
     text = "\n".join(paragraphs)
     language = declared or detect_language(text)
-    title = (result.title or "").strip() or None
     return ExtractedPage(
         text=text,
-        title=title,
-        published=_parse_date(result.date),
+        title=(title or "").strip() or None,
+        published=_parse_date(date),
         language=language,
         paragraphs=paragraphs,
         url=url,
