@@ -104,15 +104,19 @@ class QueueWindow:
     pages: int
     first: int  # queue position of the first item listed, from 1 (0: nothing listed)
     last: int
+    of: int = 0  # items in the (filtered) queue
 
 
-def queue_window(items: list[QueueItem], number: int, size: int = QUEUE_PAGE_SIZE) -> QueueWindow:
-    """Page `number` of the queue (clamped to the pages there are), `size` items a page."""
-    pages = max(1, -(-len(items) // size))
-    number = min(max(number, 1), pages)
-    start = (number - 1) * size
-    shown = items[start : start + size]
-    return QueueWindow(shown, number, pages, start + 1 if shown else 0, start + len(shown))
+def listed_window(
+    listed: list[QueueItem], first: int, of: int, size: int = QUEUE_PAGE_SIZE
+) -> QueueWindow:
+    """The window of a queue of `of` items whose listed items start at position `first` (the
+    warehouse chose and clamped the page: ``review_pages.read_queue``)."""
+    pages = max(1, -(-of // size))
+    number = min(max((first - 1) // size + 1, 1), pages)
+    if not listed:
+        return QueueWindow([], number, pages, 0, 0, of)
+    return QueueWindow(listed, number, pages, first, first + len(listed) - 1, of)
 
 
 def classify_reason(

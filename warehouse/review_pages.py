@@ -55,6 +55,85 @@ def labels_in_force(
 
 
 @dataclass(slots=True)
+class QueueQuery:
+    """What one read of the review queue asks (see ``queries/review_queue_page.sql``): the
+    queue's rules and order as the review settings and vocabulary give them, the viewer, the
+    filters, and what to list (a page, or the one item after `after`)."""
+
+    as_of: dt.date
+    multi_label: list[str]
+    reasons: list[str]
+    dimension_order: list[str]
+    no_svi_relevance: str
+    low_confidence: float
+    min_score: float
+    viewer: str | None = None
+    four_eyes: bool = False
+    run_id: str | None = None
+    quarter: str | None = None
+    bundesland: str | None = None
+    dimension: str | None = None
+    label: str | None = None
+    dropped: bool = False
+    page: int = 1
+    page_size: int = 100
+    after: str | None = None
+    after_reason: str | None = None
+
+
+@dataclass(slots=True)
+class QueueRow:
+    """A listed queue item: the suggestion and why it sits where it sits."""
+
+    candidate: QueueCandidate
+    current_labels: list[str] | None
+    reason: str
+    awaiting_second: bool
+
+
+@dataclass(slots=True)
+class QueueRead:
+    """The listed rows (from queue position `first`) and the counts of the whole queue:
+    `total_pending` of the queue without the filters, the rest of the filtered queue."""
+
+    rows: list[QueueRow]
+    first: int
+    total_pending: int
+    shown: int
+    dropped_hidden: int
+    by_dimension: dict[str, int]
+    by_reason: dict[str, int]
+    by_bundesland: dict[str, int]
+    bundeslaender: list[str]  # the Länder of the queue without the filters
+
+
+_ROW_FIELDS = ("current_labels", "reason", "awaiting_second")
+
+
+def read_queue(con: duckdb.DuckDBPyConnection, ask: QueueQuery) -> QueueRead:
+    """Order and count the review queue in the warehouse; only the listed rows come back."""
+    params = {f.name: getattr(ask, f.name) for f in fields(QueueQuery)}
+    row = con.execute(query("review_queue_page"), params).fetchone()
+    names = [d[0] for d in con.description]
+    found = dict(zip(names, row, strict=True))
+    rows = []
+    for item in found["page"] or []:
+        extra = [item.pop(name) for name in _ROW_FIELDS]
+        rows.append(QueueRow(QueueCandidate(**item), *extra))
+    return QueueRead(
+        rows=rows,
+        first=found["first"] or 0,
+        total_pending=found["total_pending"],
+        shown=found["shown"],
+        dropped_hidden=found["dropped_hidden"],
+        by_dimension=dict(found["by_dimension"] or {}),
+        by_reason=dict(found["by_reason"] or {}),
+        by_bundesland=dict(sorted((found["by_bundesland"] or {}).items())),
+        bundeslaender=list(found["bundeslaender"] or []),
+    )
+
+
+@dataclass(slots=True)
 class ClusterSuggestions:
     """A cluster's suggestions as its page shows them."""
 

@@ -14,11 +14,10 @@ from clusterradar.review.messages import german
 from clusterradar.review.pages import (
     check_filters,
     confirmation,
-    load_pending,
+    load_next,
     load_queue_page,
-    place_in_queue,
 )
-from clusterradar.review.queue import REASONS, matches, next_after, queue_window
+from clusterradar.review.queue import REASONS
 from clusterradar.review.routes.deps import (
     MESSAGES,
     Context,
@@ -77,13 +76,14 @@ def queue_page(
                 },
                 status=400,
             )
-        page = load_queue_page(con, context.review, session.user_name, filters)
+        page = load_queue_page(con, context.review, session.user_name, filters, p)
         message = message_for(con, msg, done, end)
     if msg == "bulk":
         message = MESSAGES["bulk_done" if n == of else "bulk_pending"].format(n=n, of=of)
     params = filters.as_params()
-    first = page.queue.items[0].candidate if page.queue.items else None
-    window = queue_window(page.queue.items, p)
+    window = page.window
+    # `n` opens the first item this page lists (on page 3, item 201), not the queue's first.
+    first = window.items[0].candidate if window.items else None
     return context.render(
         request,
         "queue.html",
@@ -122,14 +122,16 @@ def next_item(
     with warehouse.unit() as con:
         session = cookie.session(con)
         filters = check_filters(con, filters)
-        items = load_pending(con, context.review, viewer=session.user_name, filters=filters)
-        items = [item for item in items if matches(item, filters)]
-        after_key = None
-        if after and reason in REASONS and after not in {i.suggestion_id for i in items}:
-            after_key = place_in_queue(con, after, reason)
-    item = next_after(items, after or None, after_key)
+        item, pending = load_next(
+            con,
+            context.review,
+            session.user_name,
+            filters,
+            after or None,
+            reason if reason in REASONS else None,
+        )
     params = filters.as_params()
     if item is None:
-        query = {**params, "msg": msg, "done": done, "end": "end" if items else "empty"}
+        query = {**params, "msg": msg, "done": done, "end": "end" if pending else "empty"}
         return RedirectResponse("/?" + urlencode({k: v for k, v in query.items() if v}), 303)
     return RedirectResponse(cluster_url(item.candidate, params, msg=msg, done=done), 303)
