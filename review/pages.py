@@ -22,7 +22,6 @@ from clusterradar.review.queue import (
     QueueWindow,
     listed_window,
     pending_items,
-    position_key,
 )
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import axis_scores, review_pages, reviews
