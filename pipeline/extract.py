@@ -338,8 +338,13 @@ def _title_and_date(tree: object, url: str) -> tuple[str | None, str | None]:
     tags, JSON-LD, the URL, ``<time>``, date patterns in the markup): htmldate's extensive
     search guessed "1 January" of any year the text mentions and was most of the step's time.
     """
-    from htmldate import find_date
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
+    from trafilatura.metadata import (  # find_date: htmldate's, as trafilatura imports it
+        examine_meta,
+        extract_meta_json,
+        extract_title,
+        extract_url,
+        find_date,
+    )
     from trafilatura.settings import set_date_params
 
     metadata = examine_meta(tree)
