@@ -501,6 +501,10 @@ def test_a_long_queue_is_listed_a_page_at_a_time_with_the_counts_of_the_whole_qu
     assert 'id="queue-next-page"' not in second and 'id="queue-previous-page"' in second
     listed = items.findall(first) + items.findall(second)
     assert len(listed) == len(set(listed)) == total
+    # The key `n` opens the first item the shown page lists, not the queue's first (issue 17).
+    opens = re.compile(r'data-next-url="/clusters/([^?"]+)\?')
+    assert opens.search(second).group(1) == items.findall(second)[0]
+    assert opens.search(first).group(1) == items.findall(first)[0] != items.findall(second)[0]
     last = client.get("/?bundesland=bayern&p=99").text  # past the end: the last page
     assert last.count('class="open-item"') == total - QUEUE_PAGE_SIZE
     assert 'id="queue-pager"' not in client.get("/?dimension=svi_domains").text
