@@ -25,6 +25,10 @@ leave the queue: their suggestions are not pending unless a reviewer asks for th
 After a decision or a skip the reviewer continues with the item that follows the decided one
 in this order (:func:`next_after`), never with the top of the queue: the decided item is gone
 from the queue by then, so its place is given by its sort key (:func:`position_key`).
+
+The queue page and ``/next`` read their items from the warehouse, which applies these rules in
+``warehouse/queries/review_queue_page.sql`` so that only the listed page reaches Python (issue
+17); ``tests/test_review_queue_page.py`` holds the two equal on randomised warehouses.
 """
 
 from __future__ import annotations

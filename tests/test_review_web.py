@@ -507,4 +507,7 @@ def test_a_long_queue_is_listed_a_page_at_a_time_with_the_counts_of_the_whole_qu
     assert opens.search(first).group(1) == items.findall(first)[0] != items.findall(second)[0]
     last = client.get("/?bundesland=bayern&p=99").text  # past the end: the last page
     assert last.count('class="open-item"') == total - QUEUE_PAGE_SIZE
+    huge = client.get("/?bundesland=bayern&p=100000000000000000000")  # beyond any integer type
+    assert huge.status_code == 200
+    assert huge.text.count('class="open-item"') == total - QUEUE_PAGE_SIZE
     assert 'id="queue-pager"' not in client.get("/?dimension=svi_domains").text
