@@ -181,7 +181,6 @@ def load_queue_page(
 ) -> QueuePage:
     """Page `number` of the queue (clamped) with the counts of the whole queue; the warehouse
     orders and counts, only the listed items are read (issue 17)."""
-    number = min(max(number, 1), 2**31 - 1)  # clamped to the last page in the warehouse
     ask = queue_query(settings, viewer, filters, page=number, page_size=size)
     read = review_pages.read_queue(con, ask)
     listed = _items(read)
