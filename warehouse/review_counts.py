@@ -14,7 +14,11 @@ change of 2026Q4.
   cluster's intensity is "no SVI relevance"; nothing for an initiative dropped from the
   registry (the queue's default view leaves those out). An item waiting for the second
   reviewer in four-eyes mode is open. Counted by :func:`count_open` from the queue's own
-  items, never by a second rule.
+  items. One exception, for speed: the queue *page* of the review app applies the same rules
+  in SQL (``queries/review_queue_page.sql``) to fetch only the listed page;
+  ``tests/test_review_queue_page.py`` holds its items and counts equal to :func:`count_open`
+  over the Python queue on randomised warehouses, so a rule changed in one place and not the
+  other fails there.
 - **decided** (*entschieden*): Q's suggestions whose review is concluded (a row in
   ``review_conclusions``): one per suggestion, however many reviewers took part.
 - **accepted / overridden / rejected** (*angenommen / überstimmt / abgelehnt*): the decided
