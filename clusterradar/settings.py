@@ -62,6 +62,9 @@ class NlpSettings:
     # empty: the packaged labels/data/technology_lexicon.yaml (the technology axis, models/axes.py)
     technology_lexicon_path: str = ""
     batch_size: int = 32
+    # processes for extraction and passages: 0 = one per usable core (at most 2), 1 = only the
+    # main process, N = N worker processes (pipeline/parallel.py)
+    processes: int = 0
 
 
 @dataclass(slots=True)
@@ -143,6 +146,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "nlp.passage_max_chars": (50, None),
     "nlp.boilerplate_min_share": (0.0, 1.0),
     "nlp.batch_size": (1, None),
+    "nlp.processes": (0, 64),
     "models.evidence_per_suggestion": (1, None),
     "review.port": (1, 65535),
     "review.session_hours": (1, None),

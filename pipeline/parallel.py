@@ -38,25 +38,28 @@ MIN_UNITS_FOR_WORKERS = 200
 Unit = TypeVar("Unit")
 
 
-def stage_workers(units: int, cores: int | None = None, load: float | None = None) -> int:
-    """Worker processes for a step over ``units`` pages or texts: one per idle core, at most
-    ``MAX_WORKERS``; 0 (run in the main process) for small steps and where fewer than two
-    cores are idle.
+def stage_workers(units: int, processes: int = 0, cores: int | None = None) -> int:
+    """Worker processes for a step over ``units`` pages or texts (0: the main process).
 
-    Idle means the cores not taken by the 1-minute load average. On a busy machine a second
-    process buys no CPU time (the scheduler shares the cores between sessions, not processes)
-    but costs its own start: each worker imports trafilatura or spaCy and loads the pipeline.
-    Measured on the shared development box (issue 17): 620 pages took 63 s split in two
-    workers against 38 s in one process.
+    ``processes`` is the setting ``nlp.processes``: 1 keeps every step in the main process,
+    N >= 2 asks for N workers, 0 (the default) takes one per usable core, at most
+    ``MAX_WORKERS``, and none on a single core. Small steps (fewer than
+    ``MIN_UNITS_FOR_WORKERS`` units) always stay in the main process: a worker's start
+    (importing trafilatura or spaCy, loading the pipeline) costs about as much as a hundred
+    pages. The rule is deliberately not the load average: a quarter's own crawl process keeps
+    the 1-minute load up when the pipeline starts, and a machine shared with other work is
+    better told so by its owner (``nlp.processes = 1``). Measured on an idle 2-core machine
+    (docs/performance.md): two workers made extraction 1.6x and passages 1.2x faster; on a
+    box shared with seven other jobs they made it slower.
     """
+    if units < MIN_UNITS_FOR_WORKERS or processes == 1:
+        return 0
+    if processes >= 2:
+        return processes
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if load is None:
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    idle = int((cores or 1) - load)
-    if units < MIN_UNITS_FOR_WORKERS or idle < 2:
-        return 0
-    return min(idle, MAX_WORKERS)
+    workers = min(cores or 1, MAX_WORKERS)
+    return workers if workers >= 2 else 0
 
 
 @dataclass(slots=True, frozen=True)

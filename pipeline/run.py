@@ -150,7 +150,7 @@ def extract_pending(
             rows = site_rows[id(site)] = passages_store.site_pages(stage.con(), site[3])
             return [(body, url, content_type) for _, url, content_type, body in rows]
 
-        with StagePool(stage_workers(total)) as pool:
+        with StagePool(stage_workers(total, settings.nlp.processes)) as pool:
             min_share = settings.nlp.boilerplate_min_share
             for site, pages in pool.extract_sites(sites, pages_of, min_share):
                 rows = site_rows.pop(id(site))
@@ -185,7 +185,7 @@ def split_pending(
             settings.nlp.passage_max_chars,
         )
         advance = steps.step("passages", len(pending))
-        with StagePool(stage_workers(len(pending))) as pool:
+        with StagePool(stage_workers(len(pending), settings.nlp.processes)) as pool:
             stats.nlp_pipeline = pool.pipeline_name(text)
             batches = (
                 passages_store.snapshot_texts(stage.con(), pending[i : i + PASSAGE_BATCH_SNAPSHOTS])

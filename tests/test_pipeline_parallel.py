@@ -38,14 +38,15 @@ def _text_settings() -> TextSettings:
     )
 
 
-def test_a_step_stays_in_one_process_when_it_is_small_or_the_cores_are_busy():
+def test_a_step_uses_one_worker_per_core_unless_it_is_small_or_told_otherwise():
     many = MIN_UNITS_FOR_WORKERS * 10
-    assert stage_workers(many, cores=2, load=0.0) == 2
-    assert stage_workers(many, cores=16, load=0.5) == MAX_WORKERS
-    assert stage_workers(many, cores=2, load=0.6) == 0  # one core taken: no gain from two
-    assert stage_workers(many, cores=8, load=7.5) == 0
-    assert stage_workers(many, cores=1, load=0.0) == 0
-    assert stage_workers(MIN_UNITS_FOR_WORKERS - 1, cores=8, load=0.0) == 0
+    assert stage_workers(many, 0, cores=2) == 2
+    assert stage_workers(many, 0, cores=16) == MAX_WORKERS
+    assert stage_workers(many, 0, cores=1) == 0  # one core: no gain from a second process
+    assert stage_workers(many, 1, cores=16) == 0  # nlp.processes = 1: the main process only
+    assert stage_workers(many, 3, cores=2) == 3  # asked for: given
+    assert stage_workers(MIN_UNITS_FOR_WORKERS - 1, 0, cores=8) == 0
+    assert stage_workers(MIN_UNITS_FOR_WORKERS - 1, 4, cores=8) == 0
 
 
 def test_results_come_back_in_input_order_with_a_bounded_number_in_flight():
