@@ -202,6 +202,15 @@ register_embedder(USE_NAME, UseEmbedder)
 register_embedder(MINILM_NAME, MiniLmPackagedEmbedder)
 
 
+def _use_static(**options: Any) -> Embedder:
+    from clusterradar.pipeline.static_embed import UseStaticEmbedder  # imports this module
+
+    return UseStaticEmbedder(**options)
+
+
+register_embedder("use-static", _use_static)
+
+
 def known_embedders() -> list[str]:
     """The explicitly registered names (any sentence-transformers name also works)."""
     return sorted(_REGISTRY)

