@@ -37,6 +37,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from clusterradar.errors import InputError, ModelError
+from clusterradar.labels.thematic_annotations import load_thematic_annotations
 from clusterradar.models import metrics as m
 from clusterradar.models.cluster_model import ClusterModel, typology_example
 from clusterradar.models.corpus import (
@@ -47,6 +48,7 @@ from clusterradar.models.corpus import (
 )
 from clusterradar.models.features import ClusterFeatures, ClusterMeta
 from clusterradar.models.intensity import LEVELS, IntensityConfig, IntensityModel
+from clusterradar.models.thematic_evaluation import ThematicDimensionScores, evaluate_thematic
 from clusterradar.models.train import civil_example_clusters, new_model
 from clusterradar.models.training_data import LabelledText, load_labelled
 from clusterradar.models.typology import TypologyModel
@@ -185,6 +187,9 @@ class EvaluationReport:
     descriptions: dict[str, str]
     gate: GateScores | None = None
     notes: list[str] = field(default_factory=list)
+    # precision at 1 per thematic dimension against the annotation (record 10); empty where the
+    # held-out text includes the table text the annotation was written from
+    thematic: list[ThematicDimensionScores] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -198,6 +203,7 @@ class EvaluationReport:
             "models": {name: scores.as_dict() for name, scores in self.results.items()},
             "descriptions": self.descriptions,
             "gate": self.gate.as_dict() if self.gate else None,
+            "thematic": {t.dimension: t.as_dict() for t in self.thematic},
             "notes": self.notes,
         }
 
@@ -553,6 +559,16 @@ def evaluate(
         if crawled_only
         else "labelled text (warehouse passages + table text)"
     )
+    thematic, notes = [], []
+    if documents_path or crawled_only:
+        thematic = evaluate_thematic(
+            inputs.model.thematic, inputs.test, thematic_annotations_by_dimension()
+        )
+    else:
+        notes.append(
+            "thematic: not scored on the table text, which the thematic annotation was written "
+            "from; use --documents or --crawled-only"
+        )
     return EvaluationReport(
         mode=mode,
         source=source,
@@ -562,4 +578,14 @@ def evaluate(
         results=results,
         descriptions=descriptions,
         gate=gate,
+        notes=notes,
+        thematic=thematic,
     )
+
+
+def thematic_annotations_by_dimension() -> dict[str, dict[str, list[str]]]:
+    """The packaged thematic annotation as cluster -> dimension -> categories."""
+    return {
+        key: {dimension: list(labels) for dimension, labels in annotation.labels.items()}
+        for key, annotation in load_thematic_annotations().items()
+    }

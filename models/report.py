@@ -83,6 +83,21 @@ def render_text(report: EvaluationReport) -> str:
                     else ""
                 )
             )
+    if report.thematic:
+        lines.extend(
+            [
+                "",
+                "thematic suggestions: precision at 1 against Clusterradar's annotation "
+                "(labels/data/thematic_annotations.yaml; top-1 category by raw score)",
+            ]
+        )
+        for t in report.thematic:
+            lines.append(
+                f"  {t.dimension:<19} {_ci(t.precision_at_1):<19} hits {t.hits}/{t.n}; "
+                f"always '{t.most_frequent}' (reads the annotation): "
+                f"{_ci(t.most_frequent_precision)}"
+                + (f"; no category annotated: {len(t.unannotated)}" if t.unannotated else "")
+            )
     if report.notes:
         lines.extend(["", *report.notes])
     return "\n".join(lines) + "\n"

@@ -183,6 +183,21 @@ def test_evaluate_json_reports_the_issue_metrics_and_counts_skipped_clusters(cli
         assert {"value", "low", "high"} <= set(linear[name])
         assert linear[name]["low"] <= linear[name]["value"] <= linear[name]["high"]
     assert sum(map(sum, linear["confusion_matrix"]["rows_true_cols_pred"])) == 6
+    # thematic top-1 against the annotation, on the same six held-out clusters
+    thematic = report["thematic"]
+    assert set(thematic) == {"function_logic", "application_fields", "svi_domains"}
+    for scores in thematic.values():
+        assert scores["n"] + len(scores["unannotated"]) == 6
+        assert set(scores["top1"]) | set(scores["unannotated"]) == {
+            "defence-nrw",
+            "techhub-svi-nord",
+            "cyberforum",
+            "photonics-bw",
+            "optonet",
+            "maritimes-cluster-norddeutschland",
+        }
+        p = scores["precision_at_1"]
+        assert p["low"] <= p["value"] == scores["hits"] / scores["n"] <= p["high"]
 
 
 def test_evaluate_writes_a_readable_report_and_confusion_matrix_image(cli, warehouse, tmp_path):
@@ -202,6 +217,8 @@ def test_evaluate_writes_a_readable_report_and_confusion_matrix_image(cli, wareh
     assert result.exit_code == 0, result.stderr
     assert "accuracy" in result.stdout and "no-SVI gate" in result.stdout
     assert "civil_documents.jsonl: rejected" in result.stdout
+    assert "thematic suggestions: precision at 1" in result.stdout
+    assert "application_fields" in result.stdout
     assert (tmp_path / "report" / "evaluation.txt").is_file()
     assert (tmp_path / "report" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
 
