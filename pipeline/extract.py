@@ -16,12 +16,15 @@ repeated-paragraph rule to catch, and menu words then turn up as cited evidence.
 from __future__ import annotations
 
 import codecs
+import copy
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from html import unescape
+from typing import Any
 
 from clusterradar.pipeline.boilerplate import is_consent_or_noise_paragraph, remove_site_boilerplate
 from clusterradar.pipeline.language import detect_language, normalise_language_tag
@@ -195,8 +198,23 @@ _MENU_NAME = re.compile(
     r"sitemap|skip-?links?|topbar|toolbar|servicebar|metanav)(?![a-z])"
 )
 _MENU_TAGS = frozenset({"ul", "ol", "div", "section", "aside", "p"})
+# The only elements _strip_navigation can remove, in document order: declared navigation, any
+# element with a role, lists, and menu tags with a class or id (a menu name needs one). The
+# others (links, list items, paragraphs without a name, ...) it used to visit one by one.
+_NAVIGATION_CANDIDATES_XPATH = (
+    "//*[self::nav or self::footer or self::header or @role or self::ul or self::ol"
+    " or ((self::div or self::section or self::aside or self::p) and (@class or @id))]"
+)
 _MENU_MAX_CHARS = 2000
 _MENU_ITEM_WORDS = 4
+
+
+@functools.cache
+def _compiled(xpath: str) -> Any:
+    """An XPath expression compiled once per process (lxml is loaded with trafilatura)."""
+    from lxml.etree import XPath
+
+    return XPath(xpath)
 
 
 def _text_of(element: object) -> str:
@@ -228,6 +246,12 @@ def _names_a_menu(element: object) -> bool:
         element.get(attr) or ""  # type: ignore[attr-defined]
         for attr in ("class", "id")
     )
+    return _is_menu_name(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_menu_name(names: str) -> bool:
+    """Whether class and id say "menu"; a site repeats its class names on every page."""
     return bool(names) and bool(_MENU_NAME.search(_CAMEL.sub(r"\1-\2", names).lower()))
 
 
@@ -254,17 +278,21 @@ def _strip_navigation(tree: object) -> int:
     when they are outside ``<main>``/``<article>`` on a page that has one. Nothing that
     contains the main content is ever removed.
     """
-    doomed = []
+    doomed: list[object] = []
+    doomed_set: set[object] = set()
     # Computed once per page instead of one XPath per element and axis (issue 17).
     contents = tree.xpath("//main|//article")  # type: ignore[attr-defined]
     has_main = bool(contents)
-    inside_content = {d for c in contents for d in c.iterdescendants()}
+    content_set = set(contents)
     holds_content = _ancestors_of(contents)
     holds_main_content = holds_content | _ancestors_of(tree.xpath("//h1"))  # type: ignore[attr-defined]
-    for element in tree.iter():  # type: ignore[attr-defined]
-        tag = element.tag if isinstance(element.tag, str) else ""
+    for element in _compiled(_NAVIGATION_CANDIDATES_XPATH)(tree):
+        ancestors = list(element.iterancestors())  # type: ignore[attr-defined]
+        if doomed_set and any(a in doomed_set for a in ancestors):
+            continue  # goes with its ancestor
+        tag = element.tag
         role = (element.get("role") or "").strip().lower()
-        in_content = element in inside_content
+        in_content = any(a in content_set for a in ancestors)
         if tag in ("nav", "footer") or role in _NAVIGATION_ROLES:
             declared = True
         elif tag == "header":
@@ -274,6 +302,7 @@ def _strip_navigation(tree: object) -> int:
         if declared:
             if element not in holds_content:
                 doomed.append(element)
+                doomed_set.add(element)
             continue
         # never remove a wrapper around the main content (broken themes put everything in one)
         if tag not in _MENU_TAGS or element in holds_main_content:
@@ -284,12 +313,12 @@ def _strip_navigation(tree: object) -> int:
             and _link_share(element) >= 0.5
         ) or (tag in ("ul", "ol") and has_main and not in_content and _is_bare_link_list(element)):
             doomed.append(element)
+            doomed_set.add(element)
     removed = 0
-    doomed_set = set(doomed)
     for element in doomed:
         parent = element.getparent()
-        if parent is None or any(a in doomed_set for a in element.iterancestors()):
-            continue  # goes with its ancestor
+        if parent is None:
+            continue
         tail = element.tail
         parent.remove(element)
         if tail and tail.strip():  # keep text that followed the element in its parent
@@ -360,6 +389,31 @@ def _title_and_date(tree: object, url: str) -> tuple[str | None, str | None]:
     return _trimmed(title), _trimmed(date)
 
 
+@functools.cache
+def _extractor_settings() -> Any:
+    """trafilatura's settings for our extraction, built once per process: building them reads
+    its configuration file's values anew (about 0.25 ms a page, issue 17)."""
+    from trafilatura.settings import Extractor
+
+    return Extractor(
+        output_format="python",
+        recall=True,  # favor_recall
+        dedup=False,
+        comments=False,
+        tables=True,
+        with_metadata=False,  # _title_and_date, on pages with text only
+    )
+
+
+def _extractor_for(url: str) -> Any:
+    """:func:`_extractor_settings` for one page: ``Extractor(..., url=url)`` sets exactly these
+    two fields from the URL."""
+    options = copy.copy(_extractor_settings())
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
+
+
 def extract_page(body: bytes | str, url: str, content_type: str | None = None) -> ExtractedPage:
     """Extract one page; never raises on bad HTML (an unusable page is an empty page).
 
@@ -391,14 +445,7 @@ def extract_page(body: bytes | str, url: str, content_type: str | None = None) -
         _unwrap_layout_tables(tree)
         _strip_navigation(tree)
         result = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            favor_recall=True,
-            deduplicate=False,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,  # _title_and_date, on pages with text only
-            prune_xpath=_CONSENT_XPATH,
+            tree, url=url, prune_xpath=_CONSENT_XPATH, options=_extractor_for(url)
         )
         # bare_extraction worked on a copy: ``tree`` is what its metadata step would have read
         title, date = _title_and_date(tree, url) if result is not None else (None, None)

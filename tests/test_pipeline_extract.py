@@ -270,3 +270,82 @@ def test_published_is_a_date_the_page_states_never_a_year_its_text_mentions():
     assert extract_page(stated.encode(), "https://x.example/ueber-uns").published == dt.date(
         2024, 3, 7
     )
+
+
+def test_consent_word_precheck_knows_every_letter_ignorecase_folds_differently_from_lower():
+    """The consent rule skips its regular expression when the lower-cased paragraph holds no
+    consent word. That is only exact if str.lower() maps every character re's IGNORECASE
+    matches to an ASCII letter onto that letter, except the ones the rule looks for itself."""
+    import re
+    import string
+    import sys
+
+    from clusterradar.pipeline.boilerplate import IGNORECASE_ONLY_LETTERS
+
+    letter_class = re.compile("[a-z]", re.IGNORECASE)
+    differ = set()
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or not letter_class.fullmatch(char):
+            continue
+        for letter in string.ascii_lowercase:
+            if re.fullmatch(letter, char, re.IGNORECASE) and char.lower() != letter:
+                differ.add(char)
+    assert differ == set(IGNORECASE_ONLY_LETTERS)
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Wir verwenden COOKIES und Tracking.",
+        "Wir verwenden Cookıes und Trackıng.",  # dotless i
+        "Ihre Einwilligung (Conſent) können Sie widerrufen.",  # long s
+        "\u212aeine Cookies ohne Ihre Zustimmung",  # Kelvin sign
+        "Alle Akzeptieren",
+        "Privacy Settings",
+        "Die Mitglieder entwickeln Sensorik für Luftfahrt und Verteidigung.",
+        "Tracking-Systeme für die Logistik der Bundeswehr " + "und ihre Zulieferer " * 10,
+    ],
+)
+def test_consent_rule_with_the_word_precheck_counts_what_the_full_search_counts(paragraph):
+    from clusterradar.pipeline import boilerplate
+
+    assert boilerplate._consent_hits(paragraph) == len(boilerplate._CONSENT.findall(paragraph))
+
+
+def test_extraction_settings_built_once_equal_those_bare_extraction_builds_per_page():
+    from trafilatura.settings import Extractor
+
+    from clusterradar.pipeline.extract import _extractor_for
+
+    url = "https://cluster.example/über-uns"
+    per_page = Extractor(  # what bare_extraction(favor_recall=True, ...) builds from its arguments
+        output_format="python",
+        recall=True,
+        comments=False,
+        tables=True,
+        dedup=False,
+        url=url,
+        with_metadata=False,
+    )
+    once = _extractor_for(url)
+    assert _extractor_for("https://other.example/") is not once
+    for name in Extractor.__slots__:
+        assert getattr(once, name) == getattr(per_page, name), name
+
+
+def test_navigation_nested_in_removed_navigation_counts_once_and_following_text_stays():
+    html = """<html><body><header><nav class="menu"><ul><li><a href="/">Start</a></li>
+      <li><a href="/a">Angebote</a></li><li><a href="/k">Kontakt</a></li></ul></nav></header>
+      Text nach dem Kopf.<main><h1>Netzwerk</h1><p>Der Cluster vernetzt Zulieferer.</p></main>
+      <footer role="contentinfo"><div class="footer-nav"><a href="/i">Impressum</a></div>
+      </footer></body></html>"""
+    from trafilatura.utils import load_html
+
+    from clusterradar.pipeline.extract import _strip_navigation
+
+    tree = load_html(html)
+    assert _strip_navigation(tree) == 2  # the <header> and the <footer>, not what they hold
+    kept = " ".join(" ".join(tree.itertext()).split())
+    assert "Start" not in kept and "Impressum" not in kept
+    assert "Text nach dem Kopf." in kept and "Der Cluster vernetzt Zulieferer." in kept

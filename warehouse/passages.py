@@ -52,20 +52,11 @@ def site_pages(con: Any, snapshot_ids: list[str]) -> list[tuple]:
 
 
 def fill_extraction(con: Any, rows: Sequence[Sequence[Any]]) -> None:
-    """Rows of (text, title, language, published, snapshot_id), written in one statement."""
+    """Rows of (text, title, language, published, snapshot_id), written in one statement (the
+    columns travel as DuckDB list parameters: no pyarrow, hence no pandas, in this step)."""
     if not rows:
         return
-    import pyarrow as pa
-
-    columns = {
-        "snapshot_id": pa.array(_column(rows, 4), pa.string()),
-        "text": pa.array(_column(rows, 0), pa.string()),
-        "title": pa.array(_column(rows, 1), pa.string()),
-        "language": pa.array(_column(rows, 2), pa.string()),
-        "published": pa.array(_column(rows, 3), pa.date32()),
-    }
-    with _registered(con, "new_extraction", columns):
-        con.execute(query("pipeline_fill_extraction"))
+    con.execute(query("pipeline_fill_extraction"), [_column(rows, i) for i in (4, 0, 1, 2, 3)])
 
 
 # -- passages ------------------------------------------------------------------------------
