@@ -10,10 +10,10 @@ passage is segmented word by word and each distinct word is segmented once per p
 piece vectors are computed lazily, only for pieces a text needs, and kept in an on-disk cache;
 and a batch of passages is one sparse (passages × pieces) by dense (pieces × 512) product.
 
-The common direction is the unigram-weighted mean vector of the tokenizer's most probable
-pieces: the tokenizer's own estimate of what an average piece looks like. It depends on the
-model alone, never on the texts being embedded, so a passage's vector never changes with the
-company it is embedded in.
+The common part removed from every passage comes from the tokenizer's most probable pieces
+(their unigram-weighted principal directions, :class:`StaticRecipe`): the tokenizer's own
+estimate of what an average text is made of. It depends on the model alone, never on the texts
+being embedded, so a passage's vector never changes with the company it is embedded in.
 
 The cache (``$CLUSTERRADAR_CACHE_DIR``, else ``$XDG_CACHE_HOME/clusterradar``, else
 ``~/.cache/clusterradar``) holds one folder per piece table; each writer adds a shard
@@ -60,18 +60,26 @@ _SHARD_NAME = re.compile(r"^[0-9a-f]{32}\.json$")
 
 @dataclass(frozen=True, slots=True)
 class StaticRecipe:
-    """How piece vectors become a passage vector; ``version`` names it inside the model id."""
+    """How piece vectors become a passage vector; ``version`` names it inside the model id.
 
-    sif_a: float = 1e-3
-    common_top_n: int = 2000  # most probable pieces whose mean is the common direction
-    common_scale: float = 1.0  # how much of that mean is subtracted
-    common_mode: str = "subtract"  # "subtract" the mean, or "project" out its direction
-    common_weighting: str = "p"  # piece weights of that mean: "p", or "pw" (p times SIF weight)
+    The defaults were chosen on top-1 agreement with USE's thematic categories on texts outside
+    the evaluation (docs/pipeline.md, "Faster embedding paths").
+    """
+
+    sif_a: float = 1e-4  # SIF weight a / (a + p(piece))
+    common_top_n: int = 5000  # the most probable pieces, the fixed source of the common part
+    # "pcsK": project out the K leading (uncentred, p-weighted) principal directions of those
+    # pieces; "project": their p-weighted mean direction; "subtract": subtract that mean
+    common_mode: str = "pcs32"
+    common_scale: float = 1.0  # how much of the common part is removed
+    common_weighting: str = "p"  # weights of those pieces: "p", or "pw" (p times SIF weight)
 
     @property
     def version(self) -> str:
+        weighting = "" if self.common_weighting == "p" else f"-{self.common_weighting}"
         return (
-            f"r1-sif{self.sif_a:g}-{self.common_mode}{self.common_scale:g}-top{self.common_top_n}"
+            f"r1-sif{self.sif_a:g}-{self.common_mode}x{self.common_scale:g}"
+            f"-top{self.common_top_n}{weighting}"
         )
 
 
@@ -290,10 +298,15 @@ class UseStaticEmbedder:
         weights = self._probability[top]
         if recipe.common_weighting == "pw":
             weights = weights * self._weight[top]
-        mean = (weights[:, None] * self.table.vectors(top)).sum(axis=0) / weights.sum()
+        vectors = self.table.vectors(top).astype(np.float64)
+        mean = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
         if recipe.common_mode == "project":
             norm = np.linalg.norm(mean)
-            return (mean / norm if norm else mean).astype(np.float32)
+            return (mean / norm if norm else mean)[None, :].astype(np.float32)
+        if recipe.common_mode.startswith("pcs"):  # "pcsK": the K leading uncentred components
+            scaled = np.sqrt(weights / weights.sum())[:, None] * vectors
+            _, _, components = np.linalg.svd(scaled, full_matrices=False)
+            return components[: int(recipe.common_mode[3:])].astype(np.float32)
         return (recipe.common_scale * mean).astype(np.float32)
 
     # --- passages -------------------------------------------------------------------------
@@ -325,8 +338,8 @@ class UseStaticEmbedder:
 
     def _finish(self, vectors: np.ndarray) -> np.ndarray:
         common = self._common
-        if self.recipe.common_mode == "project":
-            vectors = vectors - self.recipe.common_scale * np.outer(vectors @ common, common)
+        if common.ndim == 2:  # directions to project out
+            vectors = vectors - self.recipe.common_scale * (vectors @ common.T) @ common
         else:
             vectors = vectors - common
         return normalise_rows(vectors)
