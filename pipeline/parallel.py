@@ -70,6 +70,7 @@ class TextSettings:
     lexicon: Lexicon
     sentences: int
     max_chars: int
+    technology: Lexicon | None = None  # matched on the same tokens when given
 
 
 class _InProcess(futures.Executor):
@@ -120,14 +121,18 @@ class StagePool:
             yield first, [future.result() for future in done]
 
     def extract_sites(
-        self, sites: Iterable[Unit], pages_of: Callable[[Unit], list[tuple]], min_share: float
-    ) -> Iterator[tuple[Unit, list[ExtractedPage]]]:
-        """Each site with its extracted, boilerplate-cleaned pages;
-        ``pages_of(site)`` gives its (body, url, content type) rows."""
-        for site, (pages,) in self.in_order(
-            sites, lambda site: [(extract_site, (pages_of(site), min_share))]
-        ):
-            yield site, pages
+        self,
+        groups: Iterable[Unit],
+        pages_of: Callable[[Unit], list[list[tuple]]],
+        min_share: float,
+    ) -> Iterator[tuple[Unit, list[list[ExtractedPage]]]]:
+        """Each group of sites with each site's extracted, boilerplate-cleaned pages;
+        ``pages_of(group)`` gives each site's (body, url, content type) rows. A group is read
+        (and written) at once; its sites go to the workers one by one."""
+        yield from self.in_order(
+            groups,
+            lambda group: [(extract_site, (pages, min_share)) for pages in pages_of(group)],
+        )
 
     def score_batches(
         self, batches: Iterable[Unit], texts_of: Callable[[Unit], list[str]], text: TextSettings
@@ -152,16 +157,25 @@ class StagePool:
 
 
 # -- in the worker processes (module level, so spawn can import them) ---------------------
-_loaded: dict[tuple[str, str], tuple[Any, LexiconMatcher]] = {}
+_loaded: dict[tuple[str, str, str | None], tuple[Any, LexiconMatcher, LexiconMatcher | None]] = {}
 
 
-def _nlp_and_matcher(text: TextSettings) -> tuple[Any, LexiconMatcher]:
-    """The pipeline and matcher of ``text``, built once per process (the last one kept)."""
-    key = (text.spacy_model, text.lexicon.content_hash)
+def _nlp_and_matcher(text: TextSettings) -> tuple[Any, LexiconMatcher, LexiconMatcher | None]:
+    """The pipeline and matchers of ``text``, built once per process (the last one kept)."""
+    technology = text.technology
+    key = (
+        text.spacy_model,
+        text.lexicon.content_hash,
+        technology.content_hash if technology is not None else None,
+    )
     if key not in _loaded:
         _loaded.clear()
         nlp = load_nlp(text.spacy_model)
-        _loaded[key] = (nlp, LexiconMatcher(nlp, text.lexicon))
+        _loaded[key] = (
+            nlp,
+            LexiconMatcher(nlp, text.lexicon),
+            LexiconMatcher(nlp, technology) if technology is not None else None,
+        )
     return _loaded[key]
 
 
@@ -170,5 +184,12 @@ def _pipeline_name_in_worker(text: TextSettings) -> str:
 
 
 def _score_in_worker(texts: list[str], text: TextSettings) -> list[list[ScoredPassage]]:
-    nlp, matcher = _nlp_and_matcher(text)
-    return score_texts(texts, nlp, matcher, sentences=text.sentences, max_chars=text.max_chars)
+    nlp, matcher, technology = _nlp_and_matcher(text)
+    return score_texts(
+        texts,
+        nlp,
+        matcher,
+        sentences=text.sentences,
+        max_chars=text.max_chars,
+        technology=technology,
+    )

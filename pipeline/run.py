@@ -6,8 +6,8 @@ for all its batches and hands it back between two batches when another process (
 app) waits for the file, so that process is never locked out for longer than one batch:
 
 1. extraction: snapshots with a body and no ``extracted_text``, one site (crawl run × cluster)
-   at a time so repeated site boilerplate can be dropped; fills the snapshot's derived columns
-   once ('' = extracted, no text);
+   at a time so repeated site boilerplate can be dropped, read and written a few sites (about
+   100 pages) at a time; fills the snapshot's derived columns once ('' = extracted, no text);
 2. passages: extracted snapshots without a ``passage_sets`` row are split, lexicon-matched and
    written to ``passages``; passages matched with an older version of the lexicon file (an
    analyst added terms) get their lexicon columns recomputed;
@@ -38,6 +38,7 @@ from clusterradar.pipeline.lexicon import (
     lexicon_score,
     lexicon_terms,
     load_lexicon,
+    load_technology_lexicon,
 )
 from clusterradar.pipeline.nlp import load_nlp
 from clusterradar.pipeline.parallel import StagePool, TextSettings, stage_workers
@@ -51,6 +52,7 @@ __all__ = ["PipelineStats", "process_pending"]
 log = logging.getLogger(__name__)
 
 PASSAGE_BATCH_SNAPSHOTS = 100
+EXTRACT_BATCH_PAGES = 100  # read and written together; extracted site by site
 
 
 @dataclass(slots=True)
@@ -137,37 +139,69 @@ class _StageConnection:
             stack.close()
 
 
+def _site_groups(sites: list[tuple], pages: int) -> Iterator[list[tuple]]:
+    """Consecutive sites in groups of at least ``pages`` pages (the last one may be smaller)."""
+    group: list[tuple] = []
+    for site in sites:
+        group.append(site)
+        if sum(s[2] for s in group) >= pages:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 def extract_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
+    """Sites are extracted one by one (a worker's unit: repeated boilerplate is per site), but
+    read and written a group at a time, at least ``EXTRACT_BATCH_PAGES`` pages in one query and
+    one transaction: a query or a commit per site of 25 pages cost about a third as much as
+    trafilatura's work on them (issue 17)."""
     with _StageConnection(db, settings.lock_timeout) as stage:
         sites = passages_store.pending_sites(stage.con(), cluster_ids)
         total = sum(site[2] for site in sites)
         advance = steps.step("extract", total)
-        site_rows: dict[int, list[tuple]] = {}
+        group_rows: dict[int, list[list[tuple]]] = {}
 
-        def pages_of(site: tuple) -> list[tuple]:
-            rows = site_rows[id(site)] = passages_store.site_pages(stage.con(), site[3])
-            return [(body, url, content_type) for _, url, content_type, body in rows]
+        def sites_pages(group: list[tuple]) -> list[list[tuple]]:
+            """Each site's (snapshot_id, url, content_type, body) rows, in the order a query of
+            that site alone returns them (the group's rows are in the same global order)."""
+            site_of = {snapshot_id: i for i, site in enumerate(group) for snapshot_id in site[3]}
+            per_site: list[list[tuple]] = [[] for _ in group]
+            snapshot_ids = [snapshot_id for site in group for snapshot_id in site[3]]
+            for row in passages_store.site_pages(stage.con(), snapshot_ids):
+                per_site[site_of[row[0]]].append(row)
+            group_rows[id(group)] = per_site
+            return per_site
+
+        def pages_of(group: list[tuple]) -> list[list[tuple]]:
+            return [
+                [(body, url, content_type) for _, url, content_type, body in rows]
+                for rows in sites_pages(group)
+            ]
 
         with StagePool(stage_workers(total, settings.nlp.processes)) as pool:
             min_share = settings.nlp.boilerplate_min_share
-            for site, pages in pool.extract_sites(sites, pages_of, min_share):
-                rows = site_rows.pop(id(site))
+            groups = _site_groups(sites, EXTRACT_BATCH_PAGES)
+            for group, extracted in pool.extract_sites(groups, pages_of, min_share):
+                per_site = group_rows.pop(id(group))
                 con = stage.con()
                 with transaction(con):
                     passages_store.fill_extraction(
                         con,
                         [
                             [page.text, page.title, page.language, page.published, row[0]]
+                            for rows, pages in zip(per_site, extracted, strict=True)
                             for row, page in zip(rows, pages, strict=True)
                         ],
                     )
                 stage.batch_done()
-                stats.sites_extracted += 1
-                stats.pages_extracted += len(pages)
-                stats.pages_empty += sum(not page.text for page in pages)
-                advance(len(pages))
+                for pages in extracted:
+                    stats.sites_extracted += 1
+                    stats.pages_extracted += len(pages)
+                    stats.pages_empty += sum(not page.text for page in pages)
+                    advance(len(pages))
 
 
 def split_pending(
@@ -178,11 +212,13 @@ def split_pending(
         if not pending:
             return
         lexicon = load_lexicon(settings.nlp.lexicon_path or None)
+        technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
         text = TextSettings(
             settings.nlp.spacy_model,
             lexicon,
             settings.nlp.passage_sentences,
             settings.nlp.passage_max_chars,
+            technology,
         )
         advance = steps.step("passages", len(pending))
         with StagePool(stage_workers(len(pending), settings.nlp.processes)) as pool:
@@ -210,11 +246,18 @@ def split_pending(
                             page_kind,
                             url,
                             language,
+                            p.technology_terms,
                         ]
                         for p in scored
                     ]
                     set_rows.append(
-                        [snapshot_id, len(scored), lexicon.content_hash, stats.nlp_pipeline]
+                        [
+                            snapshot_id,
+                            len(scored),
+                            lexicon.content_hash,
+                            stats.nlp_pipeline,
+                            technology.content_hash,
+                        ]
                     )
                 con = stage.con()
                 with transaction(con):
@@ -232,17 +275,21 @@ def rescore_stale_lexicon(
     steps: _Steps,
     stats: PipelineStats,
 ) -> None:
-    """Recompute lexicon terms and scores of passages matched with an older lexicon file."""
+    """Recompute lexicon terms and scores, and technology terms, of passages matched with an
+    older lexicon or technology lexicon file (or, from before migration 0009, without
+    technology terms)."""
 
     lexicon = load_lexicon(settings.nlp.lexicon_path or None)
+    technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
     with _StageConnection(db, settings.lock_timeout) as stage:
         stale = passages_store.snapshots_with_stale_lexicon(
-            stage.con(), lexicon.content_hash, cluster_ids
+            stage.con(), lexicon.content_hash, cluster_ids, technology.content_hash
         )
         if not stale:
             return
         nlp = load_nlp(settings.nlp.spacy_model)
         matcher = LexiconMatcher(nlp, lexicon)
+        technology_matcher = LexiconMatcher(nlp, technology)
         advance = steps.step("lexicon", len(stale))
         for i in range(0, len(stale), PASSAGE_BATCH_SNAPSHOTS):
             batch = stale[i : i + PASSAGE_BATCH_SNAPSHOTS]
@@ -252,10 +299,15 @@ def rescore_stale_lexicon(
                 rows, nlp.pipe(r[2] for r in rows), strict=True
             ):
                 hits = matcher.match(doc)
-                updates.append([lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq])
+                technology_terms = lexicon_terms(technology_matcher.match(doc))
+                updates.append(
+                    [lexicon_terms(hits), lexicon_score(hits), snapshot_id, seq, technology_terms]
+                )
             con = stage.con()
             with transaction(con):
-                passages_store.update_lexicon(con, updates, lexicon.content_hash, batch)
+                passages_store.update_lexicon(
+                    con, updates, lexicon.content_hash, batch, technology.content_hash
+                )
             stage.batch_done()
             stats.passages_rescored += len(updates)
             advance(len(batch))

@@ -71,7 +71,8 @@ def test_two_worker_processes_extract_and_split_exactly_like_one_process():
     found = {}
     for workers in (0, 2):
         with StagePool(workers) as pool:
-            pages = [p for _, p in pool.extract_sites(sites, lambda site: site, 0.6)]
+            groups = [sites[:1], sites[1:]]  # read together, extracted site by site
+            pages = [p for _, g in pool.extract_sites(groups, lambda group: group, 0.6) for p in g]
             texts = [page.text for site_pages in pages for page in site_pages]
             batches = [texts[:5], texts[5:], []]
             scored = [s for _, s in pool.score_batches(batches, lambda batch: batch, text)]
