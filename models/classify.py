@@ -41,6 +41,7 @@ from clusterradar.models.classify_inputs import (
     parameters_of,
 )
 from clusterradar.models.code_version import code_version
+from clusterradar.pipeline.lexicon import load_technology_lexicon
 from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
@@ -96,11 +97,14 @@ def _read_inputs(
     settings: Settings, db_path: Path, every: list[ClusterRecord], records: list[ClusterRecord]
 ) -> _Read:
     """Current passages of the run's clusters and of every labelled one (training reads
-    those), without vectors, and the fingerprint of everything the run would read."""
+    those), without vectors, and the fingerprint of everything the run would read. Passages
+    carry their stored technology terms where the passages step matched them with the current
+    technology lexicon; the others are matched when a cluster is computed."""
+    technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
     with connect(db_path, read_only=True) as con:
         labelled, labels = labelled_cluster_ids(con, dt.date.today())
         wanted = sorted({r.cluster_id for r in records} | labelled)
-        passages = cluster_passages(con, wanted)
+        passages = cluster_passages(con, wanted, technology_hash=technology.content_hash)
     fingerprint = inputs_fingerprint(
         installation_state(settings, code_version()), records, every, labels, passages
     )

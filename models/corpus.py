@@ -22,9 +22,9 @@ from clusterradar.pipeline.documents import Document
 from clusterradar.pipeline.embed import embed_cached, get_embedder
 from clusterradar.pipeline.lexicon import (
     LexiconMatcher,
-    default_technology_lexicon_path,
     lexicon_terms,
     load_lexicon,
+    load_technology_lexicon,
 )
 from clusterradar.pipeline.nlp import load_nlp
 from clusterradar.pipeline.store import passages_from_documents
@@ -82,9 +82,7 @@ def load_text_kit(settings: Settings) -> TextKit:
     if key not in _KITS:
         nlp = load_nlp(settings.nlp.spacy_model)
         lexicon = load_lexicon(settings.nlp.lexicon_path or None)
-        technology = load_lexicon(
-            settings.nlp.technology_lexicon_path or default_technology_lexicon_path()
-        )
+        technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
         _KITS[key] = TextKit(
             nlp=nlp,
             matcher=LexiconMatcher(nlp, lexicon),
@@ -113,16 +111,38 @@ def table_document(cluster_id: str, name: str, teilbereiche: str | None, go_clus
 
 
 def passages_of_documents(kit: TextKit, documents: Iterable) -> dict[str, list]:
-    """Passages per `document.cluster` key, via the pipeline's documents logic."""
+    """Passages per `document.cluster` key, via the pipeline's documents logic (both lexicons
+    matched on the tokens of its one spaCy pass)."""
 
-    return passages_from_documents(list(documents), kit.nlp, kit.matcher, sentences=kit.sentences)
+    return passages_from_documents(
+        list(documents),
+        kit.nlp,
+        kit.matcher,
+        sentences=kit.sentences,
+        technology=kit.technology_matcher,
+    )
+
+
+def technology_hash(kit: TextKit) -> str | None:
+    """The content hash of the kit's technology lexicon: stored technology terms matched with
+    another one are stale."""
+    matcher = kit.technology_matcher
+    return matcher.lexicon.content_hash if matcher is not None else None
 
 
 def match_technology(kit: TextKit, passages: Iterable) -> None:
-    """Match the technology lexicon on the passages the kit has not seen yet (one ``nlp.pipe``
-    pass; remembered per passage hash in ``kit.technology_hits``)."""
+    """Match the technology lexicon on the passages without technology terms that the kit has
+    not seen yet (one ``nlp.pipe`` pass; remembered per passage hash in
+    ``kit.technology_hits``). Passages read with valid stored terms (``technology_terms`` not
+    None, ``[]`` included) are not parsed again: the passages step matched them (issue 17)."""
 
-    todo = {p.passage_hash: p.text for p in passages if p.passage_hash not in kit.technology_hits}
+    todo = {
+        p.passage_hash: p.text
+        for p in passages
+        if p.technology_terms is None and p.passage_hash not in kit.technology_hits
+    }
+    if not todo:
+        return
     for passage_hash, doc in zip(todo, kit.nlp.pipe(todo.values()), strict=True):
         kit.technology_hits[passage_hash] = lexicon_terms(kit.technology_matcher.match(doc))
 
@@ -151,7 +171,11 @@ def embed_passages(
             dataclasses.replace(
                 p,
                 embedding=p.embedding if p.embedding is not None else vectors[p.passage_hash],
-                technology_terms=hits.get(p.passage_hash, p.technology_terms),
+                technology_terms=(
+                    p.technology_terms
+                    if p.technology_terms is not None
+                    else hits.get(p.passage_hash)
+                ),
             )
             for p in passages
         ]

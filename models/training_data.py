@@ -23,6 +23,7 @@ from pathlib import Path
 
 from clusterradar.labels import NO_SVI_RELEVANCE, load_labelled_clusters, load_taxonomy
 from clusterradar.models.prototypes import INTENSITY, THEMATIC_DIMENSIONS
+from clusterradar.pipeline.lexicon import load_technology_lexicon
 from clusterradar.pipeline.store import cluster_passages
 from clusterradar.settings import Settings
 from clusterradar.warehouse import connect
@@ -77,9 +78,13 @@ class TrainingData:
 
 
 def training_data_from_warehouse(
-    db_path: Path, model_id: str | None, as_of: dt.date | None = None
+    db_path: Path,
+    model_id: str | None,
+    as_of: dt.date | None = None,
+    technology_hash: str | None = None,
 ) -> TrainingData:
-    """Labelled, civil and thematic-only clusters as the warehouse says today, with passages."""
+    """Labelled, civil and thematic-only clusters as the warehouse says today, with passages
+    (their stored technology terms where matched with the lexicon of ``technology_hash``)."""
 
     levels = level_of_key()
     paper = {c.id: c for c in load_labelled_clusters()}
@@ -100,7 +105,7 @@ def training_data_from_warehouse(
             {cid for cid, key in intensity.items() if key in levels or key == NO_SVI_RELEVANCE}
             | set(thematic_of)
         )
-        passages = cluster_passages(con, wanted, model_id) if wanted else {}
+        passages = cluster_passages(con, wanted, model_id, technology_hash) if wanted else {}
     data = TrainingData(labelled=[])
     for cluster_id in wanted:
         record = clusters[cluster_id]
@@ -132,7 +137,10 @@ def training_data_from_warehouse(
 def load_training_data(settings: Settings, model_id: str | None) -> TrainingData:
     """The warehouse's labelled/civil/thematic-only clusters when it has any, else the files."""
     if Path(settings.db).exists():
-        found = training_data_from_warehouse(Path(settings.db), model_id)
+        technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
+        found = training_data_from_warehouse(
+            Path(settings.db), model_id, technology_hash=technology.content_hash
+        )
         if found.labelled:
             found.source = f"warehouse {settings.db}"
             return found

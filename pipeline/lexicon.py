@@ -43,6 +43,7 @@ __all__ = [
     "default_lexicon_path",
     "default_technology_lexicon_path",
     "load_lexicon",
+    "load_technology_lexicon",
 ]
 
 MATCH_MODES = ("lemma", "lower", "exact")
@@ -244,6 +245,13 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
     except OSError as exc:
         raise LabelValidationError([f"{target}:0: cannot read lexicon ({exc.strerror})"]) from exc
     return parse_lexicon(text, str(target))
+
+
+def load_technology_lexicon(path: Path | str | None = None) -> Lexicon:
+    """The technology lexicon file at ``path`` (empty or None: the packaged
+    ``labels/data/technology_lexicon.yaml``); its ``content_hash`` versions the technology
+    terms stored with each passage."""
+    return load_lexicon(path or default_technology_lexicon_path())
 
 
 @functools.lru_cache(maxsize=8)

@@ -62,7 +62,8 @@ class Passage:
     language: str | None = None
     embedding: np.ndarray | None = None
     seq: int = 0
-    # Technology lexicon hits (models/axes.py); filled by the models when they read the passage.
+    # Technology lexicon hits (models/axes.py): None = not matched (or matched with another
+    # technology lexicon than the reader's), the models then match them; [] = no hits.
     technology_terms: list[str] | None = None
     crawl_run_id: str | None = None
     crawled_at: dt.datetime | None = None
@@ -81,6 +82,7 @@ class ScoredPassage:
     lemmas: str
     lexicon_terms: list[str]
     lexicon_score: float
+    technology_terms: list[str] | None = None  # None: no technology matcher was given
 
 
 def score_text(
@@ -90,9 +92,13 @@ def score_text(
     *,
     sentences: int = 3,
     max_chars: int = 800,
+    technology: LexiconMatcher | None = None,
 ) -> list[ScoredPassage]:
-    """Split ``text`` into passages and match the lexicon in each (the one shared code path)."""
-    return score_texts([text], nlp, matcher, sentences=sentences, max_chars=max_chars)[0]
+    """Split ``text`` into passages and match the lexicon in each (the one shared code path);
+    with ``technology``, the technology lexicon too, on the same tokens."""
+    return score_texts(
+        [text], nlp, matcher, sentences=sentences, max_chars=max_chars, technology=technology
+    )[0]
 
 
 def score_texts(
@@ -102,18 +108,30 @@ def score_texts(
     *,
     sentences: int = 3,
     max_chars: int = 800,
+    technology: LexiconMatcher | None = None,
 ) -> list[list[ScoredPassage]]:
-    """:func:`score_text` of many texts; each text goes through spaCy once, in one stream."""
+    """:func:`score_text` of many texts; each text goes through spaCy once, in one stream.
+
+    Both lexicons are matched on the tokens of that one pass (``match_segments``): the
+    technology terms are those ``technology.match(nlp(passage.text))`` finds, without a second
+    spaCy pass over the passages (issue 17)."""
     return [
         [
-            _scored(seq, passage, matcher.match_segments(segments))
+            _scored(
+                seq,
+                passage,
+                matcher.match_segments(segments),
+                None if technology is None else technology.match_segments(segments),
+            )
             for seq, (passage, segments) in enumerate(passages)
         ]
         for passages in split_texts(texts, nlp, sentences, max_chars)
     ]
 
 
-def _scored(seq: int, passage: PassageText, hits: list[LexiconHit]) -> ScoredPassage:
+def _scored(
+    seq: int, passage: PassageText, hits: list[LexiconHit], technology: list[LexiconHit] | None
+) -> ScoredPassage:
     return ScoredPassage(
         seq=seq,
         passage_hash=passage_hash(passage.text),
@@ -121,6 +139,7 @@ def _scored(seq: int, passage: PassageText, hits: list[LexiconHit]) -> ScoredPas
         lemmas=passage.lemmas,
         lexicon_terms=lexicon_terms(hits),
         lexicon_score=lexicon_score(hits),
+        technology_terms=None if technology is None else lexicon_terms(technology),
     )
 
 
@@ -197,6 +216,7 @@ def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
         lemmas,
         terms,
         score,
+        technology_terms,
         language,
         vector,
         crawl_run_id,
@@ -218,6 +238,7 @@ def _rows_to_passages(rows: list[tuple[Any, ...]]) -> dict[str, list[Passage]]:
                 lemmas=lemmas,
                 lexicon_terms=list(terms or []),
                 lexicon_score=float(score or 0.0),
+                technology_terms=None if technology_terms is None else list(technology_terms),
                 language=language,
                 embedding=None if vector is None else np.asarray(vector, dtype=np.float32),
                 seq=int(seq),
@@ -233,6 +254,7 @@ def cluster_passages(
     con: duckdb.DuckDBPyConnection,
     cluster_ids: list[str] | None = None,
     model_id: str | None = None,
+    technology_hash: str | None = None,
 ) -> dict[str, list[Passage]]:
     """Each cluster's current passages, de-duplicated by passage hash within the cluster.
 
@@ -243,10 +265,15 @@ def cluster_passages(
     2026-11-01 (http_error)"). An unreachable website must not turn a cluster into one without text.
     Unchanged snapshots contribute the passages of the snapshot they point at, under the new
     URL and snapshot id. With ``model_id``, ``embedding`` holds the cached vector of that model
-    (None where not embedded yet). Clusters without passages are absent from the result.
+    (None where not embedded yet). With ``technology_hash`` (the current technology lexicon's
+    ``content_hash``), ``technology_terms`` holds the stored technology terms where they were
+    matched with that lexicon, else None (matched with another one, or not at all: the
+    reader matches them). Clusters without passages are absent from the result.
     """
 
-    return _rows_to_passages(passages_store.cluster_passage_rows(con, cluster_ids, model_id))
+    return _rows_to_passages(
+        passages_store.cluster_passage_rows(con, cluster_ids, model_id, technology_hash)
+    )
 
 
 def _document_pages(documents: list[Document]) -> list[tuple[Document, ExtractedPage | None]]:
@@ -271,11 +298,13 @@ def passages_from_documents(
     embedder: Embedder | None = None,
     sentences: int = 3,
     max_chars: int = 800,
+    technology: LexiconMatcher | None = None,
 ) -> dict[str, list[Passage]]:
     """Passages per ``document.cluster`` key (as written in the file, not yet resolved).
 
     Same splitting, lexicon and de-duplication as :func:`cluster_passages`; ``snapshot_id`` is
-    None. With ``embedder``, every passage carries its vector (computed in memory, not cached).
+    None. With ``embedder``, every passage carries its vector (computed in memory, not cached);
+    with ``technology``, its technology lexicon terms (matched on the same tokens).
     """
     result: dict[str, list[Passage]] = defaultdict(list)
     seen: dict[str, set[str]] = defaultdict(set)
@@ -285,7 +314,9 @@ def passages_from_documents(
         else:
             text, language = document.text or "", detect_language(document.text or "")
         kind = document.page_kind or page_kind_from_url(document.url)
-        for scored in score_text(text, nlp, matcher, sentences=sentences, max_chars=max_chars):
+        for scored in score_text(
+            text, nlp, matcher, sentences=sentences, max_chars=max_chars, technology=technology
+        ):
             if scored.passage_hash in seen[document.cluster]:
                 continue
             seen[document.cluster].add(scored.passage_hash)
@@ -300,6 +331,7 @@ def passages_from_documents(
                     lemmas=scored.lemmas,
                     lexicon_terms=scored.lexicon_terms,
                     lexicon_score=scored.lexicon_score,
+                    technology_terms=scored.technology_terms,
                     language=language,
                     seq=scored.seq,
                 )

@@ -78,8 +78,9 @@ def insert_passages(
     """Passages and the passage-set row that marks each snapshot as split.
 
     ``passage_rows``: (snapshot_id, cluster_id, seq, passage_hash, text, lemmas, lexicon_terms,
-    lexicon_score, page_kind, url, language); ``set_rows``: (snapshot_id, passages,
-    lexicon_hash, nlp_pipeline). Two statements, whatever the number of rows.
+    lexicon_score, page_kind, url, language, technology_terms); ``set_rows``: (snapshot_id,
+    passages, lexicon_hash, nlp_pipeline, technology_hash). Two statements, whatever the
+    number of rows.
     """
     import pyarrow as pa
 
@@ -94,6 +95,7 @@ def insert_passages(
         columns["lexicon_score"] = pa.array(_column(passage_rows, 7), pa.float64())
         for i, name in enumerate(("page_kind", "url", "language"), start=8):
             columns[name] = pa.array(_column(passage_rows, i), pa.string())
+        columns["technology_terms"] = pa.array(_column(passage_rows, 11), pa.list_(pa.string()))
         with _registered(con, "new_passages", columns):
             con.execute(query("pipeline_insert_passage"))
     if set_rows:
@@ -102,18 +104,21 @@ def insert_passages(
             "passages": pa.array(_column(set_rows, 1), pa.int32()),
             "lexicon_hash": pa.array(_column(set_rows, 2), pa.string()),
             "nlp_pipeline": pa.array(_column(set_rows, 3), pa.string()),
+            "technology_hash": pa.array(_column(set_rows, 4), pa.string()),
         }
         with _registered(con, "new_passage_sets", columns):
             con.execute(query("pipeline_insert_passage_set"))
 
 
 def snapshots_with_stale_lexicon(
-    con: Any, lexicon_hash: str, cluster_ids: Iterable[str] | None
+    con: Any, lexicon_hash: str, cluster_ids: Iterable[str] | None, technology_hash: str
 ) -> list[str]:
+    """Split snapshots whose SVI lexicon columns or technology terms were matched with
+    another lexicon file than ``lexicon_hash`` / ``technology_hash`` (or not at all)."""
     return [
         row[0]
         for row in con.execute(
-            query("pipeline_stale_lexicon_sets"), [lexicon_hash, _ids(cluster_ids)]
+            query("pipeline_stale_lexicon_sets"), [lexicon_hash, _ids(cluster_ids), technology_hash]
         ).fetchall()
     ]
 
@@ -124,9 +129,14 @@ def passages_of_snapshots(con: Any, snapshot_ids: list[str]) -> list[tuple]:
 
 
 def update_lexicon(
-    con: Any, updates: Sequence[Sequence[Any]], lexicon_hash: str, snapshot_ids: list[str]
+    con: Any,
+    updates: Sequence[Sequence[Any]],
+    lexicon_hash: str,
+    snapshot_ids: list[str],
+    technology_hash: str,
 ) -> None:
-    """New (terms, score, snapshot_id, seq) per passage; the snapshots' sets get the hash."""
+    """New (terms, score, snapshot_id, seq, technology_terms) per passage; the snapshots' sets
+    get both lexicons' hashes."""
     import pyarrow as pa
 
     if updates:
@@ -135,18 +145,28 @@ def update_lexicon(
             "seq": pa.array(_column(updates, 3), pa.int32()),
             "lexicon_terms": pa.array(_column(updates, 0), pa.list_(pa.string())),
             "lexicon_score": pa.array(_column(updates, 1), pa.float64()),
+            "technology_terms": pa.array(_column(updates, 4), pa.list_(pa.string())),
         }
         with _registered(con, "new_lexicon", columns):
             con.execute(query("pipeline_update_passage_lexicon"))
     if snapshot_ids:
-        con.execute(query("pipeline_update_set_lexicon"), [lexicon_hash, list(snapshot_ids)])
+        con.execute(
+            query("pipeline_update_set_lexicon"),
+            [lexicon_hash, list(snapshot_ids), technology_hash],
+        )
 
 
 def cluster_passage_rows(
-    con: Any, cluster_ids: Iterable[str] | None, model_id: str | None
+    con: Any,
+    cluster_ids: Iterable[str] | None,
+    model_id: str | None,
+    technology_hash: str | None = None,
 ) -> list[tuple]:
-    """The rows behind pipeline.store.cluster_passages (current passages per cluster)."""
-    return con.execute(query("pipeline_cluster_passages"), [_ids(cluster_ids), model_id]).fetchall()
+    """The rows behind pipeline.store.cluster_passages (current passages per cluster); the
+    technology terms only where they were matched with the lexicon of ``technology_hash``."""
+    return con.execute(
+        query("pipeline_cluster_passages"), [_ids(cluster_ids), model_id, technology_hash]
+    ).fetchall()
 
 
 # -- embeddings ----------------------------------------------------------------------------

@@ -5,7 +5,10 @@
 -- silently turn a cluster into "no text". A snapshot marked unchanged_of (304 / identical
 -- body) contributes the passages of the snapshot it points at (followed through chains),
 -- under its own URL and id.
--- $1: VARCHAR[] of cluster ids, or NULL for all; $2: embedding model_id, or NULL for none
+-- technology_terms only where the snapshot's terms were matched with the technology lexicon of
+-- $3 (else NULL: the reader matches them itself).
+-- $1: VARCHAR[] of cluster ids, or NULL for all; $2: embedding model_id, or NULL for none;
+-- $3: current technology lexicon hash, or NULL (no stored technology terms wanted)
 WITH RECURSIVE
 snaps AS (
     SELECT s.snapshot_id, s.crawl_run_id, s.cluster_id, s.url, s.page_kind, s.unchanged_of,
@@ -89,6 +92,7 @@ SELECT
     p.lemmas,
     p.lexicon_terms,
     p.lexicon_score,
+    CASE WHEN ps.technology_hash = $3 THEN p.technology_terms END AS technology_terms,
     p.language,
     e.vector,
     cp.crawl_run_id,
@@ -98,5 +102,6 @@ SELECT
 FROM current_pages cp
 JOIN resolved r ON r.snapshot_id = cp.snapshot_id
 JOIN passages p ON p.snapshot_id = r.source_id
+LEFT JOIN passage_sets ps ON ps.snapshot_id = p.snapshot_id
 LEFT JOIN embeddings e ON e.model_id = $2 AND e.passage_hash = p.passage_hash
 ORDER BY cp.cluster_id, cp.url, cp.snapshot_id, p.seq;
