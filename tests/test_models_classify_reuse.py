@@ -223,9 +223,9 @@ def nothing_may_load(monkeypatch):
 
     read_rows = passages_store.cluster_passage_rows
 
-    def rows_without_vectors(con, cluster_ids, model_id):
+    def rows_without_vectors(con, cluster_ids, model_id, *technology_hash):
         assert model_id is None, f"read the vectors of {model_id}"
-        return read_rows(con, cluster_ids, model_id)
+        return read_rows(con, cluster_ids, model_id, *technology_hash)
 
     monkeypatch.setattr(classify_compute, "train_model", refuse)
     monkeypatch.setattr(classify_compute, "load_text_kit", refuse)
