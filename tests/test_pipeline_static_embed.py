@@ -151,14 +151,17 @@ def test_paraphrases_are_closer_than_unrelated_texts(embedder):
     assert a @ b > b @ c + 0.1
 
 
-def test_get_embedder_resolves_use_static(monkeypatch, tmp_path):
+def test_get_embedder_resolves_use_static(monkeypatch, shared_cache, tmp_path):
+    shutil.copytree(shared_cache, tmp_path / STATIC_NAME)  # the default folder layout
+    shards = _shards(tmp_path)
     monkeypatch.setenv("CLUSTERRADAR_CACHE_DIR", str(tmp_path))
     get_embedder.cache_clear()
     try:
         embedder = get_embedder("use-static")
         assert isinstance(embedder, UseStaticEmbedder) and embedder.dimension == 512
-        assert embedder.encode(["Sicherheitsforschung"]).shape == (1, 512)
-        assert _shards(tmp_path / STATIC_NAME)
+        assert embedder.encode(["Zwetschgendatschi-Xylophonwerkstatt"]).shape == (1, 512)
+        assert embedder.table.folder.parent == tmp_path / STATIC_NAME
+        assert len(_shards(tmp_path)) == len(shards) + 1  # its new pieces, beside the old
     finally:
         get_embedder.cache_clear()
 
