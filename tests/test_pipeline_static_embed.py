@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +187,29 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert cache_root() == tmp_path / "home" / ".cache" / "clusterradar"
+
+
+WRITER = """
+import sys
+from clusterradar.pipeline.static_embed import UseStaticEmbedder
+UseStaticEmbedder(cache_dir=sys.argv[1]).encode([sys.argv[2]])
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_filling_one_table_at_once_lose_no_piece(shared_cache, tmp_path, caplog):
+    folder = tmp_path / "cache"
+    shutil.copytree(shared_cache, folder)
+    texts = ["Quantenkryptographie im Mittelstand", "Almwirtschaft und Käseherstellung"]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(folder), text]) for text in texts
+    ]
+    assert [w.wait(timeout=300) for w in writers] == [0, 0]
+    assert len(_shards(folder)) == len(_shards(shared_cache)) + 2  # one new shard each
+
+    with caplog.at_level(logging.WARNING, logger="clusterradar.pipeline.static_embed"):
+        reader = UseStaticEmbedder(cache_dir=folder)
+    needed = reader.pieces(" ".join(texts))
+    assert all(piece in reader.table._row_of for piece in needed)
+    assert "ignoring" not in caplog.text
+    assert not list(folder.rglob("*.tmp"))
