@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.static_agreement import main as static_agreement
 from clusterradar.pipeline.documents import read_documents
 from clusterradar.pipeline.embed import Embedder, _package_version, get_embedder
 from clusterradar.pipeline.static_embed import (
@@ -213,3 +214,9 @@ def test_two_processes_filling_one_table_at_once_lose_no_piece(shared_cache, tmp
     assert all(piece in reader.table._row_of for piece in needed)
     assert "ignoring" not in caplog.text
     assert not list(folder.rglob("*.tmp"))
+
+
+def test_agreement_script_without_the_demo_warehouse_says_so_in_one_line(tmp_path, capsys):
+    assert static_agreement(["--demo-db", str(tmp_path / "missing.duckdb")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run `make demo` first" in err
