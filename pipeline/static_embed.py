@@ -107,8 +107,7 @@ class PieceTable:
         self.dimension = dimension
         self._encode_pieces = encode_pieces
         self._row_of: dict[int, int] = {}
-        self._blocks: list[np.ndarray] = []
-        self._matrix = np.zeros((0, dimension), dtype=np.float32)
+        self._storage = np.zeros((0, dimension), dtype=np.float32)  # grows by doubling
         self._loaded_shards: set[str] = set()
         self.load()
 
@@ -118,10 +117,7 @@ class PieceTable:
     @property
     def matrix(self) -> np.ndarray:
         """(pieces known, dimension); row ``rows([pid])[0]`` belongs to piece ``pid``."""
-        if self._blocks:
-            self._matrix = np.vstack([self._matrix, *self._blocks])
-            self._blocks = []
-        return self._matrix
+        return self._storage[: len(self._row_of)]
 
     def load(self) -> None:
         """Add every complete shard of the folder not read yet (skipping unreadable ones)."""
@@ -150,7 +146,7 @@ class PieceTable:
                 or not np.isfinite(rows).all()
             ):
                 raise ValueError("piece ids and vectors do not match")
-        except (OSError, ValueError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, EOFError) as exc:  # JSONDecodeError is a ValueError
             log.warning("use-static cache: ignoring unreadable shard %s (%s)", ids_path, exc)
             return None
         return ids, rows
@@ -159,10 +155,14 @@ class PieceTable:
         keep = [k for k, pid in enumerate(ids) if pid not in self._row_of]
         if not keep:
             return
-        start = len(self._row_of)
+        start, end = len(self._row_of), len(self._row_of) + len(keep)
+        if end > len(self._storage):
+            grown = np.zeros((max(end, 2 * len(self._storage), 1024), self.dimension), np.float32)
+            grown[:start] = self._storage[:start]
+            self._storage = grown
+        self._storage[start:end] = rows[keep]
         for offset, k in enumerate(keep):
             self._row_of[ids[k]] = start + offset
-        self._blocks.append(np.ascontiguousarray(rows[keep], dtype=np.float32))
 
     def ensure(self, piece_ids) -> None:
         """Compute (and persist) the vectors of the pieces not known yet."""

@@ -16,6 +16,7 @@ from clusterradar.pipeline.documents import read_documents
 from clusterradar.pipeline.embed import Embedder, _package_version, get_embedder
 from clusterradar.pipeline.static_embed import (
     STATIC_NAME,
+    PieceTable,
     StaticRecipe,
     UseStaticEmbedder,
     cache_root,
@@ -220,3 +221,24 @@ def test_agreement_script_without_the_demo_warehouse_says_so_in_one_line(tmp_pat
     assert static_agreement(["--demo-db", str(tmp_path / "missing.duckdb")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "run `make demo` first" in err
+
+
+def _piece_rows(ids: list[int]) -> np.ndarray:
+    """A stand-in for USE in the cache mechanics tests: row i is (i, i+1, i+2, i+3)."""
+    return np.asarray([[i, i + 1, i + 2, i + 3] for i in ids], dtype=np.float32)
+
+
+def test_many_shards_are_merged_into_one_on_load_without_losing_a_piece(tmp_path):
+    writer = PieceTable(tmp_path, _piece_rows, dimension=4)
+    for piece in range(17):
+        writer.ensure([piece])
+    assert len(_shards(tmp_path)) == 17
+
+    PieceTable(tmp_path, _piece_rows, dimension=4)  # loads and merges
+    assert len(_shards(tmp_path)) == 1 and len(list(tmp_path.glob("*.npy"))) == 1
+
+    def no_model(ids: list[int]) -> np.ndarray:
+        raise AssertionError(f"pieces {ids} were lost in the merge")
+
+    reader = PieceTable(tmp_path, no_model, dimension=4)
+    np.testing.assert_array_equal(reader.vectors(list(range(17))), _piece_rows(list(range(17))))
