@@ -44,6 +44,7 @@ TARGETS = (
     Target("extract_ratio", "Extraction stage / bare trafilatura (docs/s)", 0.9, True, "×"),
     Target("passages_ratio", "Passages + lexicon stage / bare spaCy nlp.pipe", 0.9, True, "×"),
     Target("embed_ratio", "Embedding stage / bare encode (passages/s)", 0.95, True, "×"),
+    Target("embed_speedup_vs_use", "Embedding stage / bare USE encode (passages/s)", 3, True, "×"),
     Target("quarter_cpu_stages_s", "Quarter: pipeline + classify", 300, False, " s", True),
     Target("quarter_wall_s", "Quarter: whole run", 600, False, " s", True),
     Target(

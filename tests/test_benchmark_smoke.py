@@ -29,6 +29,7 @@ KEYS = (
     "extract_ratio",
     "passages_ratio",
     "embed_ratio",
+    "embed_speedup_vs_use",
     "quarter_wall_s",
     "quarter_cpu_stages_s",
     "quarter_peak_rss_mb",
@@ -156,8 +157,14 @@ def test_tiny_benchmark_reports_every_measure_and_positive_ratios(tmp_path):
     assert done.stderr.count("/10 ") >= 10  # a progress line per step
     result = json.loads(out.read_text(encoding="utf-8"))
     assert set(KEYS) <= set(result)
-    for key in ("crawl_ratio", "extract_ratio", "passages_ratio", "embed_ratio", "age_ratio"):
+    ratios = ("crawl_ratio", "extract_ratio", "passages_ratio", "embed_ratio", "age_ratio")
+    for key in (*ratios, "embed_speedup_vs_use"):
         assert isinstance(result[key], int | float) and result[key] > 0, key
+    # the default use-static is compared with its own encode from the same cold start, on
+    # every passage the step embedded
+    embedding = result["embedding"]
+    assert embedding["model_id"].startswith("use-static:")
+    assert embedding["bare_passages"] == embedding["ours_passages"] > 0
     for key in ("quarter_wall_s", "quarter_cpu_stages_s", "quarter_peak_rss_mb", "export_s"):
         assert result[key] > 0, key
     assert result["rerun_speedup"] > 0 and result["review_p95_ms"] > 0
