@@ -19,6 +19,7 @@ import importlib.metadata
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -61,6 +62,8 @@ _USE_ALIASES = {
 DEFAULT_BATCH_SIZE = 32
 _E5_NAME = re.compile(r"(^|[/_-])e5([/_-]|$)")  # intfloat/multilingual-e5-small, e5-base-v2
 _WRITE_BATCH = 256
+_WRITE_ROWS = 2048  # vectors per write transaction at most (about 4 MB)
+_WRITE_SECONDS = 1.0  # ... or the vectors of this much encoding, whichever comes first
 
 
 @runtime_checkable
@@ -276,10 +279,11 @@ def embed_cached(
 ) -> dict[str, np.ndarray]:
     """Vectors for ``passages`` (``(passage_hash, text)``), embedding only what is not cached.
 
-    New vectors are written in batches, each in its own short transaction and one bulk
-    statement, so an interrupted run keeps what it finished and a concurrent reader is never
-    locked out for long. Passages are embedded shortest first, so each encoder batch holds
-    texts of similar length (less padding). ``on_batch(n)`` is called after each written batch
+    New vectors are written in batches (up to ``_WRITE_ROWS`` vectors or one second of
+    encoding), each in its own short transaction and one bulk statement, so an interrupted run
+    keeps what it finished and a concurrent reader is never locked out for long. Passages are
+    embedded shortest first, so each encoder batch holds texts of similar length (less
+    padding). ``on_batch(n)`` is called after each written batch
     (progress bars). ``known_missing``: the caller has just read these from the warehouse as
     not cached, so the cache lookup is skipped.
     """
@@ -293,11 +297,31 @@ def embed_cached(
     if missing:
         log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
 
+    pending: list[tuple[list[str], np.ndarray]] = []
+    since = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal since
+        hashes = [h for chunk, _ in pending for h in chunk]
+        with _short_transaction(factory) as con:
+            passages_store.insert_embeddings(
+                con, embedder.model_id, hashes, np.vstack([rows for _, rows in pending])
+            )
+        pending.clear()
+        since = time.perf_counter()
+        if on_batch is not None:
+            on_batch(len(hashes))
+
     for chunk in _chunks(missing, batch_size):
         new = embedder.encode([texts[h] for h in chunk])
-        with _short_transaction(factory) as con:
-            passages_store.insert_embeddings(con, embedder.model_id, chunk, new)
         vectors.update(zip(chunk, new, strict=True))
-        if on_batch is not None:
-            on_batch(len(chunk))
+        pending.append((chunk, new))
+        # A fast encoder (use-static) fills a batch in milliseconds; a transaction per batch
+        # then costs more than the encoding (issue 17), so writes wait for a full write batch
+        # or a second of work, whichever comes first: an interruption loses at most that.
+        full = sum(len(c) for c, _ in pending) >= _WRITE_ROWS
+        if full or time.perf_counter() - since >= _WRITE_SECONDS:
+            flush()
+    if pending:
+        flush()
     return {h: vectors[h] for h in texts}

@@ -112,3 +112,47 @@ def test_e5_models_get_the_symmetric_query_prefix_and_their_own_model_id(tmp_pat
     plain = get_embedder("all-MiniLM-L6-v2")
     assert e5.model_id == f"{folder}#query-prefix"
     assert np.allclose(e5.encode(TEXTS[:1]), plain.encode(["query: " + TEXTS[0]]), atol=1e-5)
+
+
+class InterruptedEmbedder:
+    """use-static that fails on its `fail_on`-th call, as a killed or crashing run would."""
+
+    def __init__(self, inner: Embedder, fail_on: int):
+        self.inner, self.fail_on, self.calls = inner, fail_on, 0
+        self.model_id, self.dimension = inner.model_id, inner.dimension
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise RuntimeError("interrupted")
+        return self.inner.encode(texts)
+
+
+def test_fast_encoders_write_in_few_transactions_and_an_interruption_keeps_what_was_written(
+    db_path, monkeypatch
+):
+    import clusterradar.pipeline.embed as embed
+
+    monkeypatch.setattr(embed, "_WRITE_ROWS", 20)
+    monkeypatch.setattr(embed, "_WRITE_SECONDS", 3600.0)  # rows decide, not a slow machine
+    static = get_embedder("use-static")
+    texts = [f"Passage {i}: Sensorik und Laser für den Bevölkerungsschutz" for i in range(50)]
+    passages = [(passage_hash(t), t) for t in texts]
+    written: list[int] = []
+    with pytest.raises(RuntimeError, match="interrupted"):
+        # batches of 10: the 20 vectors of calls 1-2 are one write; call 4 fails before the
+        # second write, so call 3's vectors are lost with it
+        embed_cached(
+            db_path, InterruptedEmbedder(static, fail_on=4), passages, batch_size=10,
+            on_batch=written.append,
+        )  # fmt: skip
+    with connect(db_path, read_only=True) as con:
+        stored = con.execute(
+            "SELECT count(*) FROM embeddings WHERE model_id = ?", [static.model_id]
+        ).fetchone()[0]
+    assert written == [20] and stored == 20
+    # the rerun embeds only what is missing, in writes of at most 20
+    counting, written = CountingEmbedder(static), []
+    vectors = embed_cached(db_path, counting, passages, batch_size=10, on_batch=written.append)
+    assert counting.encoded == 30 and sum(written) == 30 and max(written) <= 20
+    assert len(vectors) == 50
