@@ -24,7 +24,7 @@ import yaml
 from clusterradar.errors import LabelValidationError
 from clusterradar.labels.clusters import load_labelled_clusters
 from clusterradar.labels.taxonomy import Taxonomy, load_taxonomy
-from clusterradar.labels.validation import read_yaml
+from clusterradar.labels.validation import _child, read_yaml
 
 THEMATIC_DIMENSIONS = ("function_logic", "application_fields", "svi_domains")
 _TOP_LEVEL_FIELDS = ("annotated_on", "annotations")
@@ -86,16 +86,6 @@ def load_thematic_annotations(
 def _line(node: yaml.Node | None) -> int:
     """1-based line of `node` (1 when unknown)."""
     return node.start_mark.line + 1 if node is not None else 1
-
-
-def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return value_node
-    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-        return node.value[key]
-    return None
 
 
 def _check(

@@ -64,3 +64,17 @@ def record_unreachable_crawl(
         "finished_at) VALUES (?, ?, ?, 'http_error', 0, ?)",
         [crawl_run_id, cluster_id, base_url, at],
     )
+
+
+def run_suggestions(path: Path, run_id: str) -> list[tuple]:
+    """(cluster, dimension, label, score, rank, evidence) of a classify run, in a stable order."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT s.cluster_id, s.dimension, s.label_key, s.score, s.rank, "
+            "list((e.rank, e.snapshot_id, e.passage, e.reason) ORDER BY e.rank) "
+            "FROM suggestions s LEFT JOIN suggestion_evidence e USING (suggestion_id) "
+            "WHERE s.run_id = ? GROUP BY ALL ORDER BY ALL",
+            [run_id],
+        ).fetchall()

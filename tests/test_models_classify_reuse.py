@@ -11,7 +11,11 @@ import shutil
 import duckdb
 import pytest
 
-from tests.classify_warehouse import record_site_crawl, record_unreachable_crawl
+from tests.classify_warehouse import (
+    record_site_crawl,
+    record_unreachable_crawl,
+    run_suggestions,
+)
 
 T0 = dt.datetime(2026, 8, 1, 10, 0)
 T1 = dt.datetime(2026, 11, 1, 10, 0)
@@ -80,18 +84,6 @@ def model_must_not_run(monkeypatch):
     monkeypatch.setattr(ClusterModel, "suggest", refuse)
 
 
-def _suggestions(path, run_id):
-    """(cluster, dimension, label, score, rank, evidence) of a run, in a stable order."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            "SELECT s.cluster_id, s.dimension, s.label_key, s.score, s.rank, "
-            "list((e.rank, e.snapshot_id, e.passage, e.reason) ORDER BY e.rank) "
-            "FROM suggestions s LEFT JOIN suggestion_evidence e USING (suggestion_id) "
-            "WHERE s.run_id = ? GROUP BY ALL ORDER BY ALL",
-            [run_id],
-        ).fetchall()
-
-
 def _axis_scores(path, run_id):
     from clusterradar.warehouse import connect
     from clusterradar.warehouse.axis_scores import axis_scores_in_run
@@ -106,7 +98,7 @@ def test_unchanged_rerun_in_a_new_quarter_copies_the_suggestions_instead_of_comp
     result = _classify(warehouse, "2026Q4")
     assert result.run_id != q3[1]
     assert (result.clusters_reused, result.clusters_carried_forward) == (len(CLUSTERS), 0)
-    assert _suggestions(warehouse, result.run_id) == _suggestions(warehouse, q3[1])
+    assert run_suggestions(warehouse, result.run_id) == run_suggestions(warehouse, q3[1])
     axes = _axis_scores(warehouse, result.run_id)
     before = _axis_scores(warehouse, q3[1])
     assert {a.carried_from_run for a in axes.values()} == {q3[1]}
@@ -137,8 +129,8 @@ def test_unreachable_site_carries_last_quarters_suggestion_forward_with_a_note(
         record_unreachable_crawl(con, "r2", T1, DEFENCE, "https://defence.nrw/")
     result = _classify(warehouse, "2026Q4")
     assert (result.clusters_reused, result.clusters_carried_forward) == (len(CLUSTERS) - 1, 1)
-    now = [r for r in _suggestions(warehouse, result.run_id) if r[0] == DEFENCE]
-    before = [r for r in _suggestions(warehouse, q3[1]) if r[0] == DEFENCE]
+    now = [r for r in run_suggestions(warehouse, result.run_id) if r[0] == DEFENCE]
+    before = [r for r in run_suggestions(warehouse, q3[1]) if r[0] == DEFENCE]
     assert [r[:5] for r in now] == [r[:5] for r in before]  # the Q3 suggestion, unchanged
     reasons = [reason for r in now for (_, _, _, reason) in r[5] if reason]
     assert reasons and all(reason.endswith("; " + CARRIED_NOTE) for reason in reasons)
@@ -232,12 +224,12 @@ def nothing_may_load(monkeypatch):
     monkeypatch.setattr(passages_store, "cached_embeddings", refuse)
 
 
-def test_unchanged_rerun_loads_no_model_text_kit_or_vector_and_writes_the_same_suggestions(
+def test_unchanged_rerun_loads_no_model_text_kit_or_vector_and_writes_the_samerun_suggestions(
     q3, warehouse, nothing_may_load
 ):
     result = _classify(warehouse, "2026Q4")
     assert (result.clusters_reused, result.reused) == (len(CLUSTERS), False)
-    assert _suggestions(warehouse, result.run_id) == _suggestions(warehouse, q3[1])
+    assert run_suggestions(warehouse, result.run_id) == run_suggestions(warehouse, q3[1])
     before = _axis_scores(warehouse, q3[1])
     for cluster_id, axes in _axis_scores(warehouse, result.run_id).items():
         assert axes.carried_from_run == q3[1]

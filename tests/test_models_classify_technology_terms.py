@@ -11,7 +11,7 @@ import shutil
 import duckdb
 import pytest
 
-from tests.classify_warehouse import record_site_crawl
+from tests.classify_warehouse import record_site_crawl, run_suggestions
 
 T0 = dt.datetime(2026, 8, 1, 10, 0)
 DEFENCE = "defence-nrw"
@@ -90,18 +90,6 @@ def _classify(path):
     )
 
 
-def _suggestions(path, run_id):
-    """(cluster, dimension, label, score, rank, evidence) of a run, in a stable order."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(
-            "SELECT s.cluster_id, s.dimension, s.label_key, s.score, s.rank, "
-            "list((e.rank, e.snapshot_id, e.passage, e.reason) ORDER BY e.rank) "
-            "FROM suggestions s LEFT JOIN suggestion_evidence e USING (suggestion_id) "
-            "WHERE s.run_id = ? GROUP BY ALL ORDER BY ALL",
-            [run_id],
-        ).fetchall()
-
-
 def _axes(path, run_id):
     """Each cluster's axis scores and their evidence, without the run's own id."""
     from clusterradar.warehouse import connect
@@ -146,7 +134,8 @@ def test_classify_with_stored_technology_terms_parses_no_warehouse_passage_and_s
     from_parse = _classify(reparsed)
     assert warehouse_texts <= set(seen)  # without valid stored terms it parses them
 
-    assert _suggestions(stored, from_store.run_id) == _suggestions(reparsed, from_parse.run_id)
+    from_store_rows = run_suggestions(stored, from_store.run_id)
+    assert from_store_rows == run_suggestions(reparsed, from_parse.run_id)
     stored_axes = _axes(stored, from_store.run_id)
     assert stored_axes == _axes(reparsed, from_parse.run_id)
     assert stored_axes[DEFENCE][0] > 0  # technology potential read from the stored terms

@@ -10,6 +10,15 @@ import pytest
 from tests.conftest import FIXTURES
 
 MODEL_FIXTURES = FIXTURES / "models"
+# the labelled clusters of labelled_documents.jsonl, in the file's order
+DOCUMENT_CLUSTERS = [
+    "defence-nrw",
+    "techhub-svi-nord",
+    "cyberforum",
+    "photonics-bw",
+    "optonet",
+    "maritimes-cluster-norddeutschland",
+]
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +139,7 @@ def test_predict_prints_one_json_line_per_cluster_matched_by_website(cli, wareho
     )
     assert result.exit_code == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["cluster"] for line in lines] == [
-        "defence-nrw",
-        "techhub-svi-nord",
-        "cyberforum",
-        "photonics-bw",
-        "optonet",
-        "maritimes-cluster-norddeutschland",
-    ]
+    assert [line["cluster"] for line in lines] == DOCUMENT_CLUSTERS
     first = lines[0]
     assert set(first["suggestions"]) == {
         "intensity",
@@ -188,14 +190,7 @@ def test_evaluate_json_reports_the_issue_metrics_and_counts_skipped_clusters(cli
     assert set(thematic) == {"function_logic", "application_fields", "svi_domains"}
     for scores in thematic.values():
         assert scores["n"] + len(scores["unannotated"]) == 6
-        assert set(scores["top1"]) | set(scores["unannotated"]) == {
-            "defence-nrw",
-            "techhub-svi-nord",
-            "cyberforum",
-            "photonics-bw",
-            "optonet",
-            "maritimes-cluster-norddeutschland",
-        }
+        assert set(scores["top1"]) | set(scores["unannotated"]) == set(DOCUMENT_CLUSTERS)
         p = scores["precision_at_1"]
         assert p["low"] <= p["value"] == scores["hits"] / scores["n"] <= p["high"]
 
