@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from clusterradar import clock
 from clusterradar.errors import InputError, WarehouseError
 from clusterradar.quarters import Quarter, current_quarter, parse_quarter, quarter_of
 
@@ -25,7 +26,7 @@ _DUCKDB_MAGIC = b"DUCK"  # at offset 8 of every DuckDB file
 
 def check_date(day: dt.date, flag: str, *, today: dt.date | None = None) -> dt.date:
     """`day` when it lies between EARLIEST_DATE and today (both included)."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     if day > today:
         raise InputError(f"{flag} {day.isoformat()} is in the future; give a date up to today")
     if day < EARLIEST_DATE:

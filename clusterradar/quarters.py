@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from clusterradar import clock
 from clusterradar.errors import InputError
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
@@ -84,7 +85,7 @@ def quarter_of(day: dt.date) -> Quarter:
 
 
 def current_quarter(today: dt.date | None = None) -> Quarter:
-    return quarter_of(today or dt.date.today())
+    return quarter_of(today or clock.today())
 
 
 def quarters_between(first: Quarter, last: Quarter) -> list[Quarter]:

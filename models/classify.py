@@ -24,7 +24,6 @@ loading the model, spaCy, the embedder or a vector (:mod:`classify_compute` hold
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from rich.progress import Progress
 
+from clusterradar import clock
 from clusterradar.errors import NotFoundError
 from clusterradar.models.classify_inputs import (
     RunInputs,
@@ -102,7 +102,7 @@ def _read_inputs(
     technology lexicon; the others are matched when a cluster is computed."""
     technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
     with connect(db_path, read_only=True) as con:
-        labelled, labels = labelled_cluster_ids(con, dt.date.today())
+        labelled, labels = labelled_cluster_ids(con, clock.today())
         wanted = sorted({r.cluster_id for r in records} | labelled)
         passages = cluster_passages(con, wanted, technology_hash=technology.content_hash)
     fingerprint = inputs_fingerprint(

@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clusterradar import clock
 from clusterradar.labels import NO_SVI_RELEVANCE, load_labelled_clusters, load_taxonomy
 from clusterradar.models.prototypes import INTENSITY, THEMATIC_DIMENSIONS
 from clusterradar.pipeline.lexicon import load_technology_lexicon
@@ -88,7 +89,7 @@ def training_data_from_warehouse(
 
     levels = level_of_key()
     paper = {c.id: c for c in load_labelled_clusters()}
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     with connect(db_path, read_only=True) as con:
         versions = effective_at(con, as_of)
         clusters = {r.cluster_id: r for r in list_clusters(con)}

@@ -32,7 +32,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clusterradar import __version__
+from clusterradar import __version__, clock
 from clusterradar.errors import ClusterradarError, InputError, NotFoundError, WarehouseLockedError
 from clusterradar.inputs import parse_date, parse_quarter_flag
 from clusterradar.labels import Taxonomy, load_taxonomy
@@ -170,7 +170,7 @@ def page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 
 
 def as_of_param(text: str | None) -> dt.date:
-    return dt.date.today() if text is None else parse_date(text, "as_of")
+    return clock.today() if text is None else parse_date(text, "as_of")
 
 
 def dimension_param(text: str | None) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from clusterradar import texts
+from clusterradar import clock, texts
 from clusterradar.labels import NO_SVI_RELEVANCE
 from clusterradar.review import vocabulary
 from clusterradar.review.messages import input_error, not_found
@@ -81,7 +81,7 @@ def current_classification(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None
 ) -> dict[tuple[str, str], list[str]]:
     """Labels in force per (cluster, dimension) on `as_of` (default today)."""
-    return review_pages.labels_in_force(con, as_of or dt.date.today())
+    return review_pages.labels_in_force(con, as_of or clock.today())
 
 
 def check_filters(con: duckdb.DuckDBPyConnection, filters: QueueFilters) -> QueueFilters:
@@ -146,7 +146,7 @@ def queue_query(
     """The warehouse's read of the queue with the queue's rules, order and `filters`;
     `listing`: ``page`` or ``after``/``after_reason`` (see :class:`QueueQuery`)."""
     return QueueQuery(
-        as_of=dt.date.today(),
+        as_of=clock.today(),
         multi_label=[d for d in vocabulary.dimension_keys() if vocabulary.is_multi_label(d)],
         reasons=list(REASONS),
         dimension_order=list(DIMENSION_ORDER),
@@ -301,7 +301,7 @@ def load_cluster_page(
             SuggestionView(c, evidence[c.suggestion_id], _state(c, closed, viewer, four_eyes))
             for c in group
         ]
-    effective = in_force(versions, dt.date.today())
+    effective = in_force(versions, clock.today())
     intensity_runs = [c.run_id for c in by_dimension.get("intensity", [])]
     axes = None
     if intensity_runs:

@@ -4,10 +4,9 @@ warehouse. Every case runs through the real CLI on a real DuckDB file."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from clusterradar import clock
 from clusterradar.inputs import EARLIEST_DATE, check_date, check_quarter
 from clusterradar.quarters import Quarter, current_quarter
 from clusterradar.warehouse import connect
@@ -109,7 +108,7 @@ def test_dates_and_quarters_outside_2020_to_now_are_refused_before_writing(
 
 
 def test_the_bounds_themselves_are_accepted(cli, labelled_db, tmp_path):
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     for n, flags in enumerate(
         (["--as-of", today], ["--as-of", "2020-01-01"], ["--quarter", str(current_quarter())])
     ):

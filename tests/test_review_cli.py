@@ -7,12 +7,11 @@ import json
 
 import pytest
 
+from clusterradar.clock import today
 from clusterradar.review import auth
 from clusterradar.warehouse.db import connect, transaction
 from clusterradar.warehouse.history import current_labels
 from tests.test_review_seed import Seeded, add_run, add_suggestion, seed_warehouse
-
-TODAY = dt.date.today()
 
 
 @pytest.fixture
@@ -22,7 +21,7 @@ def seeded(db_path) -> Seeded:
 
 def labels(seeded: Seeded, cluster_id: str, dimension: str):
     with connect(seeded.db) as con:
-        return current_labels(con, cluster_id, dimension, TODAY)
+        return current_labels(con, cluster_id, dimension, today())
 
 
 def test_add_user_reads_the_password_from_stdin_and_stores_only_an_argon2_hash(cli, db_path):

@@ -14,6 +14,7 @@ from dataclasses import fields
 
 import pytest
 
+from clusterradar.clock import today
 from clusterradar.review import vocabulary
 from clusterradar.review.pages import load_next, load_pending, load_queue_page
 from clusterradar.review.queue import (
@@ -36,7 +37,6 @@ from tests.test_review_seed import add_cluster, add_run, add_suggestion
 NAMES = ["Straße Nord", "strasse nord", "Ärzte-Netz", "ärzte-netz", "Zeta", "alpha", "Alpha"]
 LANDS = ["bayern", "berlin", "hessen", "sachsen"]
 REVIEWERS = ["anna", "bert", "carl"]
-TODAY = dt.date.today()
 
 
 def _random_warehouse(db, rng: random.Random) -> list[str]:
@@ -91,7 +91,7 @@ def _random_warehouse(db, rng: random.Random) -> list[str]:
                         cluster_id=cluster_id,
                         dimension=dimension,
                         labels=in_force,
-                        valid_from=TODAY + dt.timedelta(days=rng.choice([-90, -1, 0, 30])),
+                        valid_from=today() + dt.timedelta(days=rng.choice([-90, -1, 0, 30])),
                         source="review",
                         decided_by="anna",
                     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 
+from clusterradar.clock import today
 from clusterradar.review.app import create_app
 from clusterradar.review.queue import QUEUE_PAGE_SIZE
 from clusterradar.warehouse.db import connect, transaction
@@ -24,8 +26,6 @@ from tests.test_review_seed import (
 )
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-TODAY = dt.date.today()
-YESTERDAY = TODAY - dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -273,7 +273,7 @@ def test_accepting_a_suggestion_superseded_by_a_newer_run_is_refused(
     assert "überholt" in response.text and "r2" in response.text
     assert decision_rows(seeded) == [] and versions(seeded, "newco", "intensity") == []
     assert decide(client, newer, "accept").status_code == 303
-    assert labels_on(seeded, TODAY, "newco", "intensity") == ["balanced_dual_use"]
+    assert labels_on(seeded, today(), "newco", "intensity") == ["balanced_dual_use"]
 
 
 def test_evidence_links_to_the_url_the_snapshot_was_fetched_from(
@@ -311,7 +311,7 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
 ):
     login(client)
     suggestion = seeded.sid("cyberforum/intensity/primarily_security")
-    assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["balanced_dual_use"]
+    assert labels_on(seeded, today(), "cyberforum", "intensity") == ["balanced_dual_use"]
     response = decide(client, suggestion, "accept", comment="Hub-Mitglied")
     assert response.status_code == 303 and response.headers["location"].startswith("/next?")
     rows = versions(seeded, "cyberforum", "intensity")
@@ -320,7 +320,7 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
     (decision,) = decision_rows(seeded)
     assert (labels, valid_from, source, decided_by) == (
         ["primarily_security"],
-        TODAY,
+        today(),
         "review",
         "anna",
     )
@@ -332,8 +332,10 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
     )
     assert model_version == "model-r1"
     assert urls == ["https://cyberforum.de/ueber-uns", "javascript:alert(4)"]
-    assert labels_on(seeded, YESTERDAY, "cyberforum", "intensity") == ["balanced_dual_use"]
-    assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["primarily_security"]
+    assert labels_on(seeded, today() - dt.timedelta(days=1), "cyberforum", "intensity") == [
+        "balanced_dual_use"
+    ]
+    assert labels_on(seeded, today(), "cyberforum", "intensity") == ["primarily_security"]
     # the whole intensity group is done: neither rank 1 nor its alternative is asked again
     assert "cyberforum" not in re.findall(
         r'href="/clusters/([^?"]+)\?s=s\d+', client.get("/?dimension=intensity").text
@@ -346,15 +348,15 @@ def test_accept_appends_a_review_version_effective_from_the_decision_date(
 def test_override_puts_exactly_the_chosen_label_in_force(client: TestClient, seeded: Seeded):
     login(client, name="ben")
     suggestion = seeded.sid("newco/intensity/civil_base_technology")
-    assert labels_on(seeded, TODAY, "newco", "intensity") is None
+    assert labels_on(seeded, today(), "newco", "intensity") is None
     response = decide(client, suggestion, "override", labels=["no_svi_relevance"])
     assert response.status_code == 303
     rows = versions(seeded, "newco", "intensity")
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
-        (["no_svi_relevance"], TODAY, "review", "ben")
+        (["no_svi_relevance"], today(), "review", "ben")
     ]
-    assert labels_on(seeded, TODAY, "newco", "intensity") == ["no_svi_relevance"]
-    assert labels_on(seeded, YESTERDAY, "newco", "intensity") is None
+    assert labels_on(seeded, today(), "newco", "intensity") == ["no_svi_relevance"]
+    assert labels_on(seeded, today() - dt.timedelta(days=1), "newco", "intensity") is None
 
 
 @pytest.mark.parametrize(
@@ -381,7 +383,7 @@ def test_reject_keeps_the_current_classification(client: TestClient, seeded: See
     suggestion = seeded.sid("cyberforum/intensity/primarily_security")
     assert decide(client, suggestion, "reject", comment="kein Rüstungsbezug").status_code == 303
     assert [r[0] for r in versions(seeded, "cyberforum", "intensity")] == [["balanced_dual_use"]]
-    assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["balanced_dual_use"]
+    assert labels_on(seeded, today(), "cyberforum", "intensity") == ["balanced_dual_use"]
     ((_, sid, action, labels, reviewer, comment),) = decision_rows(seeded)
     assert (sid, action, labels, reviewer, comment) == (
         suggestion,
@@ -398,11 +400,11 @@ def test_accepting_thematic_labels_adds_them_to_the_set_in_force(
 ):
     login(client)
     decide(client, seeded.sid("cyberforum/svi_domains/digital_sovereignty"), "accept")
-    assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == ["digital_sovereignty"]
+    assert labels_on(seeded, today(), "cyberforum", "svi_domains") == ["digital_sovereignty"]
     queue = client.get("/?dimension=svi_domains").text  # rank 2 (score 0.60) comes up next
     assert f"s={seeded.sid('cyberforum/svi_domains/finance_economic_systems')}" in queue
     decide(client, seeded.sid("cyberforum/svi_domains/finance_economic_systems"), "accept")
-    assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == [
+    assert labels_on(seeded, today(), "cyberforum", "svi_domains") == [
         "digital_sovereignty",
         "finance_economic_systems",
     ]
@@ -414,7 +416,7 @@ def test_accepting_thematic_labels_adds_them_to_the_set_in_force(
         "override",
         ["digital_sovereignty"],
     )
-    assert labels_on(seeded, TODAY, "cyberforum", "svi_domains") == ["digital_sovereignty"]
+    assert labels_on(seeded, today(), "cyberforum", "svi_domains") == ["digital_sovereignty"]
     assert len(versions(seeded, "cyberforum", "svi_domains")) == 3
 
 
@@ -429,11 +431,11 @@ def test_four_eyes_mode_needs_two_different_agreeing_reviewers(seeded: Seeded):
     again = decide(anna, suggestion, "accept")
     assert again.status_code == 400 and "zweite, andere Person" in again.text
     decide(ben, suggestion, "reject")  # disagrees: still not effective
-    assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["balanced_dual_use"]
+    assert labels_on(seeded, today(), "cyberforum", "intensity") == ["balanced_dual_use"]
     assert decide(carla, suggestion, "accept").headers["location"].endswith("msg=accept")
     rows = versions(seeded, "cyberforum", "intensity")
     assert [(r[0], r[4]) for r in rows[1:]] == [(["primarily_security"], "anna, carla")]
-    assert labels_on(seeded, TODAY, "cyberforum", "intensity") == ["primarily_security"]
+    assert labels_on(seeded, today(), "cyberforum", "intensity") == ["primarily_security"]
     agreement = carla.get("/agreement").text
     rates = re.findall(
         r"<tr><td>(\w+)</td><td>(\w+)</td><td class=\"num\">(\d+)</td>"
@@ -511,3 +513,25 @@ def test_a_long_queue_is_listed_a_page_at_a_time_with_the_counts_of_the_whole_qu
     assert huge.status_code == 200
     assert huge.text.count('class="open-item"') == total - QUEUE_PAGE_SIZE
     assert 'id="queue-pager"' not in client.get("/?dimension=svi_domains").text
+
+
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_an_accepted_label_is_in_force_on_the_cluster_page_whatever_the_servers_time_zone(
+    client: TestClient, seeded: Seeded, monkeypatch: pytest.MonkeyPatch, zone: str
+):
+    """Decisions take effect from their UTC date; the page must mean the same day by "today".
+
+    At any moment one of UTC+14 and UTC-12 has a local date other than UTC's, so a page that read
+    the local date would show the old label in force in one of the two cases.
+    """
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        login(client)
+        decide(client, seeded.sid("cyberforum/intensity/primarily_security"), "accept")
+        page = client.get("/clusters/cyberforum").text
+        in_force = re.search(r'data-dimension="intensity">([^<]*)<', page).group(1)
+        assert in_force == "Primär sicherheitsorientiert"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

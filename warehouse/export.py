@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from clusterradar import __version__
+from clusterradar import __version__, clock
 from clusterradar.errors import InputError
 from clusterradar.inputs import parse_date, parse_quarter_flag
 from clusterradar.labels import DIMENSION_KEYS, Taxonomy, load_taxonomy
@@ -143,7 +143,7 @@ def parse_as_of(text: str | None) -> dt.date:
     """A YYYY-MM-DD date from the command line (None: today), between 2020-01-01 and today
     (:mod:`clusterradar.inputs`)."""
     if text is None:
-        return dt.date.today()
+        return clock.today()
     return parse_date(text, "--as-of")
 
 
@@ -515,7 +515,7 @@ def export_classifications(
     contents are built beside `out_dir` and swapped in at once, so a reader (or a kill at any
     moment) sees the previous export or the new one, each with its own matching descriptor.
     """
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
 
     def rows(taxonomy: Taxonomy) -> list[dict[str, Any]]:
         return classification_rows(con, as_of, taxonomy)
@@ -598,7 +598,7 @@ def _export(
         path=requested / name,
         datapackage_path=requested / PACKAGE_FILE,
         rows=len(rows),
-        as_of=dt.date.today(),
+        as_of=clock.today(),
         fmt=fmt,
         kind=kind.name,
     )

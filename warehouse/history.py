@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from clusterradar import clock
+from clusterradar.clock import utcnow
 from clusterradar.warehouse.db import query
 
 SOURCES = ("paper", "review")
@@ -35,11 +37,6 @@ class ClassificationVersion:
     model_version: str | None = None
     evidence_urls: list[str] = field(default_factory=list)
     recorded_at: dt.datetime | None = None
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC timestamp, the warehouse's convention for TIMESTAMP columns."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def record_version(
@@ -112,7 +109,7 @@ def current_labels(
     con: duckdb.DuckDBPyConnection, cluster_id: str, dimension: str, as_of: dt.date | None = None
 ) -> list[str] | None:
     """Labels in force for one (cluster, dimension), or None when it was never classified."""
-    found = effective_at(con, as_of or dt.date.today(), cluster_id=cluster_id, dimension=dimension)
+    found = effective_at(con, as_of or clock.today(), cluster_id=cluster_id, dimension=dimension)
     return list(found[0].labels) if found else None
 
 

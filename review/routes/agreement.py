@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from clusterradar import clock
 from clusterradar.review.agreement import pair_agreement
 from clusterradar.review.routes.deps import Context, SessionCookieDep, WarehouseDep
 from clusterradar.warehouse import reviews
@@ -29,6 +28,6 @@ def agreement_page(
             "csrf_token": session.csrf_token,
             "pairs": pairs,
             "four_eyes": context.review.four_eyes,
-            "today": dt.date.today(),
+            "today": clock.today(),
         },
     )
