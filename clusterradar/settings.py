@@ -45,6 +45,9 @@ class CrawlSettings:
     max_links_per_page: int = 1000
     max_links_per_site: int = 5000
     max_bytes_per_site: int = 16 * 1024 * 1024
+    # A recrawl sends no request for a page whose sitemap <lastmod> equals the one recorded at
+    # its last real fetch, if that fetch is at most this many days old (0: never trust it).
+    sitemap_trust_days: int = 365
 
 
 @dataclass(slots=True)
@@ -144,6 +147,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "crawl.max_links_per_page": (1, None),
     "crawl.max_links_per_site": (1, None),
     "crawl.max_bytes_per_site": (1024, None),
+    "crawl.sitemap_trust_days": (0, None),
     "nlp.passage_sentences": (1, None),
     "nlp.passage_max_chars": (50, None),
     "nlp.boilerplate_min_share": (0.0, 1.0),

@@ -39,6 +39,13 @@ AllowPrivate = Annotated[
         help="Allow hosts that resolve to private/loopback addresses (tests, the demo).",
     ),
 ]
+RevalidateAll = Annotated[
+    bool,
+    typer.Option(
+        "--revalidate-all",
+        help="Ignore the sitemaps' <lastmod> dates: ask every page again (conditionally).",
+    ),
+]
 Quarter = Annotated[
     str | None,
     typer.Option("--quarter", help="Tag the run with a quarter, e.g. 2026Q4 (checked)."),
@@ -116,11 +123,15 @@ def crawl_sites_command(
     ] = None,
     allow_private: AllowPrivate = False,
     quarter: Quarter = None,
+    revalidate_all: RevalidateAll = False,
     no_progress: NoProgressOption = False,
     quiet_alias: QuietAlias = False,
 ) -> None:
     """Crawl the initiatives' own websites (all, or -c ID -c ID ...); resumes an interrupted run
     that asked for the same clusters and settings.
+
+    On a recrawl a page whose sitemap <lastmod> has not moved is not requested again (within
+    crawl.sitemap_trust_days); --revalidate-all asks every page again.
 
     Example: clusterradar crawl sites -c photonics-bw -c aerospace-hub --max-pages 20
     """
@@ -135,6 +146,7 @@ def crawl_sites_command(
         allow_private=allow_private,
         quarter=quarter,
         progress=not progress_off(no_progress, quiet_alias),
+        revalidate_all=revalidate_all,
     )
     table = Table(
         title=f"site crawl {result.crawl_run_id}" + (" (resumed)" if result.resumed else "")
@@ -146,7 +158,8 @@ def crawl_sites_command(
     console = _console()
     console.print(table)
     console.print(
-        f"pages fetched: {result.pages} (unchanged: {result.unchanged}, new bodies: "
+        f"pages fetched: {result.pages} (unchanged: {result.unchanged}, of which not "
+        f"requested by the sitemap's date: {result.not_requested}; new bodies: "
         f"{result.new_bodies}, failed: {result.errors})",
         highlight=False,
     )

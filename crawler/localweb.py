@@ -8,6 +8,7 @@ hosts)::
         web.url("portal")            # 'http://127.0.0.1:43121' (no trailing slash)
         web.set_offline("acme", True)  # its port now refuses connections
         web.set_offline("acme", False) # and serves again on the same port
+        web.requests("acme")           # Counter of the paths asked so far (query included)
 
 Serving rules
 -------------
@@ -15,6 +16,10 @@ Serving rules
   requested without its slash is redirected (301) to it. ``;jsessionid=...`` (any ``;param``)
   in a path segment is ignored for the lookup; the query string is ignored unless a route
   matches it (below). Missing files answer 404.
+* ``/sitemap.xml`` of a site with ``etag: true`` (or ``sitemap: true``) and no such file or
+  route is generated: every ``.html``/``.htm`` file (``a/index.html`` as ``/a/``) with a
+  ``<lastmod>`` of the file's modification time, the same second its ``Last-Modified`` header
+  gives; so touching a file moves both. ``sitemap: false`` turns it off.
 * Content type by extension (``.html`` -> ``text/html; charset=utf-8``, ``.xml``, ``.txt``,
   ``.pdf``, ...).
 * In text files (``.html .htm .xml .txt``) every ``{{site:NAME}}`` is replaced at serve time by
@@ -28,6 +33,7 @@ Serving rules
 
     etag: true            # send ETag + Last-Modified; answer If-None-Match /
                           # If-Modified-Since with 304 Not Modified
+    sitemap: true         # generate /sitemap.xml with <lastmod> (default: the value of etag)
     robots: "User-agent: *\\nDisallow: /intern/"   # /robots.txt (else the file, else 404)
     routes:               # first match wins; matched before files
       - {path: /loop, redirect: /loop}                  # redirect (302 unless `status` given)
@@ -58,6 +64,7 @@ directory names).
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import hashlib
 import mimetypes
@@ -65,11 +72,12 @@ import re
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
@@ -108,6 +116,9 @@ class _Site:
         if config_path.is_file():
             self.config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
         self.routes: list[dict[str, Any]] = list(self.config.get("routes") or [])
+        self.sitemap = bool(self.config.get("sitemap", self.config.get("etag", False)))
+        self.asked: Counter[str] = Counter()  # requests per path (query included)
+        self.asked_lock = threading.Lock()
         self.port = 0
         self.server: _Server | None = None
         self.thread: threading.Thread | None = None
@@ -161,6 +172,18 @@ class LocalWeb:
     @property
     def names(self) -> list[str]:
         return list(self._sites)
+
+    def requests(self, name: str) -> Counter[str]:
+        """How often each path (with its query) of a site was requested so far (a copy)."""
+        site = self._sites[name]
+        with site.asked_lock:
+            return Counter(site.asked)
+
+    def reset_requests(self, name: str | None = None) -> None:
+        """Forget the request counts of one site (all sites when None)."""
+        for site in [self._sites[name]] if name else self._sites.values():
+            with site.asked_lock:
+                site.asked.clear()
 
     def set_offline(self, name: str, offline: bool = True) -> None:
         """Close a site's port (connections are refused) or reopen it on the same port."""
@@ -216,6 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- dispatch ------------------------------------------------------------------------
     def _respond(self, head: bool) -> None:
+        with self.site.asked_lock:
+            self.site.asked[self.path] += 1
         try:
             route = self.site.match(self.path)
             if route is not None:
@@ -225,6 +250,13 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/robots.txt" and "robots" in self.site.config:
                 body = self.web.substitute(str(self.site.config["robots"]).encode("utf-8"))
                 self._send(200, body, "text/plain; charset=utf-8", head=head)
+                return
+            if (
+                path == "/sitemap.xml"
+                and self.site.sitemap
+                and not (self.site.root / "sitemap.xml").is_file()
+            ):
+                self._send(200, self._sitemap(), "application/xml", head=head)
                 return
             self._file(self._lookup(path), head)
         except (BrokenPipeError, ConnectionResetError):
@@ -358,6 +390,27 @@ class _Handler(BaseHTTPRequestHandler):
         while sent < total:
             self.wfile.write(_CHUNK)
             sent += len(_CHUNK)
+
+    def _sitemap(self) -> bytes:
+        """Every HTML file of the site with its modification time as ``<lastmod>``."""
+        base = self.web.url(self.site.name)
+        entries = []
+        for file in sorted(self.site.root.rglob("*")):
+            if file.suffix.lower() not in (".html", ".htm") or not file.is_file():
+                continue
+            relative = file.relative_to(self.site.root).as_posix()
+            path = relative[: -len("index.html")] if file.name == "index.html" else relative
+            mtime = dt.datetime.fromtimestamp(int(file.stat().st_mtime), dt.UTC)
+            entries.append(
+                f"<url><loc>{base}/{quote(path)}</loc>"
+                f"<lastmod>{mtime:%Y-%m-%dT%H:%M:%S}+00:00</lastmod></url>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+            + "\n".join(entries)
+            + "\n</urlset>\n"
+        ).encode("utf-8")
 
     def _link_trap_page(self, count: int) -> bytes:
         """Readable text and ``count`` relative links (``0/`` ... ) to pages below this one:

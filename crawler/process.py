@@ -144,6 +144,7 @@ def _schedule_site_crawl(
         max_links_per_page=crawl.max_links_per_page,
         max_links_per_site=crawl.max_links_per_site,
         max_bytes_per_site=crawl.max_bytes_per_site,
+        sitemap_trust_days=crawl.sitemap_trust_days,
     )
     return crawler
 
@@ -177,6 +178,7 @@ def _finish_site_crawl(
         cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
     }
     summary["body_reads"] = dict(spider.body_reads)
+    summary["not_requested"] = spider.not_requested
     return reason, summary
 
 

@@ -59,6 +59,7 @@ class SiteCrawlResult:
     new_bodies: int
     errors: int
     log_file: str | None = None  # str, so the result serialises to JSON as is
+    not_requested: int = 0  # unchanged pages recorded on the sitemap's <lastmod>, no request
 
 
 @dataclass(slots=True)
@@ -307,8 +308,12 @@ def crawl_sites(
     allow_private: bool = False,
     quarter: str | None = None,
     progress: bool = True,
+    revalidate_all: bool = False,
 ) -> SiteCrawlResult:
     """Crawl the websites of all (or the named) clusters; continue an interrupted run.
+
+    ``revalidate_all`` ignores the sitemaps' ``<lastmod>`` dates for this run
+    (``crawl.sitemap_trust_days`` 0): every page is asked again, conditionally.
 
     Every site ends with a ``site_outcomes`` row (clusters without a website get
     ``no_website``). An unfinished run of the same quarter is continued only when it asked for
@@ -318,6 +323,8 @@ def crawl_sites(
     """
     quarter = _checked_quarter(quarter)
     crawl = _crawl_settings_with_max_pages(settings, max_pages)
+    if revalidate_all:
+        crawl.sitemap_trust_days = 0
     allow = allow_private or crawl.allow_private
     run_settings = dataclasses.replace(settings, crawl=crawl)
     with connect(settings.db, timeout=settings.lock_timeout) as con, transaction(con):
@@ -351,6 +358,7 @@ def crawl_sites(
         new_bodies=summary["new_bodies"],
         errors=summary["page_errors"],
         log_file=str(log_file) if plan.to_crawl else None,
+        not_requested=summary["not_requested"],
     )
 
 

@@ -17,6 +17,12 @@ when the budget is spent, whatever is still in flight
 (:class:`~clusterradar.crawler.middlewares.SiteTimeBudgetMiddleware` cuts those downloads
 short; answers that arrive later are ignored).
 
+On a recrawl of a site whose earlier pages were recorded with a sitemap ``<lastmod>``, the
+sitemap is asked FIRST and the site's page requests wait for its answer (or failure); a page
+whose previous copy has a body, whose ``<lastmod>`` has not moved and whose last real fetch
+lies within ``sitemap_trust_days`` is then recorded without a request, exactly like a 304
+(:meth:`SiteSpider._carry_forward`). A first crawl asks for the sitemap and the seed at once.
+
 ``RegistrySpider`` walks start page -> search form -> hit list pages -> profiles of the
 Clusterplattform and yields one :class:`RegistryEntry` per initiative.
 """
@@ -33,6 +39,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,12 +48,11 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
-from scrapy.utils.sitemap import Sitemap
 from twisted.internet import task
 from twisted.python.failure import Failure
 
 from clusterradar.crawler import registry as reg
-from clusterradar.crawler import site
+from clusterradar.crawler import site, sitemaps
 from clusterradar.crawler.middlewares import (
     HostNotResolved,
     PrivateAddressRefused,
@@ -55,7 +61,13 @@ from clusterradar.crawler.middlewares import (
 )
 from clusterradar.crawler.pagescan import MIN_VISIBLE_LETTERS, scan_page
 from clusterradar.urls import host_key, normalise_url, same_site
-from clusterradar.warehouse.crawls import PageSnapshot, PreviousSnapshot, SiteResult, new_id
+from clusterradar.warehouse.crawls import (
+    SITEMAP_UNCHANGED_NOTE,
+    PageSnapshot,
+    PreviousSnapshot,
+    SiteResult,
+    new_id,
+)
 from clusterradar.warehouse.history import utcnow
 
 MAX_REDIRECTS = 5
@@ -146,6 +158,8 @@ class _SiteState:
     clock: site.SiteClock = field(default_factory=lambda: site.SiteClock(float("inf")))
     out_of_time: bool = False
     done: bool = False
+    sitemap_first: bool = False  # page requests wait until the sitemap answered or failed
+    lastmods: dict[str, str | None] = field(default_factory=dict)  # normalised url -> lastmod
     order: int = 0  # position of the seed: Scrapy priority, so started sites finish first
 
 
@@ -167,6 +181,7 @@ class SiteSpider(scrapy.Spider):
         max_links_per_page: int | None = None,
         max_links_per_site: int | None = None,
         max_bytes_per_site: int | None = None,
+        sitemap_trust_days: int = 0,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -178,8 +193,13 @@ class SiteSpider(scrapy.Spider):
         self.load_body = load_body
         self.read_bodies = read_bodies
         self._previous_hashes: dict[str, set[str]] = {}
+        self.sitemap_trust_days = sitemap_trust_days
+        self._sites_with_lastmod: set[str] = set()  # sites whose sitemap is asked first
         for (cluster_id, _url), previous in self.previous.items():
             self._previous_hashes.setdefault(cluster_id, set()).add(previous.content_hash)
+            if previous.sitemap_lastmod is not None and sitemap_trust_days > 0:
+                self._sites_with_lastmod.add(cluster_id)
+        self.not_requested = 0  # pages carried forward on the sitemap's <lastmod>
         self._prefetched: dict[str, dict[str, bytes]] = {}
         self._prefetching: dict[int, Any] = {}  # first seed index of a chunk -> its Deferred
         # Warehouse reads of previous bodies: "queries" (one per chunk of sites) and
@@ -292,8 +312,10 @@ class SiteSpider(scrapy.Spider):
         self.states[cluster_id] = state
         state.seen.add(site.crawl_key(seed))
         heapq.heappush(state.frontier, (-1000, next(self._seq), seed, 0))
-        out = self._pump(state)
         root = re.match(r"https?://[^/]+", seed)
+        # A recrawl that may trust the sitemap's dates asks for it before any page.
+        state.sitemap_first = bool(root) and cluster_id in self._sites_with_lastmod
+        out = self._pump(state)
         if root:
             state.in_flight += 1
             out.append(
@@ -409,15 +431,75 @@ class SiteSpider(scrapy.Spider):
     def _pump(self, state: _SiteState) -> list[Any]:
         out: list[Any] = []
         while (
-            state.frontier
+            not state.sitemap_first
+            and state.frontier
             and state.in_flight < self.per_site_parallel
             and state.issued < self.max_pages
         ):
             _, _, url, depth = heapq.heappop(state.frontier)
+            state.issued += 1  # a page carried forward counts against the budget too
+            if self._carry_forward(state, url, depth):
+                continue
             out.append(self._page_request(state, url, depth, []))
-            state.issued += 1
             state.in_flight += 1
         return out
+
+    def _unchanged_by_sitemap(self, state: _SiteState, url: str) -> PreviousSnapshot | None:
+        """The previous snapshot a page may be carried forward from without a request: the
+        sitemap lists it with the ``<lastmod>`` recorded at its last fetch, that copy has a
+        body, and a request went out for it at most ``sitemap_trust_days`` ago. None: ask."""
+        if self.sitemap_trust_days <= 0 or not state.lastmods:
+            return None
+        key = normalise_url(url)
+        lastmod = state.lastmods.get(key)
+        previous = self.previous.get((state.cluster_id, key))
+        if lastmod is None or previous is None or previous.sitemap_lastmod != lastmod:
+            return None
+        requested = previous.requested_at
+        if requested is None or utcnow() - requested > timedelta(days=self.sitemap_trust_days):
+            return None
+        return previous
+
+    def _carry_forward(self, state: _SiteState, url: str, depth: int) -> bool:
+        """Record a page whose sitemap date has not moved as a 304 would be recorded, without
+        a request; its links are read from the previous body. False: request it.
+
+        The row gets ``http_status`` 304 ("not modified"), which is what the site asserted
+        through its sitemap and what every reader of ``page_snapshots`` already treats as an
+        unchanged page: the run summary and the progress display count NULL and >= 400 as
+        failed fetches (NULL would turn every skipped page into an error), the pipeline and
+        the quarterly counts follow ``unchanged_of`` whatever the status, and the review shows
+        status and note side by side. The note (:data:`SITEMAP_UNCHANGED_NOTE`) says that no
+        request was sent; a later recrawl measures the trust window from the last row without
+        that note.
+        """
+        previous = self._unchanged_by_sitemap(state, url)
+        if previous is None:
+            return False
+        body = state.bodies.get(previous.content_hash)
+        if body is None and self.load_body is not None:
+            self.body_reads["one_by_one"] += 1
+            body = self.load_body(previous.content_hash)
+        if body is None:
+            return False  # nothing to read links from: ask the site
+        snap = PageSnapshot(
+            snapshot_id=new_id(),
+            cluster_id=state.cluster_id,
+            url=site.stored_url(url),
+            final_url=url,
+            fetched_at=utcnow(),
+            http_status=304,
+            etag=previous.etag,
+            last_modified=previous.last_modified,
+        )
+        self._mark_unchanged(snap, previous)
+        snap.note = SITEMAP_UNCHANGED_NOTE
+        state.snapshots.append(snap)
+        self.not_requested += 1
+        emit({"event": "page", "cluster_id": state.cluster_id, "status": 304}, urgent=False)
+        if not body.startswith(b"%PDF-"):  # an unchanged captured PDF: no links to read
+            self._read_links(state, snap, url, body, depth)
+        return True
 
     def _finish_if_done(self, state: _SiteState) -> list[Any]:
         if state.done or state.in_flight > 0:
@@ -429,6 +511,10 @@ class SiteSpider(scrapy.Spider):
 
     def result_of(self, state: _SiteState) -> SiteResult:
         state.bodies = {}  # the site is over: its previous bodies are no longer needed
+        if state.lastmods:  # pages fetched before the sitemap arrived get their date too
+            for snap in state.snapshots:
+                if snap.sitemap_lastmod is None:
+                    snap.sitemap_lastmod = state.lastmods.get(normalise_url(snap.url))
         spent = state.clock.budget if state.out_of_time else None
         outcome, detail = site.decide_outcome(
             state.pages_with_text, state.pages_ok, state.seed_failure, spent
@@ -508,18 +594,24 @@ class SiteSpider(scrapy.Spider):
             body = response.body
             self._store(state, snap, body)
         if body is not None:
-            text = site.decode_body(snap.content_type, body)
-            snap.page_kind = site.page_kind(snap.url, site.html_title(text))
-            state.pages_ok += 1
-            scan = scan_page(response.url, text, self.max_links_per_page, MIN_VISIBLE_LETTERS)
-            if scan.visible_letters >= MIN_VISIBLE_LETTERS:
-                state.pages_with_text += 1
-            if snap.note != "duplicate":
-                if scan.links_dropped:
-                    state.skipped["page link cap"] += scan.links_dropped
-                for url, anchor in scan.links:
-                    self._offer(state, url, meta["cr_depth"] + 1, anchor)
+            self._read_links(state, snap, response.url, body, meta["cr_depth"])
         return follow + self._after(state)
+
+    def _read_links(
+        self, state: _SiteState, snap: PageSnapshot, url: str, body: bytes, depth: int
+    ) -> None:
+        """Judge a page's kind and text and offer its links (a fresh, 304 or carried body)."""
+        text = site.decode_body(snap.content_type, body)
+        snap.page_kind = site.page_kind(snap.url, site.html_title(text))
+        state.pages_ok += 1
+        scan = scan_page(url, text, self.max_links_per_page, MIN_VISIBLE_LETTERS)
+        if scan.visible_letters >= MIN_VISIBLE_LETTERS:
+            state.pages_with_text += 1
+        if snap.note != "duplicate":
+            if scan.links_dropped:
+                state.skipped["page link cap"] += scan.links_dropped
+            for link, anchor in scan.links:
+                self._offer(state, link, depth + 1, anchor)
 
     def _mark_unchanged(self, snap: PageSnapshot, previous: PreviousSnapshot) -> None:
         snap.note = "unchanged"
@@ -610,18 +702,23 @@ class SiteSpider(scrapy.Spider):
         if state.done:
             return []
         state.in_flight -= 1
-        limit = self.max_links_per_page
-        if response.status == 200 and b"<urlset" in response.body[:2000]:
+        state.sitemap_first = False
+        if response.status == 200:
             try:
-                for read, entry in enumerate(Sitemap(response.body)):
-                    if limit is not None and read >= limit:
-                        state.skipped["page link cap"] += 1
-                        continue
-                    url = site.clean_link(response.url, entry.get("loc", ""))
-                    if url:
-                        self._offer(state, url, 1)
+                read = sitemaps.read_sitemap(
+                    response.body, response.url, state.scope, self.max_links_per_page, utcnow()
+                )
             except Exception:
+                read = None
                 state.skipped["bad sitemap"] += 1
+            if read is not None:
+                if read.capped:
+                    state.skipped["page link cap"] += read.capped
+                if read.offsite:
+                    state.skipped["offsite"] += read.offsite
+                for url, lastmod in read.entries:
+                    state.lastmods.setdefault(normalise_url(url), lastmod)
+                    self._offer(state, url, 1)
         return self._after(state)
 
     def sitemap_failed(self, failure: Failure) -> list[Any]:
@@ -629,6 +726,7 @@ class SiteSpider(scrapy.Spider):
         if state.done:
             return []
         state.in_flight -= 1
+        state.sitemap_first = False
         return self._after(state)
 
 

@@ -73,6 +73,14 @@ def run_command(
             "(registry|sites|pipeline|classify; repeat the flag).",
         ),
     ] = None,
+    revalidate_all: Annotated[
+        bool,
+        typer.Option(
+            "--revalidate-all",
+            help="Ignore the sitemaps' <lastmod> dates: ask every page again (a stage already "
+            "done needs --redo sites).",
+        ),
+    ] = False,
     no_progress: NoProgressOption = False,
     quiet_alias: QuietAlias = False,
 ) -> None:
@@ -95,6 +103,8 @@ def run_command(
             require_cluster_ids(con, clusters, "--cluster")
     if allow_private:
         settings.crawl.allow_private = True
+    if revalidate_all:
+        settings.crawl.sitemap_trust_days = 0  # the site crawl trusts no sitemap date
     result = run_quarter(
         settings,
         run_for,

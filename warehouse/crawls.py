@@ -40,14 +40,26 @@ class SiteResult:
         return len(self.snapshots)
 
 
+# The note of a page recorded without a request because the site's sitemap gave the same
+# <lastmod> as at its last fetch (the crawler writes it, the warehouse reads it back).
+SITEMAP_UNCHANGED_NOTE = "unchanged (sitemap lastmod)"
+
+
 @dataclass(slots=True)
 class PreviousSnapshot:
-    """The latest stored fetch of a URL: what conditional requests and 'unchanged' build on."""
+    """The latest stored fetch of a URL: what conditional requests and 'unchanged' build on.
+
+    ``sitemap_lastmod`` is the sitemap's <lastmod> recorded with that fetch (None: none known);
+    ``requested_at`` is when a request last went out for the URL (rows carried forward on the
+    sitemap's word do not count; None: never), which the sitemap trust window is measured from.
+    """
 
     snapshot_id: str  # the snapshot that holds the body (never itself an 'unchanged' row)
     content_hash: str
     etag: str | None
     last_modified: str | None
+    sitemap_lastmod: str | None = None
+    requested_at: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -180,14 +192,19 @@ def previous_snapshots(
     stored URLs keep the scheme they were fetched with, and an http page that moved to https
     is still the same page.
     """
-    rows = con.execute(query("crawl_previous_snapshots"), [cluster_ids]).fetchall()
+    rows = con.execute(
+        query("crawl_previous_snapshots"), [cluster_ids, SITEMAP_UNCHANGED_NOTE]
+    ).fetchall()
     found: dict[tuple[str, str], PreviousSnapshot] = {}
     latest: dict[tuple[str, str], Any] = {}
-    for cluster_id, url, body_id, content_hash, etag, last_modified, fetched_at in rows:
+    for row in rows:
+        cluster_id, url, body_id, content_hash, etag, last_modified, lastmod, fetched_at = row[:8]
         key = (cluster_id, normalise_url(url))
         if key not in latest or fetched_at > latest[key]:
             latest[key] = fetched_at
-            found[key] = PreviousSnapshot(body_id, content_hash, etag, last_modified)
+            found[key] = PreviousSnapshot(
+                body_id, content_hash, etag, last_modified, lastmod, row[8]
+            )
     return found
 
 
@@ -245,6 +262,7 @@ def write_sites(con: duckdb.DuckDBPyConnection, run_id: str, results: list[SiteR
                 [s.etag for s in snapshots], [s.last_modified for s in snapshots],
                 [s.content_hash for s in snapshots], [s.unchanged_of for s in snapshots],
                 [s.page_kind for s in snapshots], [s.note for s in snapshots],
+                [s.sitemap_lastmod for s in snapshots],
             ],
         )  # fmt: skip
     if results:
@@ -264,9 +282,12 @@ def _insert_bodies(con: duckdb.DuckDBPyConnection, chunk: list[tuple[str, bytes]
 
 
 def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """Counts of one site crawl run: outcomes, pages fetched, unchanged pages, errors."""
+    """Counts of one site crawl run: outcomes, pages recorded, unchanged pages (of which
+    ``not_requested``: carried forward on the sitemap's <lastmod> without a request), errors."""
     outcomes = dict(con.execute(query("crawl_run_outcomes"), [run_id]).fetchall())
-    fetched, unchanged, stored, failed = con.execute(query("crawl_run_pages"), [run_id]).fetchone()
+    fetched, unchanged, stored, failed, skipped = con.execute(
+        query("crawl_run_pages"), [run_id, SITEMAP_UNCHANGED_NOTE]
+    ).fetchone()
     return {
         "outcomes": outcomes,
         "sites": sum(outcomes.values()),
@@ -274,6 +295,7 @@ def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         "unchanged": int(unchanged or 0),
         "new_bodies": int(stored or 0),
         "page_errors": int(failed or 0),
+        "not_requested": int(skipped or 0),
     }
 
 

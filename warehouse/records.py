@@ -162,3 +162,4 @@ class PageSnapshot:
     title: str | None = None
     extracted_text: str | None = None
     language: str | None = None
+    sitemap_lastmod: str | None = None  # the site's sitemap <lastmod> for this URL (normalised)
