@@ -1,13 +1,14 @@
 """Item pipeline: where crawl results go (the warehouse), off the reactor thread.
 
 A finished site (:class:`SiteResult`) is handed to :class:`WarehouseThread`, which writes it
-in one all-or-nothing transaction with the other sites waiting at that moment (bodies,
-snapshots and outcomes as three set-based inserts), so an interruption never leaves half a
+in one all-or-nothing transaction with the other sites waiting at that moment (bodies, link
+scans, snapshots and outcomes as set-based inserts), so an interruption never leaves half a
 site and the reactor never waits for DuckDB. The same thread reads what a recrawl needs (the
-previous bodies of the next sites, :meth:`WarehouseThread.read_bodies`). It keeps one unit of
-work of the warehouse open while work keeps coming and ends it when it falls idle or another
-process waits for the file (:func:`~clusterradar.warehouse.db.turn_is_over`), so the write
-lock is shared in turns exactly as for every other job (docs/concurrency.md).
+stored link scans, or else the previous bodies, of the next sites,
+:meth:`WarehouseThread.read_bodies`). It keeps one unit of work of the warehouse open while
+work keeps coming and ends it when it falls idle or another process waits for the file
+(:func:`~clusterradar.warehouse.db.turn_is_over`), so the write lock is shared in turns
+exactly as for every other job (docs/concurrency.md).
 
 A write that fails is never lost silently: the site is retried alone, and if that fails too it
 is listed in :attr:`WarehouseThread.failures`, the crawl is stopped with the finish reason
@@ -30,7 +31,7 @@ from typing import Any
 from scrapy.utils.defer import deferred_from_coro
 
 from clusterradar.crawler.registry import RegistryEntry
-from clusterradar.warehouse.crawls import SiteResult, load_bodies, write_sites
+from clusterradar.warehouse.crawls import SiteResult, load_carry_inputs, write_sites
 from clusterradar.warehouse.db import connect, transaction, turn_is_over
 from clusterradar.warehouse.registry import UpsertCounts, upsert_entries
 
@@ -49,6 +50,7 @@ class _Job:
     sites: list[SiteResult] = field(default_factory=list)
     bytes: int = 0
     read: list[str] | None = None  # content hashes to read, for a read job
+    link_limit: int = 0  # the link cap of the scans to read
     deliver: Callable[[Any, BaseException | None], None] | None = None
     stop: bool = False
 
@@ -58,7 +60,8 @@ def _body_bytes(result: SiteResult) -> int:
 
 
 class WarehouseThread:
-    """The crawl process's one warehouse worker: writes finished sites, reads previous bodies.
+    """The crawl process's one warehouse worker: writes finished sites, reads what a recrawl's
+    unchanged pages need (stored scans, previous bodies).
 
     ``submit_site`` may block the caller while :data:`MAX_QUEUED_SITES` sites or
     :data:`MAX_QUEUED_BYTES` of bodies wait (back-pressure bounds the memory). ``on_site``
@@ -101,10 +104,14 @@ class WarehouseThread:
         self.jobs.put(_Job(sites=[result], bytes=size))
 
     def read_bodies(
-        self, content_hashes: list[str], deliver: Callable[[Any, BaseException | None], None]
+        self,
+        content_hashes: list[str],
+        link_limit: int,
+        deliver: Callable[[Any, BaseException | None], None],
     ) -> None:
-        """Read stored bodies by hash; ``deliver(bodies, error)`` is called on this thread."""
-        self.jobs.put(_Job(read=content_hashes, deliver=deliver))
+        """Read the stored scans of these bodies (with this link cap) and the bodies that have
+        none (:class:`CarryInputs`); ``deliver(inputs, error)`` is called on this thread."""
+        self.jobs.put(_Job(read=content_hashes, link_limit=link_limit, deliver=deliver))
 
     def close(self) -> list[str]:
         """Write everything queued, end the unit of work, stop; returns the failures."""
@@ -167,7 +174,7 @@ class WarehouseThread:
                 try:
                     if isinstance(con, Exception):
                         raise con
-                    job.deliver(load_bodies(con, job.read), None)
+                    job.deliver(load_carry_inputs(con, job.read, job.link_limit), None)
                 except Exception as exc:
                     job.deliver(None, exc)
         sites = [site for job in batch for site in job.sites]
@@ -204,6 +211,7 @@ class WarehouseThread:
         for site in done:
             for snapshot in site.snapshots:
                 snapshot.body = None  # written; free the memory
+            site.scans = []
             if self.on_site is not None:
                 self.on_site(site)
 

@@ -115,8 +115,9 @@ def _schedule_site_crawl(
 
     crawler = process.create_crawler(SiteSpider)
 
-    def read_bodies(content_hashes: list[str]) -> Deferred:
-        """Previous bodies by hash, read on the warehouse thread (one query)."""
+    def read_bodies(content_hashes: list[str], link_limit: int) -> Deferred:
+        """Stored scans of previous bodies by hash (the bodies that have none), read on the
+        warehouse thread (two queries at most)."""
         from twisted.internet import reactor  # the one Scrapy installed
 
         deferred: Deferred = Deferred()
@@ -127,7 +128,7 @@ def _schedule_site_crawl(
             else:
                 reactor.callFromThread(deferred.errback, error)
 
-        crawler.clusterradar_writer.site_thread().read_bodies(content_hashes, deliver)
+        crawler.clusterradar_writer.site_thread().read_bodies(content_hashes, link_limit, deliver)
         return deferred
 
     process.crawl(
@@ -178,6 +179,7 @@ def _finish_site_crawl(
         cid: dict(state.skipped) for cid, state in spider.states.items() if state.skipped
     }
     summary["body_reads"] = dict(spider.body_reads)
+    summary["unchanged_scans"] = dict(spider.unchanged_scans)
     summary["not_requested"] = spider.not_requested
     return reason, summary
 

@@ -430,6 +430,8 @@ def _finish_site_run(
         summary["skipped_links"] = child.done.get("summary", {}).get("skipped", {})
         # Warehouse reads of previous bodies (a recrawl): one query per few sites.
         summary["body_reads"] = child.done.get("summary", {}).get("body_reads", {})
+        # Unchanged pages that replayed a stored link scan / were scanned from their body.
+        summary["unchanged_scans"] = child.done.get("summary", {}).get("unchanged_scans", {})
     if child is None or (child.returncode == 0 and not child.interrupted):
         status = "finished"
     elif child.interrupted:

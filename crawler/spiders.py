@@ -23,6 +23,13 @@ whose previous copy has a body, whose ``<lastmod>`` has not moved and whose last
 lies within ``sitemap_trust_days`` is then recorded without a request, exactly like a 304
 (:meth:`SiteSpider._carry_forward`). A first crawl asks for the sitemap and the seed at once.
 
+What a page's scan found (links after the per-page cap, the visible-text verdict, the title) is
+stored with the site as a :class:`~clusterradar.warehouse.crawls.LinkScan`, keyed by body hash,
+the URL it was scanned as and the link cap. An unchanged page of a recrawl (a 304 or a page
+carried on the sitemap's word) replays that scan instead of decoding and scanning its body; the
+body is read only where no matching scan is stored (a warehouse from before migration 0011, a
+page now reached under another URL, another link cap), and its scan is stored then.
+
 ``RegistrySpider`` walks start page -> search form -> hit list pages -> profiles of the
 Clusterplattform and yields one :class:`RegistryEntry` per initiative.
 """
@@ -63,6 +70,8 @@ from clusterradar.crawler.pagescan import MIN_VISIBLE_LETTERS, scan_page
 from clusterradar.urls import host_key, normalise_url, same_site
 from clusterradar.warehouse.crawls import (
     SITEMAP_UNCHANGED_NOTE,
+    CarryInputs,
+    LinkScan,
     PageSnapshot,
     PreviousSnapshot,
     SiteResult,
@@ -71,7 +80,7 @@ from clusterradar.warehouse.crawls import (
 from clusterradar.warehouse.history import utcnow
 
 MAX_REDIRECTS = 5
-PREFETCH_SITES = 8  # a recrawl reads the previous bodies of this many sites in one query
+PREFETCH_SITES = 8  # a recrawl reads the previous scans/bodies of this many sites at once
 BUDGET_CHECK_SECONDS = 0.25  # how often sites with nothing arriving are checked for their budget
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
@@ -146,7 +155,9 @@ class _SiteState:
     frontier: list[tuple[int, int, str, int]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     hashes: dict[str, str] = field(default_factory=dict)  # content hash -> snapshot id (this run)
-    bodies: dict[str, bytes] = field(default_factory=dict)  # previous bodies, for 304 answers
+    bodies: dict[str, bytes] = field(default_factory=dict)  # previous bodies without a scan
+    scans: dict[str, dict[str, LinkScan]] = field(default_factory=dict)  # hash -> base url ->
+    new_scans: list[LinkScan] = field(default_factory=list)  # scans to store with the site
     snapshots: list[PageSnapshot] = field(default_factory=list)
     issued: int = 0
     in_flight: int = 0
@@ -200,11 +211,15 @@ class SiteSpider(scrapy.Spider):
             if previous.sitemap_lastmod is not None and sitemap_trust_days > 0:
                 self._sites_with_lastmod.add(cluster_id)
         self.not_requested = 0  # pages carried forward on the sitemap's <lastmod>
-        self._prefetched: dict[str, dict[str, bytes]] = {}
+        self._prefetched: dict[str, CarryInputs] = {}
         self._prefetching: dict[int, Any] = {}  # first seed index of a chunk -> its Deferred
         # Warehouse reads of previous bodies: "queries" (one per chunk of sites) and
-        # "one_by_one" (a 304 whose body was not read with its chunk; normally 0).
+        # "one_by_one" (an unchanged page whose body, needed without a matching stored scan,
+        # was not read with its chunk; normally 0).
         self.body_reads: Counter = Counter()
+        # Unchanged pages (304, carried) that "replayed" a stored scan, or were scanned
+        # "from_body" (no matching scan stored).
+        self.unchanged_scans: Counter = Counter()
         self.capture_pdf = capture_pdf
         self.site_time_budget = site_time_budget
         self.max_links_per_page = max_links_per_page
@@ -271,19 +286,28 @@ class SiteSpider(scrapy.Spider):
                 yield output
 
     # -- previous bodies (recrawl) ---------------------------------------------------------
+    @property
+    def link_limit(self) -> int:
+        """The per-page link cap as stored with a scan (0: no cap)."""
+        return self.max_links_per_page or 0
+
     def _bodies_of_chunk(self, first: int) -> Any:
-        """Start reading the previous bodies of seeds[first:first + PREFETCH_SITES]."""
+        """Start reading the previous scans (bodies where none is stored) of
+        seeds[first:first + PREFETCH_SITES]."""
         ids = [cid for cid, _ in self.seeds[first : first + PREFETCH_SITES]]
         hashes = sorted({h for cid in ids for h in self._previous_hashes.get(cid, ())})
         if not hashes or self.read_bodies is None:
             return None
-        deferred = self.read_bodies(hashes)
+        deferred = self.read_bodies(hashes, self.link_limit)
         self.body_reads["queries"] += 1
 
-        def keep(bodies: dict[str, bytes]) -> None:
+        def keep(found: CarryInputs) -> None:
             for cid in ids:
                 mine = self._previous_hashes.get(cid, set())
-                self._prefetched[cid] = {h: b for h, b in bodies.items() if h in mine}
+                self._prefetched[cid] = CarryInputs(
+                    {h: s for h, s in found.scans.items() if h in mine},
+                    {h: b for h, b in found.bodies.items() if h in mine},
+                )
 
         def failed(failure: Failure) -> None:  # 304 answers then read their bodies one by one
             self.logger.warning("previous bodies not read at once: %s", failure.value)
@@ -301,13 +325,15 @@ class SiteSpider(scrapy.Spider):
             await maybe_deferred_to_future(current)
 
     def _start_site(self, cluster_id: str, seed: str, order: int) -> list[Any]:
+        prefetched = self._prefetched.pop(cluster_id, None) or CarryInputs()
         state = _SiteState(
             cluster_id,
             seed,
             site.scope_of(seed),
             order=order,
             clock=site.SiteClock(self.site_time_budget),
-            bodies=self._prefetched.pop(cluster_id, {}),
+            bodies=prefetched.bodies,
+            scans=prefetched.scans,
         )
         self.states[cluster_id] = state
         state.seen.add(site.crawl_key(seed))
@@ -476,11 +502,9 @@ class SiteSpider(scrapy.Spider):
         previous = self._unchanged_by_sitemap(state, url)
         if previous is None:
             return False
-        body = state.bodies.get(previous.content_hash)
-        if body is None and self.load_body is not None:
-            self.body_reads["one_by_one"] += 1
-            body = self.load_body(previous.content_hash)
-        if body is None:
+        scan = self._stored_scan(state, previous.content_hash, url)
+        body = None if scan is not None else self._previous_body(state, previous.content_hash)
+        if scan is None and body is None:
             return False  # nothing to read links from: ask the site
         snap = PageSnapshot(
             snapshot_id=new_id(),
@@ -497,9 +521,23 @@ class SiteSpider(scrapy.Spider):
         state.snapshots.append(snap)
         self.not_requested += 1
         emit({"event": "page", "cluster_id": state.cluster_id, "status": 304}, urgent=False)
-        if not body.startswith(b"%PDF-"):  # an unchanged captured PDF: no links to read
+        if scan is not None:
+            self._replay_scan(state, snap, scan, depth)
+        elif body is not None and not body.startswith(b"%PDF-"):  # a PDF: no links to read
             self._read_links(state, snap, url, body, depth)
         return True
+
+    def _stored_scan(self, state: _SiteState, content_hash: str, url: str) -> LinkScan | None:
+        """The stored scan of a previous body read as `url` with today's link cap, if any."""
+        return state.scans.get(content_hash, {}).get(url)
+
+    def _previous_body(self, state: _SiteState, content_hash: str) -> bytes | None:
+        """A previous body, from its site's prefetch or (rarely) read on its own."""
+        body = state.bodies.get(content_hash)
+        if body is None and self.load_body is not None:
+            self.body_reads["one_by_one"] += 1
+            body = self.load_body(content_hash)
+        return body
 
     def _finish_if_done(self, state: _SiteState) -> list[Any]:
         if state.done or state.in_flight > 0:
@@ -510,7 +548,7 @@ class SiteSpider(scrapy.Spider):
         return [self.result_of(state)]
 
     def result_of(self, state: _SiteState) -> SiteResult:
-        state.bodies = {}  # the site is over: its previous bodies are no longer needed
+        state.bodies, state.scans = {}, {}  # the site is over: no longer needed
         if state.lastmods:  # pages fetched before the sitemap arrived get their date too
             for snap in state.snapshots:
                 if snap.sitemap_lastmod is None:
@@ -526,7 +564,14 @@ class SiteSpider(scrapy.Spider):
             )
         elif outcome == "ok" and state.frontier:
             detail = f"page budget of {self.max_pages} reached"
-        return SiteResult(state.cluster_id, state.seed_url, outcome, detail, state.snapshots)
+        return SiteResult(
+            state.cluster_id,
+            state.seed_url,
+            outcome,
+            detail,
+            state.snapshots,
+            scans=state.new_scans,
+        )
 
     def unfinished(self) -> list[_SiteState]:
         return [s for s in self.states.values() if not s.done]
@@ -569,10 +614,11 @@ class SiteSpider(scrapy.Spider):
                 snap.note = "304 without an earlier copy"
             else:
                 self._mark_unchanged(snap, previous)
-                body = state.bodies.get(previous.content_hash)
-                if body is None and self.load_body is not None:
-                    self.body_reads["one_by_one"] += 1
-                    body = self.load_body(previous.content_hash)
+                scan = self._stored_scan(state, previous.content_hash, response.url)
+                if scan is not None:
+                    self._replay_scan(state, snap, scan, meta["cr_depth"])
+                else:
+                    body = self._previous_body(state, previous.content_hash)
                 if body is not None and body.startswith(b"%PDF-"):
                     body = None  # an unchanged captured PDF: nothing to read links from
         elif "download_stopped" in response.flags or not site.is_text_type(snap.content_type):
@@ -600,12 +646,35 @@ class SiteSpider(scrapy.Spider):
     def _read_links(
         self, state: _SiteState, snap: PageSnapshot, url: str, body: bytes, depth: int
     ) -> None:
-        """Judge a page's kind and text and offer its links (a fresh, 304 or carried body)."""
+        """Scan a body read as `url` (fresh, or unchanged without a stored scan), keep the
+        scan for the warehouse and act on it."""
         text = site.decode_body(snap.content_type, body)
-        snap.page_kind = site.page_kind(snap.url, site.html_title(text))
+        page = scan_page(url, text, self.max_links_per_page, MIN_VISIBLE_LETTERS)
+        scan = LinkScan(
+            content_hash=snap.content_hash or "",
+            base_url=url,
+            link_limit=self.link_limit,
+            title=site.html_title(text),
+            has_text=page.visible_letters >= MIN_VISIBLE_LETTERS,
+            links_dropped=page.links_dropped,
+            links=tuple(page.links),
+        )
+        if snap.content_hash:  # its body is stored (or was): the next recrawl replays the scan
+            state.new_scans.append(scan)
+        if snap.unchanged_of is not None and snap.note != "duplicate":
+            self.unchanged_scans["from_body"] += 1
+        self._act_on_scan(state, snap, scan, depth)
+
+    def _replay_scan(self, state: _SiteState, snap: PageSnapshot, scan: LinkScan, depth: int):
+        """An unchanged page: act on its stored scan as if its body had been scanned."""
+        self.unchanged_scans["replayed"] += 1
+        self._act_on_scan(state, snap, scan, depth)
+
+    def _act_on_scan(self, state: _SiteState, snap: PageSnapshot, scan: LinkScan, depth: int):
+        """Judge a page's kind and text and offer its links."""
+        snap.page_kind = site.page_kind(snap.url, scan.title)
         state.pages_ok += 1
-        scan = scan_page(url, text, self.max_links_per_page, MIN_VISIBLE_LETTERS)
-        if scan.visible_letters >= MIN_VISIBLE_LETTERS:
+        if scan.has_text:
             state.pages_with_text += 1
         if snap.note != "duplicate":
             if scan.links_dropped:

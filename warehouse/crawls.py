@@ -1,8 +1,9 @@
 """Crawl runs, site outcomes and page snapshots in the warehouse.
 
-A site's snapshots, its new bodies and its outcome are written in ONE short transaction when the
-site is finished (:func:`write_site`), so an interrupted crawl leaves either all of a site or
-nothing of it; a rerun skips the sites that already have an outcome in the unfinished run.
+A site's snapshots, its new bodies, the link scans of its bodies and its outcome are written in
+ONE short transaction when the site is finished (:func:`write_site`), so an interrupted crawl
+leaves either all of a site or nothing of it; a rerun skips the sites that already have an
+outcome in the unfinished run.
 """
 
 from __future__ import annotations
@@ -24,9 +25,32 @@ from clusterradar.warehouse.locks import pid_alive
 from clusterradar.warehouse.records import PageSnapshot  # the crawler imports it from here
 
 
+@dataclass(slots=True, frozen=True)
+class LinkScan:
+    """What the crawl read from one body scanned as one URL: a row of ``page_link_scans``.
+
+    A recrawl's unchanged page reads this instead of its body (migration 0011). ``links`` are
+    (absolute URL, anchor text) in document order after the per-page cap ``link_limit`` (0: no
+    cap), resolved against ``base_url`` (or the body's ``<base href>``); ``links_dropped`` the
+    link elements beyond the cap; ``has_text`` whether the body had enough visible letters;
+    ``title`` its ``<title>``, from which (with the page's URL) the page kind is judged.
+    """
+
+    content_hash: str
+    base_url: str
+    link_limit: int
+    title: str | None
+    has_text: bool
+    links_dropped: int
+    links: tuple[tuple[str, str], ...]
+
+
 @dataclass(slots=True)
 class SiteResult:
-    """Everything one site crawl produced: written atomically by :func:`write_site`."""
+    """Everything one site crawl produced: written atomically by :func:`write_site`.
+
+    ``scans``: the link scans of the bodies this crawl read (fresh, or unchanged ones that had
+    no stored scan yet), stored with the snapshots for the next recrawl."""
 
     cluster_id: str
     seed_url: str | None
@@ -34,6 +58,7 @@ class SiteResult:
     detail: str | None
     snapshots: list[PageSnapshot] = field(default_factory=list)
     finished_at: dt.datetime = field(default_factory=utcnow)
+    scans: list[LinkScan] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -221,6 +246,41 @@ def load_bodies(con: duckdb.DuckDBPyConnection, content_hashes: list[str]) -> di
     return {content_hash: bytes(body) for content_hash, body in rows}
 
 
+def load_link_scans(
+    con: duckdb.DuckDBPyConnection, content_hashes: list[str], link_limit: int
+) -> dict[str, dict[str, LinkScan]]:
+    """The stored scans of these bodies read with ``link_limit``, by hash, then base URL."""
+    if not content_hashes:
+        return {}
+    rows = con.execute(
+        query("crawl_load_link_scans"), [sorted(set(content_hashes)), link_limit]
+    ).fetchall()
+    found: dict[str, dict[str, LinkScan]] = {}
+    for content_hash, base_url, title, has_text, dropped, links, anchors in rows:
+        found.setdefault(content_hash, {})[base_url] = LinkScan(
+            content_hash, base_url, link_limit, title, has_text, dropped,
+            tuple(zip(links, anchors, strict=True)),
+        )  # fmt: skip
+    return found
+
+
+@dataclass(slots=True)
+class CarryInputs:
+    """What a recrawl's unchanged pages of a few sites need: the stored scans of their
+    bodies, and the bodies themselves only where no scan is stored (written before 0011)."""
+
+    scans: dict[str, dict[str, LinkScan]] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)
+
+
+def load_carry_inputs(
+    con: duckdb.DuckDBPyConnection, content_hashes: list[str], link_limit: int
+) -> CarryInputs:
+    """Scans of these bodies, and the bodies that have none (two queries at most)."""
+    scans = load_link_scans(con, content_hashes, link_limit)
+    return CarryInputs(scans, load_bodies(con, [h for h in content_hashes if h not in scans]))
+
+
 def write_site(con: duckdb.DuckDBPyConnection, run_id: str, result: SiteResult) -> None:
     """Insert a finished site's bodies, snapshots and outcome (call inside a transaction)."""
     write_sites(con, run_id, [result])
@@ -230,7 +290,8 @@ BODY_CHUNK_BYTES = 2 * 1024 * 1024  # bodies per insert statement (its memory gr
 
 
 def write_sites(con: duckdb.DuckDBPyConnection, run_id: str, results: list[SiteResult]) -> None:
-    """Insert finished sites' bodies, snapshots and outcomes (call inside a transaction).
+    """Insert finished sites' bodies, link scans, snapshots and outcomes (call inside a
+    transaction).
 
     Set-based: one statement per table with a list per column (bodies in chunks of about
     :data:`BODY_CHUNK_BYTES`), whatever the number of pages; a statement per row costs about
@@ -251,6 +312,7 @@ def write_sites(con: duckdb.DuckDBPyConnection, run_id: str, results: list[SiteR
             _insert_bodies(con, chunk)
             chunk, size = [], 0
     _insert_bodies(con, chunk)
+    _insert_scans(con, [scan for result in results for scan in result.scans])
     if snapshots:
         con.execute(
             query("crawl_insert_snapshots"),
@@ -279,6 +341,21 @@ def write_sites(con: duckdb.DuckDBPyConnection, run_id: str, results: list[SiteR
 def _insert_bodies(con: duckdb.DuckDBPyConnection, chunk: list[tuple[str, bytes]]) -> None:
     if chunk:
         con.execute(query("crawl_insert_bodies"), [[h for h, _ in chunk], [b for _, b in chunk]])
+
+
+def _insert_scans(con: duckdb.DuckDBPyConnection, scans: list[LinkScan]) -> None:
+    unique = list({(s.content_hash, s.base_url, s.link_limit): s for s in scans}.values())
+    if unique:
+        con.execute(
+            query("crawl_insert_link_scans"),
+            [
+                [s.content_hash for s in unique], [s.base_url for s in unique],
+                [s.link_limit for s in unique], [s.title for s in unique],
+                [s.has_text for s in unique], [s.links_dropped for s in unique],
+                [[url for url, _ in s.links] for s in unique],
+                [[anchor for _, anchor in s.links] for s in unique],
+            ],
+        )  # fmt: skip
 
 
 def run_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
