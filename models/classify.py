@@ -46,6 +46,7 @@ from clusterradar.pipeline.store import cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
 from clusterradar.texts import text
+from clusterradar.threads import one_blas_thread
 from clusterradar.warehouse import axis_scores, connect, transaction
 from clusterradar.warehouse import suggestions as store
 from clusterradar.warehouse.clusters import ClusterRecord, list_clusters
@@ -191,8 +192,9 @@ def classify_clusters(
     # Something changed: the model, the text kit and (per batch) the vectors are needed.
     from clusterradar.models import classify_compute  # scikit-learn, numpy, spaCy
 
-    inputs, scoring = classify_compute.prepare(settings, rows, read.crawled, read.fingerprint)
-    result = _run(settings, db_path, quarter, len(rows), inputs, scoring, progress)
+    with one_blas_thread():
+        inputs, scoring = classify_compute.prepare(settings, rows, read.crawled, read.fingerprint)
+        result = _run(settings, db_path, quarter, len(rows), inputs, scoring, progress)
     assert result is not None  # with scoring, every plan can be carried out
     return result
 

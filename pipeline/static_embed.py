@@ -24,7 +24,6 @@ worker processes may fill the same table at once; an unreadable shard is skipped
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import importlib.metadata
 import json
@@ -32,13 +31,13 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from clusterradar.errors import ModelError
+from clusterradar.threads import one_blas_thread
 
 __all__ = [
     "STATIC_NAME",
@@ -330,24 +329,12 @@ class UseStaticEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._one_blas_thread():
+        with one_blas_thread():  # small products: a second BLAS thread only spins
             parts = [
                 self._encode_batch(list(texts[i : i + self.batch_size]))
                 for i in range(0, len(texts), self.batch_size)
             ]
         return np.vstack(parts)
-
-    @contextlib.contextmanager
-    def _one_blas_thread(self) -> Iterator[None]:
-        """A batch's products are small (256 x 512 by 512 x 32): a second BLAS thread only
-        spins, doubling the CPU time of the whole encode and slowing it when the cores are
-        shared (issue 17; 2.2 s against 5-8 s of CPU for 30k passages on 2 cores)."""
-        limit = self._use._model._threadpool
-        if limit is None:
-            yield
-            return
-        with limit(limits=1, user_api="blas"):
-            yield
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         from scipy.sparse import csr_matrix
