@@ -42,7 +42,7 @@ from clusterradar.models.classify_inputs import (
 )
 from clusterradar.models.code_version import code_version
 from clusterradar.pipeline.lexicon import load_technology_lexicon
-from clusterradar.pipeline.store import cluster_passages
+from clusterradar.pipeline.store import cluster_passage_keys, cluster_passages
 from clusterradar.quarters import normalise_quarter
 from clusterradar.settings import Settings
 from clusterradar.texts import text
@@ -86,30 +86,31 @@ def _clusters(
     return every, records
 
 
-@dataclass(slots=True)
-class _Read:
-    """What a run reads before it knows whether anything changed: no texts' vectors."""
-
-    crawled: dict[str, list]  # the run's clusters → current passages (no vectors)
-    fingerprint: str
-
-
-def _read_inputs(
+def _fingerprint(
     settings: Settings, db_path: Path, every: list[ClusterRecord], records: list[ClusterRecord]
-) -> _Read:
-    """Current passages of the run's clusters and of every labelled one (training reads
-    those), without vectors, and the fingerprint of everything the run would read. Passages
-    carry their stored technology terms where the passages step matched them with the current
-    technology lexicon; the others are matched when a cluster is computed."""
-    technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
+) -> str:
+    """The fingerprint of everything the run would read: the current passages of the run's
+    clusters and of every labelled one (training reads those) by their keys, no texts."""
     with connect(db_path, read_only=True) as con:
         labelled, labels = labelled_cluster_ids(con, clock.today())
         wanted = sorted({r.cluster_id for r in records} | labelled)
-        passages = cluster_passages(con, wanted, technology_hash=technology.content_hash)
-    fingerprint = inputs_fingerprint(
-        installation_state(settings, code_version()), records, every, labels, passages
+        keys = cluster_passage_keys(con, wanted)
+    return inputs_fingerprint(
+        installation_state(settings, code_version()), records, every, labels, keys
     )
-    return _Read({r.cluster_id: passages.get(r.cluster_id, []) for r in records}, fingerprint)
+
+
+def _crawled_passages(
+    settings: Settings, db_path: Path, records: list[ClusterRecord]
+) -> dict[str, list]:
+    """Current passages of the run's clusters, without vectors. They carry their stored
+    technology terms where the passages step matched them with the current technology
+    lexicon; the others are matched when a cluster is computed."""
+    technology = load_technology_lexicon(settings.nlp.technology_lexicon_path)
+    ids = [r.cluster_id for r in records]
+    with connect(db_path, read_only=True) as con:
+        passages = cluster_passages(con, ids, technology_hash=technology.content_hash)
+    return {cluster_id: passages.get(cluster_id, []) for cluster_id in ids}
 
 
 def carried_forward_note(quarter: str | None) -> str:
@@ -182,18 +183,19 @@ def classify_clusters(
         every, rows = _clusters(db_path, cluster_ids)
         with connect(db_path) as con, transaction(con):
             store.fail_stale_runs(con, db_path)  # runs of killed processes say 'failed'
-        read = _read_inputs(settings, db_path, every, rows)
-        unchanged = _unchanged_inputs(db_path, read.fingerprint)
-        result = None
+        fingerprint = _fingerprint(settings, db_path, every, rows)
+        unchanged = _unchanged_inputs(db_path, fingerprint)
         if unchanged is not None:
             result = _run(settings, db_path, quarter, len(rows), unchanged, None, progress)
-    if result is not None:
-        return result
+            if result is not None:
+                return result  # everything copied; else a cluster must be computed after all
+        # read under the same unit of work as the fingerprint: no other process writes between
+        crawled = _crawled_passages(settings, db_path, rows)
     # Something changed: the model, the text kit and (per batch) the vectors are needed.
     from clusterradar.models import classify_compute  # scikit-learn, numpy, spaCy
 
     with one_blas_thread():
-        inputs, scoring = classify_compute.prepare(settings, rows, read.crawled, read.fingerprint)
+        inputs, scoring = classify_compute.prepare(settings, rows, crawled, fingerprint)
         result = _run(settings, db_path, quarter, len(rows), inputs, scoring, progress)
     assert result is not None  # with scoring, every plan can be carried out
     return result

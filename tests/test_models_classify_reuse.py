@@ -211,16 +211,10 @@ def nothing_may_load(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("loaded although nothing changed")
 
-    read_rows = passages_store.cluster_passage_rows
-
-    def rows_without_vectors(con, cluster_ids, model_id, *technology_hash):
-        assert model_id is None, f"read the vectors of {model_id}"
-        return read_rows(con, cluster_ids, model_id, *technology_hash)
-
     monkeypatch.setattr(classify_compute, "train_model", refuse)
     monkeypatch.setattr(classify_compute, "load_text_kit", refuse)
     monkeypatch.setattr(classify_compute, "embed_passages", refuse)
-    monkeypatch.setattr(passages_store, "cluster_passage_rows", rows_without_vectors)
+    monkeypatch.setattr(passages_store, "cluster_passage_rows", refuse)  # no text is read
     monkeypatch.setattr(passages_store, "cached_embeddings", refuse)
 
 
@@ -250,3 +244,19 @@ def test_a_newer_model_artefact_for_the_same_training_data_is_used_not_the_runs_
     result = _classify(warehouse, "2026Q4")
     assert result.model_version.endswith("-forced")
     assert result.clusters_reused == 0  # a different model: nothing to copy
+
+
+def test_the_passage_keys_fingerprint_the_same_passages_as_the_whole_passages(warehouse):
+    """The unchanged check reads keys only; they must be the passages classify reads."""
+    from clusterradar.models.classify_inputs import inputs_fingerprint
+    from clusterradar.pipeline.store import cluster_passage_keys, cluster_passages
+    from clusterradar.warehouse import connect
+
+    with connect(warehouse, read_only=True) as con:
+        whole, keys = cluster_passages(con, CLUSTERS), cluster_passage_keys(con, CLUSTERS)
+    assert whole and {c: len(v) for c, v in keys.items()} == {c: len(v) for c, v in whole.items()}
+    for cluster_id, passages in whole.items():
+        assert [(p.passage_hash, p.page_kind, p.url, p.earlier_crawl_note) for p in passages] == [
+            (k.passage_hash, k.page_kind, k.url, k.earlier_crawl_note) for k in keys[cluster_id]
+        ]
+    assert inputs_fingerprint({}, [], [], [], keys) == inputs_fingerprint({}, [], [], [], whole)

@@ -165,8 +165,15 @@ def cluster_passage_rows(
 ) -> list[tuple]:
     """The rows behind pipeline.store.cluster_passages (current passages per cluster); the
     technology terms only where they were matched with the lexicon of ``technology_hash``."""
-    params = [_ids(cluster_ids), model_id, technology_hash]
-    return _rows_with_vectors(con, query("pipeline_cluster_passages"), params, "vector")
+    sql = query("pipeline_current_pages") + query("pipeline_cluster_passages")
+    return _rows_with_vectors(con, sql, [_ids(cluster_ids), model_id, technology_hash], "vector")
+
+
+def cluster_passage_key_rows(con: Any, cluster_ids: Iterable[str] | None) -> list[tuple]:
+    """The rows behind pipeline.store.cluster_passage_keys: per current passage its cluster,
+    page kind, hash, URL and crawl dates, in cluster_passage_rows' order."""
+    sql = query("pipeline_current_pages") + query("pipeline_cluster_passage_keys")
+    return con.execute(sql, [_ids(cluster_ids)]).fetchall()
 
 
 # -- embeddings ----------------------------------------------------------------------------
