@@ -257,8 +257,8 @@ def evidence_for(
                e.snapshot_id, e.passage, e.reason, e.score
         FROM suggestion_evidence e
         LEFT JOIN page_snapshots p ON p.snapshot_id = e.snapshot_id
-        WHERE list_contains(?, e.suggestion_id)
-        ORDER BY e.suggestion_id, e.rank
+        WHERE e.suggestion_id = ANY(?::VARCHAR[])  -- a scan filter; list_contains scanned
+        ORDER BY e.suggestion_id, e.rank             -- every row's passage first (3x slower)
         """,
         [suggestion_ids],
     )
