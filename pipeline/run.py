@@ -32,7 +32,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from clusterradar.pipeline.embed import embed_cached, get_embedder
+from clusterradar.pipeline.embed import embed_cached, get_embedder, model_id_without_loading
 from clusterradar.pipeline.lexicon import (
     LexiconMatcher,
     lexicon_score,
@@ -316,10 +316,19 @@ def rescore_stale_lexicon(
 def embed_pending(
     db: Path, settings: Settings, cluster_ids: list[str] | None, steps: _Steps, stats: PipelineStats
 ) -> None:
-    embedder = get_embedder(settings.nlp.embedding_model)
-    stats.embedding_model = embedder.model_id
+    known_id = model_id_without_loading(settings.nlp.embedding_model)
     with _StageConnection(db, settings.lock_timeout) as stage:
-        missing = passages_store.unembedded_passages(stage.con(), embedder.model_id, cluster_ids)
+        if known_id is not None:  # an unchanged quarter need not load the model to see that
+            stats.embedding_model = known_id
+            missing = passages_store.unembedded_passages(stage.con(), known_id, cluster_ids)
+            if not missing:
+                return
+        embedder = get_embedder(settings.nlp.embedding_model)
+        stats.embedding_model = embedder.model_id
+        if embedder.model_id != known_id:
+            missing = passages_store.unembedded_passages(
+                stage.con(), embedder.model_id, cluster_ids
+            )
         if not missing:
             return
         advance = steps.step("embeddings", len(missing))

@@ -244,10 +244,19 @@ def _atomic_write(path: Path, write) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def _table_id() -> str:
+    return f"{USE_DISTRIBUTION}@{_use_version()}+pieces-{TABLE_VERSION}"
+
+
 class UseStaticEmbedder:
     """USE distilled to static subword vectors (512 dimensions, needs the USE package only)."""
 
     dimension = _DIMENSION
+
+    @staticmethod
+    def model_id_without_loading() -> str:
+        """The default recipe's model id (what ``get_embedder("use-static")`` gives)."""
+        return f"{STATIC_NAME}:{_table_id()}+{DEFAULT_RECIPE.version}"
 
     def __init__(
         self,
@@ -260,7 +269,7 @@ class UseStaticEmbedder:
         self._use = _use_model(threads or min(4, os.cpu_count() or 1))
         self.recipe = recipe
         self.batch_size = max(batch_size, 256)  # passages per sparse product
-        self.table_id = f"{USE_DISTRIBUTION}@{_use_version()}+pieces-{TABLE_VERSION}"
+        self.table_id = _table_id()
         self.model_id = f"{STATIC_NAME}:{self.table_id}+{recipe.version}"
         tokenizer = self._use._tokenizer
         self._normalize = tokenizer._normalizer.normalize

