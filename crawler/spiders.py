@@ -81,6 +81,7 @@ from clusterradar.warehouse.history import utcnow
 
 MAX_REDIRECTS = 5
 PREFETCH_SITES = 8  # a recrawl reads the previous scans/bodies of this many sites at once
+VERDICTS_PER_SITE = 10_000  # link verdicts remembered per site (a hostile site's are bounded)
 BUDGET_CHECK_SECONDS = 0.25  # how often sites with nothing arriving are checked for their budget
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
@@ -158,6 +159,8 @@ class _SiteState:
     bodies: dict[str, bytes] = field(default_factory=dict)  # previous bodies without a scan
     scans: dict[str, dict[str, LinkScan]] = field(default_factory=dict)  # hash -> base url ->
     new_scans: list[LinkScan] = field(default_factory=list)  # scans to store with the site
+    # url -> (in scope, skip reason, crawl key): pure verdicts, asked once per distinct link
+    verdicts: dict[str, tuple[bool, str | None, str]] = field(default_factory=dict)
     snapshots: list[PageSnapshot] = field(default_factory=list)
     issued: int = 0
     in_flight: int = 0
@@ -433,18 +436,31 @@ class SiteSpider(scrapy.Spider):
             meta=self._meta(state, [*chain, url], depth),
         )
 
+    def _verdict(self, state: _SiteState, url: str) -> tuple[bool, str | None, str]:
+        """(in scope, skip reason, crawl key) of a link; the rules are pure, so a link offered
+        by every page of a site (its navigation) is judged once per site."""
+        verdict = state.verdicts.get(url)
+        if verdict is None:
+            verdict = (
+                state.scope.contains(url),
+                site.skip_reason(url, capture_pdf=self.capture_pdf),
+                site.crawl_key(url),
+            )
+            if len(state.verdicts) < VERDICTS_PER_SITE:
+                state.verdicts[url] = verdict
+        return verdict
+
     def _offer(self, state: _SiteState, url: str, depth: int, anchor: str = "") -> None:
         if depth > self.max_depth:
             state.skipped["depth"] += 1
             return
-        if not state.scope.contains(url):
+        in_scope, reason, key = self._verdict(state, url)
+        if not in_scope:
             state.skipped["offsite"] += 1
             return
-        reason = site.skip_reason(url, capture_pdf=self.capture_pdf)
         if reason:
             state.skipped[reason] += 1
             return
-        key = site.crawl_key(url)
         if key in state.seen:
             return
         if self.max_links_per_site is not None and len(state.seen) >= self.max_links_per_site:
@@ -548,7 +564,7 @@ class SiteSpider(scrapy.Spider):
         return [self.result_of(state)]
 
     def result_of(self, state: _SiteState) -> SiteResult:
-        state.bodies, state.scans = {}, {}  # the site is over: no longer needed
+        state.bodies, state.scans, state.verdicts = {}, {}, {}  # the site is over
         if state.lastmods:  # pages fetched before the sitemap arrived get their date too
             for snap in state.snapshots:
                 if snap.sitemap_lastmod is None:
