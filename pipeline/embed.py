@@ -13,6 +13,7 @@ includes the package version: an upgraded model never reuses stale vectors.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import importlib.metadata
@@ -21,6 +22,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -332,16 +334,30 @@ def embed_cached(
         if on_batch is not None:
             on_batch(len(hashes))
 
-    for chunk in _chunks(missing, batch_size):
-        new = embedder.encode([texts[h] for h in chunk])
-        vectors.update(zip(chunk, new, strict=True))
-        pending.append((chunk, new))
-        # A fast encoder (use-static) fills a batch in milliseconds; a transaction per batch
-        # then costs more than the encoding (issue 17), so writes wait for a full write batch
-        # or a second of work, whichever comes first: an interruption loses at most that.
-        full = sum(len(c) for c, _ in pending) >= _WRITE_ROWS
-        if full or time.perf_counter() - since >= _WRITE_SECONDS:
+    # One encoder thread runs up to a write batch ahead while this thread writes: DuckDB lets
+    # go of the GIL while it inserts and commits, so on two cores the writes (a third of the
+    # step with use-static, issue 17) overlap the encoding instead of following it.
+    chunks = list(_chunks(missing, batch_size))
+    ahead = max(1, _WRITE_ROWS // max(batch_size, 1)) + 1
+    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-encode")
+    try:
+        queued: collections.deque = collections.deque()
+        for index, chunk in enumerate(chunks):
+            while len(queued) < ahead and index + len(queued) < len(chunks):
+                upcoming = chunks[index + len(queued)]
+                queued.append(encoder.submit(embedder.encode, [texts[h] for h in upcoming]))
+            new = queued.popleft().result()
+            vectors.update(zip(chunk, new, strict=True))
+            pending.append((chunk, new))
+            # A fast encoder (use-static) fills a batch in milliseconds; a transaction per
+            # batch then costs more than the encoding (issue 17), so writes wait for a full
+            # write batch or a second of work, whichever comes first: an interruption loses at
+            # most that.
+            full = sum(len(c) for c, _ in pending) >= _WRITE_ROWS
+            if full or time.perf_counter() - since >= _WRITE_SECONDS:
+                flush()
+        if pending:
             flush()
-    if pending:
-        flush()
+    finally:
+        encoder.shutdown(wait=True, cancel_futures=True)
     return {h: vectors[h] for h in texts}
