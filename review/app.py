@@ -27,6 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from clusterradar import texts
 from clusterradar.review import api, auth
+from clusterradar.review.queue_index import QueueIndex
 from clusterradar.review.routes import agreement, clusters, decisions, errors, login, queue
 from clusterradar.review.routes.deps import (
     AppContext,
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         login_signer=auth.CookieSigner(secret, "login"),
         throttle=auth.LoginThrottle(),
         templates=Jinja2Templates(env=template_environment(settings.ui.language)),
+        queue=QueueIndex(settings.review),
     )
     app = FastAPI(title="Clusterradar review", docs_url=None, redoc_url=None, openapi_url=None)
     static_dir = resources.files("clusterradar.review").joinpath("static")

@@ -9,25 +9,28 @@ from dataclasses import dataclass, field
 import duckdb
 
 from clusterradar import clock, texts
-from clusterradar.labels import NO_SVI_RELEVANCE
 from clusterradar.review import vocabulary
 from clusterradar.review.messages import input_error, not_found
 from clusterradar.review.queue import (
-    DIMENSION_ORDER,
     QUEUE_PAGE_SIZE,
     REASONS,
     Queue,
     QueueFilters,
     QueueItem,
     QueueWindow,
+    build_queue,
     listed_window,
+    matches,
+    next_after,
     pending_items,
+    position_key,
 )
+from clusterradar.review.queue_index import QueueIndex
 from clusterradar.settings import ReviewSettings
 from clusterradar.warehouse import axis_scores, review_pages, reviews
 from clusterradar.warehouse.history import ClassificationVersion, timeline
 from clusterradar.warehouse.records import AxisScoreRecord, StoredSuggestion
-from clusterradar.warehouse.review_pages import QueueQuery, QueueRead, RunInfo, SiteOutcome
+from clusterradar.warehouse.review_pages import RunInfo, SiteOutcome
 from clusterradar.warehouse.reviews import ClusterFacts, Evidence, QueueCandidate, ReviewDecision
 
 
@@ -140,37 +143,6 @@ def load_pending(
     )
 
 
-def queue_query(
-    settings: ReviewSettings, viewer: str | None, filters: QueueFilters, **listing: object
-) -> QueueQuery:
-    """The warehouse's read of the queue with the queue's rules, order and `filters`;
-    `listing`: ``page`` or ``after``/``after_reason`` (see :class:`QueueQuery`)."""
-    return QueueQuery(
-        as_of=clock.today(),
-        multi_label=[d for d in vocabulary.dimension_keys() if vocabulary.is_multi_label(d)],
-        reasons=list(REASONS),
-        dimension_order=list(DIMENSION_ORDER),
-        no_svi_relevance=NO_SVI_RELEVANCE,
-        low_confidence=settings.low_confidence,
-        min_score=settings.queue_min_score,
-        viewer=viewer,
-        four_eyes=settings.four_eyes,
-        run_id=filters.run_id,
-        quarter=filters.quarter,
-        bundesland=filters.bundesland or None,
-        dimension=filters.dimension or None,
-        label=filters.label or None,
-        dropped=filters.dropped,
-        **listing,  # type: ignore[arg-type]
-    )
-
-
-def _items(read: QueueRead) -> list[QueueItem]:
-    return [
-        QueueItem(r.candidate, r.current_labels, r.reason, r.awaiting_second) for r in read.rows
-    ]
-
-
 def load_queue_page(
     con: duckdb.DuckDBPyConnection,
     settings: ReviewSettings,
@@ -178,22 +150,29 @@ def load_queue_page(
     filters: QueueFilters,
     number: int = 1,
     size: int = QUEUE_PAGE_SIZE,
+    index: QueueIndex | None = None,
 ) -> QueuePage:
-    """Page `number` of the queue (clamped) with the counts of the whole queue; the warehouse
-    orders and counts, only the listed items are read (issue 17)."""
-    ask = queue_query(settings, viewer, filters, page=number, page_size=size)
-    read = review_pages.read_queue(con, ask)
-    listed = _items(read)
+    """Page `number` of the queue (clamped) with the counts of the whole filtered queue. The
+    review app passes its `index` (the queue kept in memory, issue 17); without one the queue
+    is computed afresh."""
+    pending = (index or QueueIndex(settings)).read(con, viewer, filters)
+    items = [i for i in pending.items if filters.dropped or not i.candidate.dropped]
+    lands = sorted({land for item in items for land in item.candidate.bundeslaender})
+    whole = build_queue(items, filters)
+    of = len(whole.items)
+    pages = max(1, -(-of // size))
+    first = (min(max(number, 1), pages) - 1) * size
+    listed = whole.items[first : first + size]
+    window = listed_window(listed, first + 1, of, size)
     queue = Queue(
         items=listed,
-        total_pending=read.total_pending,
-        by_dimension=read.by_dimension,
-        by_reason=read.by_reason,
-        by_bundesland=read.by_bundesland,
+        total_pending=whole.total_pending,
+        by_dimension=whole.by_dimension,
+        by_reason=whole.by_reason,
+        by_bundesland=whole.by_bundesland,
     )
-    window = listed_window(listed, read.first, read.shown, size)
-    runs = review_pages.finished_runs(con)
-    return QueuePage(queue, filters, runs, read.bundeslaender, read.dropped_hidden, window)
+    hidden = len(pending.items) - len(items)
+    return QueuePage(queue, filters, pending.runs, lands, hidden, window)
 
 
 def load_next(
@@ -203,15 +182,37 @@ def load_next(
     filters: QueueFilters,
     after: str | None,
     after_reason: str | None = None,
+    index: QueueIndex | None = None,
 ) -> tuple[QueueItem | None, int]:
     """The queue item after `after` (:func:`clusterradar.review.queue.next_after`; its place
-    given by `after_reason` once it has left the queue) and how many items the queue has."""
-    ask = queue_query(
-        settings, viewer, filters, page_size=1, after=after or None, after_reason=after_reason
+    given by `after_reason` once it has left the queue) and how many items the filtered queue
+    has."""
+    pending = (index or QueueIndex(settings)).read(con, viewer, filters)
+    items = [
+        item
+        for item in pending.items
+        if (filters.dropped or not item.candidate.dropped) and matches(item, filters)
+    ]
+    after_key = None
+    if after and after_reason in REASONS and after not in {i.suggestion_id for i in items}:
+        after_key = place_in_queue(con, after, after_reason)
+    return next_after(items, after, after_key), len(items)
+
+
+def place_in_queue(con: duckdb.DuckDBPyConnection, suggestion_id: str, reason: str) -> tuple | None:
+    """The queue position key a suggestion had with `reason` (see
+    :func:`clusterradar.review.queue.position_key`), also once it has left the queue; None for
+    an unknown suggestion."""
+    suggestion = reviews.load_suggestion(con, suggestion_id)
+    if suggestion is None:
+        return None
+    facts = reviews.load_cluster(con, suggestion.cluster_id)
+    candidate = QueueCandidate.of(
+        suggestion,
+        cluster_name=facts.name if facts else suggestion.cluster_id,
+        bundeslaender=list(facts.bundeslaender) if facts else [],
     )
-    read = review_pages.read_queue(con, ask)
-    listed = _items(read)
-    return (listed[0] if listed else None), read.shown
+    return position_key(candidate, reason)
 
 
 CONFIRMATIONS = texts.Names("confirm")  # in the app's language (clusterradar/texts.py)

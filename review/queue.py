@@ -26,9 +26,9 @@ After a decision or a skip the reviewer continues with the item that follows the
 in this order (:func:`next_after`), never with the top of the queue: the decided item is gone
 from the queue by then, so its place is given by its sort key (:func:`position_key`).
 
-The queue page and ``/next`` read their items from the warehouse, which applies these rules in
-``warehouse/queries/review_queue_page.sql`` so that only the listed page reaches Python (issue
-17); ``tests/test_review_queue_page.py`` holds the two equal on randomised warehouses.
+The review app keeps the queue these rules give in memory and computes again only the
+clusters whose review changed (:mod:`clusterradar.review.queue_index`, issue 17); the rules
+work per cluster, which is what makes that possible.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def listed_window(
     listed: list[QueueItem], first: int, of: int, size: int = QUEUE_PAGE_SIZE
 ) -> QueueWindow:
     """The window of a queue of `of` items whose listed items start at position `first` (the
-    warehouse chose and clamped the page: ``review_pages.read_queue``)."""
+    caller chose and clamped the page: :func:`clusterradar.review.pages.load_queue_page`)."""
     pages = max(1, -(-of // size))
     number = min(max((first - 1) // size + 1, 1), pages)
     if not listed:

@@ -1,7 +1,7 @@
 """What the review pages read beyond suggestions and decisions (those are in
 :mod:`clusterradar.warehouse.reviews`): the classification runs a reviewer can filter by, the
-labels in force for the queue, a cluster's suggestions of the quarter before, and whether its
-site answered the latest crawl.
+labels in force, what changed for the queue, a cluster's suggestions of the quarter before,
+and whether its site answered the latest crawl.
 
 Every function takes an open connection and only reads.
 """
@@ -46,91 +46,31 @@ def finished_runs(con: duckdb.DuckDBPyConnection) -> list[RunInfo]:
 
 
 def labels_in_force(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, cluster_ids: list[str] | None = None
 ) -> dict[tuple[str, str], list[str]]:
     """Labels in force per (cluster, dimension) on `as_of`: what
-    :func:`clusterradar.warehouse.history.effective_at` says, reading only the labels."""
-    rows = con.execute(query("review_labels_in_force"), {"as_of": as_of}).fetchall()
+    :func:`clusterradar.warehouse.history.effective_at` says, reading only the labels; of every
+    cluster, or only of `cluster_ids`."""
+    params = {"as_of": as_of, "cluster_ids": cluster_ids}
+    rows = con.execute(query("review_labels_in_force"), params).fetchall()
     return {(cluster_id, dimension): list(labels) for cluster_id, dimension, labels in rows}
 
 
-@dataclass(slots=True)
-class QueueQuery:
-    """What one read of the review queue asks (see ``queries/review_queue_page.sql``): the
-    queue's rules and order as the review settings and vocabulary give them, the viewer, the
-    filters, and what to list (a page, or the one item after `after`)."""
-
-    as_of: dt.date
-    multi_label: list[str]
-    reasons: list[str]
-    dimension_order: list[str]
-    no_svi_relevance: str
-    low_confidence: float
-    min_score: float
-    viewer: str | None = None
-    four_eyes: bool = False
-    run_id: str | None = None
-    quarter: str | None = None
-    bundesland: str | None = None
-    dimension: str | None = None
-    label: str | None = None
-    dropped: bool = False
-    page: int = 1
-    page_size: int = 100
-    after: str | None = None
-    after_reason: str | None = None
+QueueStamp = dict[str, int]  # part of review_queue_stamp.sql -> its count or hash
+ClusterReviewCounts = dict[str, tuple[int, int, int]]  # cluster -> decisions, versions, conclusions
 
 
-@dataclass(slots=True)
-class QueueRow:
-    """A listed queue item: the suggestion and why it sits where it sits."""
-
-    candidate: QueueCandidate
-    current_labels: list[str] | None
-    reason: str
-    awaiting_second: bool
+def queue_stamp(con: duckdb.DuckDBPyConnection) -> QueueStamp:
+    """What the review queue depends on, in a few numbers (``queries/review_queue_stamp.sql``):
+    counts of the append-only tables, hashes over the runs and the clusters."""
+    return dict(con.execute(query("review_queue_stamp")).fetchall())
 
 
-@dataclass(slots=True)
-class QueueRead:
-    """The listed rows (from queue position `first`) and the counts of the whole queue:
-    `total_pending` of the queue without the filters, the rest of the filtered queue."""
-
-    rows: list[QueueRow]
-    first: int
-    total_pending: int
-    shown: int
-    dropped_hidden: int
-    by_dimension: dict[str, int]
-    by_reason: dict[str, int]
-    by_bundesland: dict[str, int]
-    bundeslaender: list[str]  # the Länder of the queue without the filters
-
-
-_ROW_FIELDS = ("current_labels", "reason", "awaiting_second")
-
-
-def read_queue(con: duckdb.DuckDBPyConnection, ask: QueueQuery) -> QueueRead:
-    """Order and count the review queue in the warehouse; only the listed rows come back."""
-    params = {f.name: getattr(ask, f.name) for f in fields(QueueQuery)}
-    row = con.execute(query("review_queue_page"), params).fetchone()
-    names = [d[0] for d in con.description]
-    found = dict(zip(names, row, strict=True))
-    rows = []
-    for item in found["page"] or []:
-        extra = [item.pop(name) for name in _ROW_FIELDS]
-        rows.append(QueueRow(QueueCandidate(**item), *extra))
-    return QueueRead(
-        rows=rows,
-        first=found["first"] or 0,
-        total_pending=found["total_pending"],
-        shown=found["shown"],
-        dropped_hidden=found["dropped_hidden"],
-        by_dimension=dict(found["by_dimension"] or {}),
-        by_reason=dict(found["by_reason"] or {}),
-        by_bundesland=dict(sorted((found["by_bundesland"] or {}).items())),
-        bundeslaender=list(found["bundeslaender"] or []),
-    )
+def cluster_review_counts(con: duckdb.DuckDBPyConnection) -> ClusterReviewCounts:
+    """Per cluster, its review decisions, label versions and review conclusions (counts; the
+    tables are append-only, so a cluster whose counts moved is one whose review changed)."""
+    rows = con.execute(query("review_queue_cluster_counts")).fetchall()
+    return {cluster_id: tuple(counts) for cluster_id, *counts in rows}
 
 
 @dataclass(slots=True)

@@ -268,9 +268,16 @@ def evidence_for(
 
 
 def queue_candidates(
-    con: duckdb.DuckDBPyConnection, *, run_id: str | None = None, quarter: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str | None = None,
+    quarter: str | None = None,
+    cluster_ids: list[str] | None = None,
 ) -> list[QueueCandidate]:
-    cursor = con.execute(query("review_queue_candidates"), {"run_id": run_id, "quarter": quarter})
+    """The suggestions of each (cluster, dimension)'s latest finished run (optionally of one run
+    or quarter), of every cluster or only of `cluster_ids`."""
+    params = {"run_id": run_id, "quarter": quarter, "cluster_ids": cluster_ids}
+    cursor = con.execute(query("review_queue_candidates"), params)
     return _records(cursor, QueueCandidate)
 
 

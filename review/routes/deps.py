@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from clusterradar import texts
 from clusterradar.review import auth, vocabulary
 from clusterradar.review.queue import QueueFilters
+from clusterradar.review.queue_index import QueueIndex
 from clusterradar.settings import ReviewSettings, Settings
 from clusterradar.warehouse.db import connect
 
@@ -75,6 +76,7 @@ class AppContext:
     login_signer: auth.CookieSigner
     throttle: auth.LoginThrottle
     templates: Jinja2Templates
+    queue: QueueIndex  # the review queue kept in memory (review/queue_index.py)
 
     @property
     def review(self) -> ReviewSettings:

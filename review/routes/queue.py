@@ -76,7 +76,9 @@ def queue_page(
                 },
                 status=400,
             )
-        page = load_queue_page(con, context.review, session.user_name, filters, p)
+        page = load_queue_page(
+            con, context.review, session.user_name, filters, p, index=context.queue
+        )
         message = message_for(con, msg, done, end)
     if msg == "bulk":
         message = MESSAGES["bulk_done" if n == of else "bulk_pending"].format(n=n, of=of)
@@ -129,6 +131,7 @@ def next_item(
             filters,
             after or None,
             reason if reason in REASONS else None,
+            index=context.queue,
         )
     params = filters.as_params()
     if item is None:

@@ -1,6 +1,8 @@
 -- Review queue candidates: every suggestion of the latest finished classification run per
 -- (cluster, dimension), optionally limited to one run ($run_id) or quarter ($quarter), with the
--- cluster's registry facts and what review already did (concluded? who decided?).
+-- cluster's registry facts and what review already did (concluded? who decided?); with
+-- $cluster_ids (NULL: every cluster) only those clusters' (the review app's in-memory queue
+-- recomputes the clusters whose reviews changed, review/queue_index.py).
 -- Ranking and filtering are done in Python (clusterradar.review.queue), where they are tested.
 WITH runs AS (
     SELECT run_id, quarter, finished_at
@@ -13,12 +15,14 @@ latest AS (
     SELECT s.cluster_id, s.dimension, arg_max(s.run_id, r.finished_at) AS run_id
     FROM suggestions s
     JOIN runs r ON r.run_id = s.run_id
+    WHERE $cluster_ids IS NULL OR list_contains($cluster_ids, s.cluster_id)
     GROUP BY s.cluster_id, s.dimension
 ),
 decided AS (
     SELECT suggestion_id, list(DISTINCT reviewer ORDER BY reviewer) AS reviewers
     FROM review_decisions
     WHERE suggestion_id IS NOT NULL
+      AND ($cluster_ids IS NULL OR list_contains($cluster_ids, cluster_id))
     GROUP BY suggestion_id
 )
 SELECT
