@@ -15,6 +15,7 @@ median of the per-round ratios does).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import http.cookiejar
 import os
 import re
@@ -178,6 +179,12 @@ class _Client:
         with self.opener.open(self.base + path, timeout=60) as response:
             return response.status, response.read().decode("utf-8", "replace")
 
+    def post(self, path: str, form: dict[str, str]) -> tuple[int, str]:
+        """A form POST; redirects are followed as a browser does (303: GET)."""
+        data = urllib.parse.urlencode(form).encode()
+        with self.opener.open(self.base + path, data=data, timeout=60) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+
     def login(self, name: str, password: str) -> None:
         _, page = self.get("/login")
         token = _TOKEN.search(page)
@@ -190,8 +197,17 @@ class _Client:
                 raise RuntimeError("review app: the benchmark account could not log in")
 
 
-def time_review_app(db: Path, cluster_ids: list[str], requests: int) -> dict[str, Any]:
-    """p50/p95 of the queue page and of cluster pages, over loopback, after a warm-up."""
+DECISIONS = 20  # accepts in the reviewer's round of the review step
+_FIRST_ITEM = re.compile(r'<a class="open-item" href="(/clusters/[^"]+)"')
+
+
+def time_review_app(
+    db: Path, cluster_ids: list[str], requests: int, decisions: int = DECISIONS
+) -> dict[str, Any]:
+    """p50/p95 of the queue page and of cluster pages, over loopback, after a warm-up; then a
+    reviewer's round: open the queue's first item, accept it (the app continues with the next
+    item), back to the queue, `decisions` times. The queue read right after a decision is
+    timed on its own: it is the one that has to take in a change."""
     password = "benchmark password " + str(time.time_ns())
     with connect(db) as con, transaction(con):
         if auth.load_user(con, REVIEWER) is None:
@@ -227,6 +243,7 @@ def time_review_app(db: Path, cluster_ids: list[str], requests: int) -> dict[str
                     raise RuntimeError(f"review app: {path} answered {status}")
                 if i >= 3:  # the first requests load templates and warm the caches
                     timings[page].append(elapsed)
+        timings.update(_time_decisions(client, decisions))
     finally:
         server.terminate()
         try:
@@ -237,8 +254,39 @@ def time_review_app(db: Path, cluster_ids: list[str], requests: int) -> dict[str
     for page, values in timings.items():
         result[f"{page}_p50_ms"] = round(statistics.median(values), 1)
         result[f"{page}_p95_ms"] = round(_percentile(values, 0.95), 1)
-    result["p95_ms"] = max(result["queue_p95_ms"], result["cluster_p95_ms"])
+    result["decisions"] = len(timings["decision"])
+    pages = ("queue", "cluster", "queue_after_decision")
+    result["p95_ms"] = max(result[f"{page}_p95_ms"] for page in pages)
     return result
+
+
+def _time_decisions(client: _Client, decisions: int) -> dict[str, list[float]]:
+    """Milliseconds of each decision (the POST and the redirects to the next item's page) and
+    of the queue page read right after it."""
+    timings: dict[str, list[float]] = {"decision": [], "queue_after_decision": []}
+    for _ in range(decisions):
+        _, queue = client.get("/")
+        found = _FIRST_ITEM.search(queue)
+        if found is None:
+            break
+        path = html.unescape(found.group(1))
+        suggestion_id = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)["s"][0]
+        _, page = client.get(path)
+        token = _TOKEN.search(page)
+        if token is None:
+            raise RuntimeError("review app: no CSRF token on the cluster page")
+        form = {"action": "accept", "csrf_token": token.group(1), "then": "next"}
+        started = time.perf_counter()
+        status, _ = client.post(f"/suggestions/{urllib.parse.quote(suggestion_id)}/decide", form)
+        timings["decision"].append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise RuntimeError(f"review app: deciding {suggestion_id} answered {status}")
+        started = time.perf_counter()
+        status, _ = client.get("/")
+        timings["queue_after_decision"].append((time.perf_counter() - started) * 1000)
+    if not timings["decision"]:
+        raise RuntimeError("review app: the queue listed nothing to decide")
+    return timings
 
 
 AGE_ROUNDS = 3

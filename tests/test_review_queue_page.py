@@ -1,8 +1,9 @@
-"""The queue page reads one page of the queue from the warehouse (issue 17): the warehouse
-orders and counts the whole queue, and only the listed rows reach Python. The queue's rules
-stay those of :func:`clusterradar.review.queue.pending_items` (the cluster page, the report
-and ``review list`` use them): on randomised warehouses every page, every count and every step
-of ``/next`` must be exactly what the full computation in Python gives.
+"""The queue page lists one page of the queue and counts the whole (filtered) queue; ``/next``
+steps through it. On randomised warehouses every page, every count and every step of ``/next``
+must be exactly what the full computation in Python gives
+(:func:`clusterradar.review.queue.pending_items`, which the cluster page, the report and
+``review list`` use too). The app's queue kept in memory is held to the fresh queue by
+tests/test_review_queue_index.py.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _decide(con, rng: random.Random, sid: str, cluster_id: str, dimension: str, 
 
 
 def _full_queue(con, settings, viewer, filters):
-    """The queue page as it was computed before issue 17: every pending item in Python."""
+    """The queue page from every pending item, computed in Python."""
     everything = load_pending(con, settings, viewer=viewer, filters=_with(filters, dropped=True))
     items = [i for i in everything if filters.dropped or not i.candidate.dropped]
     lands = sorted({land for item in items for land in item.candidate.bundeslaender})
