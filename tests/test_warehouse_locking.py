@@ -235,3 +235,31 @@ def test_a_lingering_instance_lets_the_file_go_when_its_time_is_up(tmp_path):
     with duckdb.connect(str(db), read_only=True) as con:
         rows = dict(con.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall())
     assert rows == {"review app": 1, "other process": 1000}
+
+
+def test_the_log_is_checkpointed_in_large_steps_and_completely_when_the_file_closes(tmp_path):
+    """Vectors arrive in many short transactions (issue 17); DuckDB's default checkpoint every
+    16 MB of log rewrote the primary-key index each time. The warehouse lets the log grow past
+    that and checkpoints it when the instance closes, without losing a row."""
+    db = tmp_path / "vectors.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE v (k INTEGER PRIMARY KEY, vector FLOAT[])")
+    log = Path(str(db) + ".wal")
+    largest = 0
+    with connect(db, require_schema=False) as con:
+        for batch in range(12):  # 12 x 2,000 vectors of 2 KB: about 50 MB of log
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                "INSERT INTO v SELECT range, list_transform(range(512), lambda x: random()::FLOAT) "
+                "FROM range(?, ?)",
+                [batch * 2000, (batch + 1) * 2000],
+            )
+            con.execute("COMMIT")
+            largest = max(largest, log.stat().st_size if log.exists() else 0)
+    assert largest > 32 * 2**20  # with DuckDB's default it never passes about 16 MB
+    assert not log.exists() or log.stat().st_size == 0  # checkpointed when the file closed
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT k) FROM v").fetchone() == (
+            24000,
+            24000,
+        )
