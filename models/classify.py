@@ -13,7 +13,8 @@ Within a new run, each cluster is one of three cases (:func:`plan_clusters`):
   as if it were new;
 - **reused**: the same model artefact already classified exactly this passage set (key: model
   version + content hash of the passages and registry facts the model reads): copied as well;
-- **computed**: everything else, batch by batch, so only one batch's vectors are in memory.
+- **computed**: everything else, batch by batch, the vectors read for a window of clusters at
+  a time, so only that window's vectors are in memory.
 
 Before any of that, the run fingerprints what it would read (:mod:`classify_inputs`: passage
 hashes, registry facts, labels, settings, code version; no vectors). When a finished run had
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from clusterradar.models.classify_compute import Scoring
 
 BATCH_CLUSTERS = 10
+VECTOR_WINDOW_CLUSTERS = 120  # clusters whose vectors one read fetches (Scoring.read_vectors)
 
 
 @dataclass(slots=True)
@@ -314,10 +316,12 @@ def _write(
     progress: bool,
 ) -> None:
     """Copy and compute batch by batch, each batch one transaction (an interruption keeps
-    whole clusters only). Vectors are read for one batch at a time."""
+    whole clusters only). Vectors are read for a window of computed clusters at a time."""
 
     todo = sorted([*plan.carried, *plan.reused, *plan.computed])
     computed = set(plan.computed)
+    in_order = [c for c in todo if c in computed]
+    place = {cluster_id: i for i, cluster_id in enumerate(in_order)}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("classifying", total=len(todo))
         for start in range(0, len(todo), BATCH_CLUSTERS):
@@ -326,6 +330,9 @@ def _write(
             axis_rows: list[AxisScoreRecord] = []
             if scoring is not None and computed.intersection(batch):
                 wanted = [c for c in batch if c in computed]
+                if not scoring.holds(wanted[0]):
+                    at = place[wanted[0]]
+                    scoring.read_vectors(db_path, in_order[at : at + VECTOR_WINDOW_CLUSTERS])
                 rows, axis_rows = scoring.score(db_path, run_id, inputs.passages_hashes, wanted)
             with connect(db_path) as con, transaction(con):
                 for (source, note), clusters in plan.copies(batch).items():
