@@ -122,6 +122,33 @@ def test_process_pending_extracts_splits_and_embeds_everything(settings):
     assert home.page_kind == "home"
 
 
+def test_texts_read_in_windows_give_the_passages_of_one_read(settings, tmp_path, monkeypatch):
+    """The passages stage reads snapshot texts a window at a time and hands them to the workers
+    in smaller batches (issue 17); windows of 3 and batches of 2 split exactly the passages that
+    one read of everything does."""
+    import shutil
+
+    copy = tmp_path / "windows.duckdb"
+    shutil.copy(settings.db, copy)
+    process_pending(settings, progress=False)
+    monkeypatch.setattr(pipeline_run, "TEXT_READ_SNAPSHOTS", 3)
+    monkeypatch.setattr(pipeline_run, "PASSAGE_BATCH_SNAPSHOTS", 2)
+    small = Settings(db=copy)
+    small.nlp.embedding_model = settings.nlp.embedding_model
+    stats = process_pending(small, progress=False)
+    assert stats.snapshots_split == 8
+    sql = (
+        "SELECT snapshot_id, seq, passage_hash, lemmas, lexicon_terms FROM passages "
+        "ORDER BY snapshot_id, seq"
+    )
+    with connect(settings.db) as con:
+        whole = con.execute(sql).fetchall()
+    with connect(copy) as con:
+        windowed = con.execute(sql).fetchall()
+        split = con.execute("SELECT count(*) FROM passage_sets").fetchone()[0]
+    assert windowed == whole and len(whole) > 8 and split == 8
+
+
 def test_rerun_does_nothing_changes_nothing_and_loads_no_embedding_model(settings, monkeypatch):
     process_pending(settings, progress=True)  # the progress bars must not break anything
     counts = [_count(settings.db, f"SELECT count(*) FROM {t}") for t in ("passages", "embeddings")]
