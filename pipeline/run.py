@@ -57,7 +57,11 @@ PASSAGE_BATCH_SNAPSHOTS = 100
 # process shares the two cores with the spaCy workers (issue 17), so texts are read in windows
 # of this many (about 10 MB of text) and handed to the workers in batches of the size above.
 TEXT_READ_SNAPSHOTS = 1000
-EXTRACT_BATCH_PAGES = 100  # read and written together; extracted site by site
+# Pages read and written together (extracted site by site). A read costs about the same for
+# 100 pages as for 1,000 (100-200 ms on the 450 x 30 warehouse), so groups are large: the
+# extraction of 6,200 pages took 22.0 s in groups of 100 and 17.9 s in groups of 1,000, the
+# stage's own process 8.9 and 3.9 s of CPU (issue 17). An interruption loses one group.
+EXTRACT_BATCH_PAGES = 1000
 
 
 @dataclass(slots=True)

@@ -122,21 +122,28 @@ def test_process_pending_extracts_splits_and_embeds_everything(settings):
     assert home.page_kind == "home"
 
 
-def test_texts_read_in_windows_give_the_passages_of_one_read(settings, tmp_path, monkeypatch):
-    """The passages stage reads snapshot texts a window at a time and hands them to the workers
-    in smaller batches (issue 17); windows of 3 and batches of 2 split exactly the passages that
-    one read of everything does."""
+def test_small_read_windows_extract_and_split_what_one_read_does(settings, tmp_path, monkeypatch):
+    """Extraction reads and writes groups of sites, the passages stage reads snapshot texts a
+    window at a time and hands them to the workers in smaller batches (issue 17): groups of one
+    page, windows of 3 and batches of 2 extract and split exactly what one read of everything
+    does."""
     import shutil
 
     copy = tmp_path / "windows.duckdb"
     shutil.copy(settings.db, copy)
     process_pending(settings, progress=False)
+    monkeypatch.setattr(pipeline_run, "EXTRACT_BATCH_PAGES", 1)
     monkeypatch.setattr(pipeline_run, "TEXT_READ_SNAPSHOTS", 3)
     monkeypatch.setattr(pipeline_run, "PASSAGE_BATCH_SNAPSHOTS", 2)
     small = Settings(db=copy)
     small.nlp.embedding_model = settings.nlp.embedding_model
     stats = process_pending(small, progress=False)
-    assert stats.snapshots_split == 8
+    assert stats.snapshots_split == 8 and stats.pages_extracted == 8
+    texts = "SELECT snapshot_id, extracted_text, title, language FROM page_snapshots ORDER BY 1"
+    with connect(settings.db) as con:
+        extracted = con.execute(texts).fetchall()
+    with connect(copy) as con:
+        assert con.execute(texts).fetchall() == extracted
     sql = (
         "SELECT snapshot_id, seq, passage_hash, lemmas, lexicon_terms FROM passages "
         "ORDER BY snapshot_id, seq"
