@@ -133,6 +133,13 @@ def _reopen_or_finish(con, rng: random.Random) -> None:
         )
 
 
+def _warehouse_and_index(db_path, seed: int) -> tuple[ReviewSettings, QueueIndex]:
+    """A random warehouse (seeded) and an empty kept queue with default review settings."""
+    _random_warehouse(db_path, random.Random(seed))
+    settings = ReviewSettings()
+    return settings, QueueIndex(settings)
+
+
 @pytest.mark.parametrize("four_eyes", [False, True])
 def test_the_kept_queue_is_the_fresh_queue_after_every_kind_of_write(db_path, four_eyes):
     rng = random.Random(17 + four_eyes)
@@ -168,10 +175,7 @@ def test_the_kept_queue_is_the_fresh_queue_after_every_kind_of_write(db_path, fo
 
 
 def test_a_read_without_writes_computes_nothing_and_a_decision_only_its_cluster(db_path):
-    rng = random.Random(5)
-    _random_warehouse(db_path, rng)
-    settings = ReviewSettings()
-    index = QueueIndex(settings)
+    settings, index = _warehouse_and_index(db_path, seed=5)
     with connect(db_path) as con:
         first = index.read(con, "anna", FILTERS[0])
         again = index.read(con, "anna", FILTERS[0])
@@ -191,10 +195,7 @@ def test_a_read_without_writes_computes_nothing_and_a_decision_only_its_cluster(
 def test_a_label_valid_from_tomorrow_reaches_the_kept_queue_when_the_day_turns(
     db_path, monkeypatch
 ):
-    rng = random.Random(9)
-    _random_warehouse(db_path, rng)
-    settings = ReviewSettings()
-    index = QueueIndex(settings)
+    settings, index = _warehouse_and_index(db_path, seed=9)
     with connect(db_path) as con:
         item = next(i for i in index.read(con, "anna", FILTERS[0]).items if i.reason != "differs")
     dimension = item.candidate.dimension
@@ -223,10 +224,7 @@ def test_a_label_valid_from_tomorrow_reaches_the_kept_queue_when_the_day_turns(
 
 
 def test_the_queue_page_with_the_kept_queue_lists_what_the_fresh_page_lists(db_path):
-    rng = random.Random(3)
-    _random_warehouse(db_path, rng)
-    settings = ReviewSettings()
-    index = QueueIndex(settings)
+    settings, index = _warehouse_and_index(db_path, seed=3)
     with connect(db_path) as con:
         for filters in [*FILTERS, QueueFilters(dropped=True, dimension="intensity")]:
             for number in (1, 2, 99):
