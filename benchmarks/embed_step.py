@@ -1,5 +1,5 @@
-"""The pipeline's embedding step alone, with vector writes batched (today) or one per encoder
-batch (as before commit e70bd2f).
+"""The pipeline's embedding step alone, with vector writes batched (today: whatever the writer
+thread finds queued, up to ``_WRITE_ROWS``) or one transaction per encoded chunk.
 
 ``python -m benchmarks.embed_step WAREHOUSE {batched,per-batch}``
 
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
         return 2
     db, mode = argv
     if mode == "per-batch":
-        embed._WRITE_ROWS, embed._WRITE_SECONDS = 1, 0.0
+        embed._WRITE_ROWS = 1  # a write takes one queued chunk, never more
     started = time.perf_counter()
     stats = process_pending(load_settings(overrides={"db": db}), progress=False)
     seconds = stats.seconds.get("embeddings")

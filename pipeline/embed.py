@@ -13,16 +13,15 @@ includes the package version: an upgraded model never reuses stale vectors.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import importlib.metadata
 import logging
 import os
+import queue
 import re
-import time
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -63,9 +62,9 @@ _USE_ALIASES = {
 }
 DEFAULT_BATCH_SIZE = 32
 _E5_NAME = re.compile(r"(^|[/_-])e5([/_-]|$)")  # intfloat/multilingual-e5-small, e5-base-v2
-_WRITE_BATCH = 256
-_WRITE_ROWS = 2048  # vectors per write transaction at most (about 4 MB)
-_WRITE_SECONDS = 1.0  # ... or the vectors of this much encoding, whichever comes first
+_ENCODE_TEXTS = 256  # texts per encode call unless the caller or the embedder asks for more
+_WRITE_ROWS = 8192  # vectors per write transaction at most (16 MB)
+_QUEUED_CHUNKS = 16  # encoded chunks waiting for the writer at most (64 MB of use-static vectors)
 # Hashes per cache read: each read scans the vector column wherever the hashes lie, about as
 # long for 36,000 passages as for 3,000 (issue 17), so reads are large (75 MB of vectors).
 _READ_ROWS = 40_000
@@ -298,19 +297,21 @@ def embed_cached(
     embedder: Embedder,
     passages: list[tuple[str, str]],
     *,
-    batch_size: int = _WRITE_BATCH,
+    batch_size: int = _ENCODE_TEXTS,
     on_batch: Callable[[int], None] | None = None,
     known_missing: bool = False,
 ) -> dict[str, np.ndarray]:
     """Vectors for ``passages`` (``(passage_hash, text)``), embedding only what is not cached.
 
-    New vectors are written in batches (up to ``_WRITE_ROWS`` vectors or one second of
-    encoding), each in its own short transaction and one bulk statement, so an interrupted run
-    keeps what it finished and a concurrent reader is never locked out for long. Passages are
-    embedded shortest first, so each encoder batch holds texts of similar length (less
-    padding). ``on_batch(n)`` is called after each written batch
-    (progress bars). ``known_missing``: the caller has just read these from the warehouse as
-    not cached, so the cache lookup is skipped.
+    This thread encodes; a writer thread stores the new vectors, each write in its own short
+    transaction and one bulk statement of up to ``_WRITE_ROWS`` vectors (whatever has been
+    encoded since its last write), so an interrupted run keeps everything it encoded and a
+    concurrent reader is never locked out for long. Passages are embedded shortest first, so
+    each encoder batch holds texts of similar length (less padding). ``batch_size`` texts go to
+    each ``encode`` call, at least the embedder's ``texts_per_call`` where it names one.
+    ``on_batch(n)`` is called after each write (progress bars), in the writer thread.
+    ``known_missing``: the caller has just read these from the warehouse as not cached, so the
+    cache lookup is skipped.
     """
     factory = _connection_factory(con_factory_or_db_path)
     texts = dict(passages)  # de-duplicates by hash
@@ -319,48 +320,90 @@ def embed_cached(
         with factory() as con:
             vectors = cached_vectors(con, embedder.model_id, list(texts))
     missing = sorted((h for h in texts if h not in vectors), key=lambda h: len(texts[h]))
-    if missing:
-        log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
-
-    pending: list[tuple[list[str], np.ndarray]] = []
-    since = time.perf_counter()
-
-    def flush() -> None:
-        nonlocal since
-        hashes = [h for chunk, _ in pending for h in chunk]
-        with _short_transaction(factory) as con:
-            passages_store.insert_embeddings(
-                con, embedder.model_id, hashes, np.vstack([rows for _, rows in pending])
-            )
-        pending.clear()
-        since = time.perf_counter()
-        if on_batch is not None:
-            on_batch(len(hashes))
-
-    # One encoder thread runs up to a write batch ahead while this thread writes: DuckDB lets
-    # go of the GIL while it inserts and commits, so on two cores the writes (a third of the
-    # step with use-static, issue 17) overlap the encoding instead of following it.
-    chunks = list(_chunks(missing, batch_size))
-    ahead = max(1, _WRITE_ROWS // max(batch_size, 1)) + 1
-    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-encode")
-    try:
-        queued: collections.deque = collections.deque()
-        for index, chunk in enumerate(chunks):
-            while len(queued) < ahead and index + len(queued) < len(chunks):
-                upcoming = chunks[index + len(queued)]
-                queued.append(encoder.submit(embedder.encode, [texts[h] for h in upcoming]))
-            new = queued.popleft().result()
+    if not missing:
+        return {h: vectors[h] for h in texts}
+    log.info("embedding %d new passages with %s", len(missing), embedder.model_id)
+    per_call = max(batch_size, int(getattr(embedder, "texts_per_call", 1)), 1)
+    with _VectorWriter(factory, embedder.model_id, on_batch) as writer:
+        for chunk in _chunks(missing, per_call):
+            new = embedder.encode([texts[h] for h in chunk])
             vectors.update(zip(chunk, new, strict=True))
-            pending.append((chunk, new))
-            # A fast encoder (use-static) fills a batch in milliseconds; a transaction per
-            # batch then costs more than the encoding (issue 17), so writes wait for a full
-            # write batch or a second of work, whichever comes first: an interruption loses at
-            # most that.
-            full = sum(len(c) for c, _ in pending) >= _WRITE_ROWS
-            if full or time.perf_counter() - since >= _WRITE_SECONDS:
-                flush()
-        if pending:
-            flush()
-    finally:
-        encoder.shutdown(wait=True, cancel_futures=True)
+            writer.put(chunk, new)
     return {h: vectors[h] for h in texts}
+
+
+class _VectorWriter:
+    """Stores encoded vectors from a thread of its own while the caller encodes the next ones.
+
+    On two cores the encoder (Python and small NumPy products, one core) and DuckDB's insert
+    and commit (which let go of the GIL) then run side by side: the writes of 137k vectors cost
+    several seconds of CPU, as long as a fifth of use-static's encoding (issue 17). The queue
+    holds at most ``_QUEUED_CHUNKS`` encoded chunks, so memory stays bounded when the writes
+    are the slower side. Leaving the ``with`` block, also by an exception, writes what is
+    queued, then re-raises the first error of either side.
+    """
+
+    _DONE = object()
+
+    def __init__(self, factory: ConnectionFactory, model_id: str, on_batch):
+        self._factory, self._model_id, self._on_batch = factory, model_id, on_batch
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUED_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="embed-write", daemon=True)
+
+    def __enter__(self) -> _VectorWriter:
+        self._thread.start()
+        return self
+
+    def put(self, hashes: list[str], rows: np.ndarray) -> None:
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put((hashes, rows), timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._thread.is_alive():
+            while self._error is None:
+                try:
+                    self._queue.put(self._DONE, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            self._thread.join()
+        if exc is None and self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        try:
+            done = False
+            while not done:
+                batch = [self._queue.get()]
+                if batch[0] is self._DONE:
+                    return
+                rows = len(batch[0][0])
+                while rows < _WRITE_ROWS:  # whatever the encoder has finished meanwhile
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is self._DONE:
+                        done = True
+                        break
+                    batch.append(item)
+                    rows += len(item[0])
+                self._write(batch)
+        except BaseException as exc:  # handed to the encoding thread, which re-raises it
+            self._error = exc
+
+    def _write(self, batch: list[tuple[list[str], np.ndarray]]) -> None:
+        hashes = [h for chunk, _ in batch for h in chunk]
+        with _short_transaction(self._factory) as con:
+            passages_store.insert_embeddings(
+                con, self._model_id, hashes, np.vstack([rows for _, rows in batch])
+            )
+        if self._on_batch is not None:
+            self._on_batch(len(hashes))

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -334,12 +335,21 @@ def embed_pending(
 ) -> None:
     known_id = model_id_without_loading(settings.nlp.embedding_model)
     with _StageConnection(db, settings.lock_timeout) as stage:
+        missing: list[tuple[str, str]] | None = None
         if known_id is not None:  # an unchanged quarter need not load the model to see that
             stats.embedding_model = known_id
-            missing = passages_store.unembedded_passages(stage.con(), known_id, cluster_ids)
-            if not missing:
+            if not passages_store.any_unembedded(stage.con(), known_id, cluster_ids):
                 return
-        embedder = get_embedder(settings.nlp.embedding_model)
+            # The texts are read while the model loads (DuckDB lets go of the GIL): half a
+            # second of the step at registry size (issue 17).
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed-read") as reader:
+                reading = reader.submit(
+                    passages_store.unembedded_passages, stage.con(), known_id, cluster_ids
+                )
+                embedder = get_embedder(settings.nlp.embedding_model)
+                missing = reading.result()
+        else:
+            embedder = get_embedder(settings.nlp.embedding_model)
         stats.embedding_model = embedder.model_id
         if embedder.model_id != known_id:
             missing = passages_store.unembedded_passages(
@@ -361,7 +371,7 @@ def embed_pending(
         embed_cached(
             stage_connection,
             embedder,
-            [(h, t) for h, t in missing],
+            missing,
             batch_size=max(settings.nlp.batch_size, 1) * 4,
             on_batch=counted,
             known_missing=True,

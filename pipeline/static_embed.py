@@ -252,6 +252,10 @@ class UseStaticEmbedder:
     """USE distilled to static subword vectors (512 dimensions, needs the USE package only)."""
 
     dimension = _DIMENSION
+    # Texts a streaming caller (the pipeline's embedding step) should give each ``encode``:
+    # a call costs about 1.5 ms besides its texts (BLAS limits, the piece look-up, stacking),
+    # which at 128 texts per call was a tenth of the encoding (issue 17).
+    texts_per_call = 2048
 
     @staticmethod
     def model_id_without_loading() -> str:
@@ -282,7 +286,12 @@ class UseStaticEmbedder:
         folder = Path(cache_dir) if cache_dir is not None else cache_root() / STATIC_NAME
         self.table = PieceTable(folder / _slug(self.table_id), self._encode_pieces)
         self._pieces_of_word: dict[str, tuple[int, ...]] = {}
+        self._piece_threads = self._use._model.threads
         self._common = self._common_direction()
+        # From here on pieces are computed a few dozen at a time inside ``encode``, beside the
+        # pipeline's writer thread: a second BLAS thread there gains little and its spinning
+        # took the core the writes need (issue 17; docs/performance.md).
+        self._piece_threads = 1
 
     # --- pieces ---------------------------------------------------------------------------
 
@@ -295,7 +304,7 @@ class UseStaticEmbedder:
         if limit is None:
             backend._encode_batch(groups, 3 * len(groups), out)
         else:
-            with limit(limits=backend.threads, user_api="blas"):
+            with limit(limits=self._piece_threads, user_api="blas"):
                 backend._encode_batch(groups, 3 * len(groups), out)
         return out
 

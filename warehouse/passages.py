@@ -32,8 +32,13 @@ def _registered(con: Any, name: str, columns: dict[str, Any]) -> Iterator[None]:
     con.register(name, pa.table(columns))
     try:
         yield
-    finally:
-        con.unregister(name)
+    except BaseException:
+        # A failed statement aborts the transaction, and DuckDB then refuses the unregister
+        # too: that error must not hide the one that matters (a later register replaces it).
+        with contextlib.suppress(Exception):
+            con.unregister(name)
+        raise
+    con.unregister(name)
 
 
 def _column(rows: Sequence[Sequence[Any]], index: int) -> list[Any]:
@@ -177,6 +182,13 @@ def cluster_passage_key_rows(con: Any, cluster_ids: Iterable[str] | None) -> lis
 
 
 # -- embeddings ----------------------------------------------------------------------------
+def any_unembedded(con: Any, model_id: str, cluster_ids: Iterable[str] | None) -> bool:
+    """Whether some passage has no vector of ``model_id`` (without reading any text)."""
+    return bool(
+        con.execute(query("pipeline_any_unembedded"), [model_id, _ids(cluster_ids)]).fetchone()[0]
+    )
+
+
 def unembedded_passages(
     con: Any, model_id: str, cluster_ids: Iterable[str] | None
 ) -> list[tuple[str, str]]:
