@@ -33,7 +33,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from clusterradar.pipeline.embed import embed_cached, get_embedder, model_id_without_loading
+from clusterradar.pipeline.embed import get_embedder, model_id_without_loading, store_vectors
 from clusterradar.pipeline.lexicon import (
     LexiconMatcher,
     lexicon_score,
@@ -368,13 +368,12 @@ def embed_pending(
         def stage_connection() -> Iterator[Any]:
             yield stage.con()
 
-        embed_cached(
+        store_vectors(
             stage_connection,
             embedder,
             missing,
             batch_size=max(settings.nlp.batch_size, 1) * 4,
             on_batch=counted,
-            known_missing=True,
         )
 
 

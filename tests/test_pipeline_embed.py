@@ -13,6 +13,7 @@ from clusterradar.pipeline.embed import (
     embed_cached,
     get_embedder,
     model_id_without_loading,
+    store_vectors,
 )
 from clusterradar.pipeline.passages import passage_hash
 from clusterradar.warehouse import connect
@@ -199,10 +200,9 @@ def test_a_failing_write_stops_the_encoding_with_the_warehouse_error(tmp_path):
     counting = CountingEmbedder(get_embedder("use-static"))
     texts = [f"Abschnitt {i}: Materialforschung für Schutzausrüstung" for i in range(200)]
     with pytest.raises(duckdb.CatalogException, match="embeddings"):
-        embed_cached(
-            not_a_warehouse, counting, [(passage_hash(t), t) for t in texts], batch_size=1,
-            known_missing=True,
-        )  # fmt: skip
+        store_vectors(
+            not_a_warehouse, counting, [(passage_hash(t), t) for t in texts], batch_size=1
+        )
     assert counting.encoded <= 2 * embed._QUEUED_CHUNKS + 2
 
 
@@ -255,3 +255,19 @@ def test_a_warehouse_of_schema_11_migrates_its_vectors_unchanged_into_uncompress
                         "FROM (SELECT 'm', 'h000', [0.0]::FLOAT[])")  # fmt: skip
     assert np.array_equal(np.asarray([r[0] for r in stored], dtype=np.float32), rows)
     assert compressions == {"Uncompressed"}
+
+
+def test_store_vectors_writes_each_new_passage_once_with_the_encoders_own_vector(db_path):
+    from clusterradar.pipeline.embed import cached_vectors
+
+    static = get_embedder("use-static")
+    texts = [f"Kapitel {i}: Robotik und Sensorfusion im Katastrophenschutz" for i in range(30)]
+    missing = [(passage_hash(t), t) for t in texts]
+    written: list[int] = []
+    assert store_vectors(db_path, static, [*missing, missing[0]], on_batch=written.append) == 30
+    assert sum(written) == 30
+    with connect(db_path, read_only=True) as con:
+        stored = cached_vectors(con, static.model_id, [h for h, _ in missing])
+    expected = static.encode(texts)
+    assert len(stored) == 30
+    assert all(np.array_equal(stored[h], v) for (h, _), v in zip(missing, expected, strict=True))
