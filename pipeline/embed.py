@@ -384,26 +384,25 @@ class _VectorWriter:
         return self
 
     def put(self, hashes: list[str], rows: np.ndarray) -> None:
-        while True:
-            if self._error is not None:
-                raise self._error
-            try:
-                self._queue.put((hashes, rows), timeout=0.2)
-                return
-            except queue.Full:
-                continue
+        if not self._offer((hashes, rows)):
+            raise self._error  # type: ignore[misc]
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._thread.is_alive():
-            while self._error is None:
-                try:
-                    self._queue.put(self._DONE, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
+            self._offer(self._DONE)
             self._thread.join()
         if exc is None and self._error is not None:
             raise self._error
+
+    def _offer(self, item: object) -> bool:
+        """Queue ``item``, waiting while the queue is full; False once the writer has failed."""
+        while self._error is None:
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _run(self) -> None:
         try:

@@ -91,3 +91,20 @@ def serving(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def warehouse_at_schema(path: Path, version: int) -> None:
+    """A warehouse file as migrate() made it when ``version`` was the latest migration."""
+    import duckdb
+
+    from clusterradar.warehouse.db import migrations
+
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+            "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        for number, name, sql in migrations():
+            if number <= version:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [number, name])

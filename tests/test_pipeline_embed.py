@@ -221,19 +221,12 @@ def test_a_warehouse_of_schema_11_migrates_its_vectors_unchanged_into_uncompress
     import duckdb
 
     from clusterradar.warehouse import migrate
-    from clusterradar.warehouse.db import migrations
+    from tests.conftest import warehouse_at_schema
 
     path = tmp_path / "old.duckdb"
     rows = np.random.default_rng(7).standard_normal((300, 512)).astype(np.float32)
-    with duckdb.connect(str(path)) as con:  # what migrate() made before 0012 existed
-        con.execute(
-            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-            "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
-        for version, name, sql in migrations():
-            if version <= 11:
-                con.execute(sql)
-                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    warehouse_at_schema(path, 11)  # what migrate() made before 0012 existed
+    with duckdb.connect(str(path)) as con:
         con.executemany(
             "INSERT INTO embeddings (model_id, passage_hash, vector) VALUES ('m', ?, ?)",
             [(f"h{i:03d}", row.tolist()) for i, row in enumerate(rows)],

@@ -132,18 +132,11 @@ def test_an_edited_technology_lexicon_gives_the_new_terms_after_the_lexicon_step
 
 def test_a_warehouse_of_schema_8_migrates_with_its_passages_not_matched(tmp_path):
     from clusterradar.warehouse import migrate
-    from clusterradar.warehouse.db import migrations
+    from tests.conftest import warehouse_at_schema
 
     path = tmp_path / "old.duckdb"
-    with duckdb.connect(str(path)) as con:  # what migrate() made before 0009 existed
-        con.execute(
-            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
-            "name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-        )
-        for version, name, sql in migrations():
-            if version <= 8:
-                con.execute(sql)
-                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    warehouse_at_schema(path, 8)  # what migrate() made before 0009 existed
+    with duckdb.connect(str(path)) as con:
         con.execute(
             "INSERT INTO passages (snapshot_id, cluster_id, seq, passage_hash, text, lemmas) "
             "VALUES ('s1', 'c1', 0, 'h', 'Radar', 'radar')"
